@@ -1,0 +1,152 @@
+/**
+ * A replicated entity on the client: its latest authoritative state, and a short history of
+ * samples from which `render` values are interpolated.
+ *
+ * Samples are taken only when the entity changes (plus one "hold" sample at the previous
+ * snapshot tick, so a value that was still until the change does not start moving early), so
+ * applying a snapshot costs in proportion to what changed. Linear fields are evaluated along
+ * their key frame, continuously, up to the newest snapshot tick and never beyond it: when
+ * snapshots stop arriving, the entity holds its last state rather than extrapolating.
+ */
+import { linearAt, type EntityTypeInfo, type WireValue } from '@tickwire/protocol';
+
+const SAMPLES = 32;
+
+export class ClientEntity<V extends Record<string, Record<string, unknown>> = Record<string, Record<string, unknown>>> {
+  /** Latest authoritative values, by component. */
+  readonly state: V;
+  /** Interpolated values for rendering; updated by `ReplicatedView.interpolate`. */
+  readonly render: V;
+  readonly wire: WireValue[];
+  readonly rates: number[];
+  readonly keyTicks: number[];
+  private readonly sampleTicks = new Float64Array(SAMPLES);
+  private readonly samples: Float64Array;
+  private sampleCount = 0;
+  private sampleHead = 0;
+
+  constructor(
+    readonly id: number,
+    readonly type: EntityTypeInfo,
+  ) {
+    const n = type.fields.length;
+    this.wire = new Array<WireValue>(n).fill(0);
+    this.rates = new Array<number>(n).fill(0);
+    this.keyTicks = new Array<number>(n).fill(0);
+    this.samples = new Float64Array(SAMPLES * n);
+    const state: Record<string, Record<string, unknown>> = {};
+    const render: Record<string, Record<string, unknown>> = {};
+    for (const c of type.components) {
+      state[c.name] = {};
+      render[c.name] = {};
+    }
+    this.state = state as V;
+    this.render = render as V;
+  }
+
+  get typeName(): string {
+    return this.type.name;
+  }
+
+  /** Applies wire values for the fields in `mask` (all fields when mask is -1). */
+  apply(mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
+    const fields = this.type.fields;
+    for (let i = 0; i < fields.length; i++) {
+      if (mask !== -1 && (mask & (1 << i)) === 0) continue;
+      this.wire[i] = wire[i]!;
+      this.rates[i] = rates[i]!;
+      this.keyTicks[i] = keyTicks[i]!;
+    }
+  }
+
+  /** Numeric wire value of field i at tick (fractional ticks give a continuous linear value). */
+  private numericAt(i: number, tick: number): number {
+    const f = this.type.fields[i]!.type;
+    const w = this.wire[i];
+    if (f.linear) {
+      const dt = tick - this.keyTicks[i]!;
+      const v = (w as number) + (this.rates[i]! * dt) / 16;
+      return Number.isInteger(tick) ? linearAt(w as number, this.rates[i]!, dt, f.maxWire) : Math.min(f.maxWire, Math.max(0, v));
+    }
+    return typeof w === 'number' ? w : w === true ? 1 : 0;
+  }
+
+  /** Refreshes `state` from wire values as of `tick`. */
+  updateState(tick: number): void {
+    const fields = this.type.fields;
+    const state = this.state as Record<string, Record<string, unknown>>;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const w = this.wire[i]!;
+      state[f.component]![f.name] = f.type.linear ? f.type.fromWire(this.numericAt(i, tick)) : f.type.fromWire(w);
+    }
+  }
+
+  get lastSampleTick(): number {
+    if (this.sampleCount === 0) return -Infinity;
+    return this.sampleTicks[(this.sampleHead + SAMPLES - 1) % SAMPLES]!;
+  }
+
+  /** Records the entity's values at a snapshot tick for interpolation. */
+  sample(tick: number): void {
+    const n = this.type.fields.length;
+    if (this.sampleCount > 0 && this.lastSampleTick >= tick) return;
+    const row = this.sampleHead * n;
+    for (let i = 0; i < n; i++) this.samples[row + i] = this.numericAt(i, tick);
+    this.sampleTicks[this.sampleHead] = tick;
+    this.sampleHead = (this.sampleHead + 1) % SAMPLES;
+    if (this.sampleCount < SAMPLES) this.sampleCount++;
+  }
+
+  /**
+   * Sets `render` to the entity as it was at (fractional) `renderTick`, never later than
+   * `latestTick` (the newest snapshot). Floats and angles are interpolated; other fields step.
+   */
+  interpolate(renderTick: number, latestTick: number): void {
+    const fields = this.type.fields;
+    const render = this.render as Record<string, Record<string, unknown>>;
+    const count = this.sampleCount;
+    const n = fields.length;
+    const oldest = (this.sampleHead + SAMPLES - count) % SAMPLES;
+    if (count === 0 || renderTick >= this.lastSampleTick) {
+      const t = Math.min(renderTick, latestTick);
+      for (let i = 0; i < n; i++) {
+        const f = fields[i]!;
+        render[f.component]![f.name] = f.type.linear ? f.type.fromWire(this.numericAt(i, Math.max(t, this.lastSampleTick))) : f.type.fromWire(this.wire[i]!);
+      }
+      return;
+    }
+    // Find the newest sample at or before renderTick.
+    let a = -1;
+    for (let k = count - 1; k >= 0; k--) {
+      const idx = (oldest + k) % SAMPLES;
+      if (this.sampleTicks[idx]! <= renderTick) {
+        a = k;
+        break;
+      }
+    }
+    if (a === -1) a = 0;
+    const ia = (oldest + a) % SAMPLES;
+    const ib = (oldest + Math.min(a + 1, count - 1)) % SAMPLES;
+    const ta = this.sampleTicks[ia]!;
+    const tb = this.sampleTicks[ib]!;
+    const alpha = tb > ta ? Math.min(1, Math.max(0, (renderTick - ta) / (tb - ta))) : 0;
+    for (let i = 0; i < n; i++) {
+      const f = fields[i]!;
+      const ft = f.type;
+      const va = this.samples[ia * n + i]!;
+      const vb = this.samples[ib * n + i]!;
+      let v: number;
+      if (ft.kind === 'float') v = va + (vb - va) * alpha;
+      else if (ft.kind === 'angle') {
+        const period = ft.maxWire + 1;
+        let d = (vb - va) % period;
+        if (d > period / 2) d -= period;
+        if (d < -period / 2) d += period;
+        v = (((va + d * alpha) % period) + period) % period;
+      } else v = va;
+      render[f.component]![f.name] =
+        ft.kind === 'string' ? ft.fromWire(this.wire[i]!) : ft.kind === 'bool' ? ft.fromWire(v >= 0.5) : ft.kind === 'float' || ft.kind === 'angle' ? ft.fromWire(v) : ft.fromWire(Math.round(v));
+    }
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * @tickwire/client: the client SDK (browser and Node).
+ *
+ * `connect()` joins a room and returns a {@link ClientRoom}: replicated entities with
+ * interpolated render values, events, inputs, commands, chat, and clock sync.
+ */
+export { connect, type ConnectOptions } from './connect.js';
+export { ClientRoom, type ClientRoomOptions, type ClientRoomEvents, type ChatLine } from './client-room.js';
+export { ClientEntity } from './client-entity.js';
+export { ReplicatedView, type ViewChanges } from './view.js';
+export { ClockSync } from './clock-sync.js';
+export { Emitter } from './emitter.js';
+export { webSocketTransport, type WebSocketLike, type WebSocketConstructor } from './websocket-transport.js';

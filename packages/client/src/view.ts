@@ -1,0 +1,121 @@
+/**
+ * The client's replicated view of a room: entities by id, kept current by applying snapshot
+ * bodies, with the change notifications the SDK turns into events.
+ *
+ * Snapshots arrive in order over a reliable socket, so each delta (against an older baseline
+ * the client acknowledged) is applied to the newest state: it carries the current value of
+ * every field changed since that baseline, and removals of everything that left since then.
+ * A full snapshot replaces the view.
+ */
+import {
+  readSnapshotBody,
+  type BitReader,
+  type EntityTypeInfo,
+  type GameProtocol,
+  type SnapshotVisitor,
+  type WireValue,
+} from '@tickwire/protocol';
+import { ClientEntity } from './client-entity.js';
+
+export interface ViewChanges {
+  added: ClientEntity[];
+  changed: ClientEntity[];
+  removed: ClientEntity[];
+}
+
+export class ReplicatedView implements SnapshotVisitor {
+  readonly entities = new Map<number, ClientEntity>();
+  /** Tick of the newest snapshot applied, and of the one before it. */
+  tick = 0;
+  previousTick = 0;
+  private applyingTick = 0;
+  private full = false;
+  private seen = new Set<number>();
+  private changes: ViewChanges = { added: [], changed: [], removed: [] };
+
+  constructor(
+    readonly protocol: GameProtocol,
+    /** Record interpolation samples (turn off for headless bots). */
+    private readonly sampling = true,
+  ) {}
+
+  /** Applies a snapshot body; returns what changed. Throws ProtocolError if malformed. */
+  applySnapshot(r: BitReader, tick: number): ViewChanges {
+    this.changes = { added: [], changed: [], removed: [] };
+    this.applyingTick = tick;
+    this.seen.clear();
+    readSnapshotBody(r, this.protocol, tick, this);
+    if (this.full) {
+      for (const [id, e] of this.entities) {
+        if (!this.seen.has(id)) {
+          this.entities.delete(id);
+          this.changes.removed.push(e);
+        }
+      }
+    }
+    this.previousTick = this.tick;
+    this.tick = tick;
+    if (this.sampling) this.advanceLinear();
+    return this.changes;
+  }
+
+  typeOf(id: number): EntityTypeInfo | undefined {
+    return this.entities.get(id)?.type;
+  }
+
+  begin(full: boolean): void {
+    this.full = full;
+  }
+
+  remove(id: number): void {
+    const e = this.entities.get(id);
+    if (!e) return;
+    this.entities.delete(id);
+    this.changes.removed.push(e);
+  }
+
+  create(id: number, type: EntityTypeInfo, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
+    this.seen.add(id);
+    const existing = this.entities.get(id);
+    if (existing && existing.type === type) {
+      this.change(existing, -1, wire, rates, keyTicks);
+      return;
+    }
+    if (existing) this.changes.removed.push(existing);
+    const e = new ClientEntity(id, type);
+    e.apply(-1, wire, rates, keyTicks);
+    e.updateState(this.applyingTick);
+    if (this.sampling) e.sample(this.applyingTick);
+    this.entities.set(id, e);
+    this.changes.added.push(e);
+  }
+
+  update(id: number, _type: EntityTypeInfo, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
+    this.seen.add(id);
+    this.change(this.entities.get(id)!, mask, wire, rates, keyTicks);
+  }
+
+  private change(e: ClientEntity, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
+    if (this.sampling && this.tick > 0 && e.lastSampleTick < this.tick) e.sample(this.tick);
+    e.apply(mask, wire, rates, keyTicks);
+    e.updateState(this.applyingTick);
+    if (this.sampling) e.sample(this.applyingTick);
+    this.changes.changed.push(e);
+  }
+
+  /** Refreshes `state` of entities with linear fields to the newest tick (after a snapshot). */
+  advanceLinear(): void {
+    for (const e of this.entities.values()) if (e.type.linearFields.length > 0) e.updateState(this.tick);
+  }
+
+  /** Sets every entity's `render` values for a (fractional) render tick. */
+  interpolate(renderTick: number): void {
+    for (const e of this.entities.values()) e.interpolate(renderTick, this.tick);
+  }
+
+  clear(): void {
+    this.entities.clear();
+    this.tick = 0;
+    this.previousTick = 0;
+  }
+}

@@ -1,0 +1,322 @@
+/**
+ * Bit-level writer and reader: the only place that touches raw bytes.
+ *
+ * Bits are packed least-significant first: the first bit written is bit 0 of byte 0, and a
+ * multi-bit value puts its low bits first. Everything else in the protocol (envelope, fields,
+ * snapshot records) is expressed in terms of these calls, so the format has one definition of
+ * byte order. Uses Uint8Array/DataView only: runs unchanged in Node and browsers.
+ */
+import { ErrorCode, ProtocolError } from './errors.js';
+
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** Number of bits in the Elias-gamma code of `v` (see {@link BitWriter.writeGamma}). */
+export function gammaBits(v: number): number {
+  const len = 32 - Math.clz32(v + 1);
+  return 2 * len - 1;
+}
+
+/** Number of bytes in the LEB128 encoding of `v`. */
+export function varuintBytes(v: number): number {
+  let n = 1;
+  while (v >= 0x80) {
+    v = Math.floor(v / 128);
+    n++;
+  }
+  return n;
+}
+
+/** Largest value {@link BitWriter.writeGamma} accepts. */
+export const GAMMA_MAX = 0xfffffffe;
+
+export class BitWriter {
+  private buf: Uint8Array;
+  private pos = 0; // in bits
+  private readonly scratch = new DataView(new ArrayBuffer(8));
+
+  constructor(initialBytes = 256) {
+    this.buf = new Uint8Array(Math.max(16, initialBytes));
+  }
+
+  /** Bits written so far. */
+  get bitLength(): number {
+    return this.pos;
+  }
+
+  /** Bytes needed to hold what was written (the last byte padded with zero bits). */
+  get byteLength(): number {
+    return (this.pos + 7) >>> 3;
+  }
+
+  /** Forgets everything written, keeping the allocated buffer. */
+  reset(): this {
+    this.buf.fill(0, 0, this.byteLength);
+    this.pos = 0;
+    return this;
+  }
+
+  private ensure(bits: number): void {
+    const needed = (this.pos + bits + 7) >>> 3;
+    if (needed <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < needed) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.byteLength));
+    this.buf = next;
+  }
+
+  /** Writes the low `n` bits of `value` (0 <= n <= 32). */
+  writeBits(value: number, n: number): void {
+    if (n === 0) return;
+    this.ensure(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    let v = value >>> 0;
+    let left = n;
+    while (left > 0) {
+      const off = pos & 7;
+      const take = Math.min(8 - off, left);
+      buf[pos >>> 3]! |= (v & ((1 << take) - 1)) << off;
+      v >>>= take;
+      pos += take;
+      left -= take;
+    }
+    this.pos = pos;
+  }
+
+  writeBool(b: boolean): void {
+    this.writeBits(b ? 1 : 0, 1);
+  }
+
+  /**
+   * Elias-gamma code of a non-negative integer: small values are short (0 -> 1 bit,
+   * 1..2 -> 3 bits, 3..6 -> 5 bits). Written as (len-1) zero bits, a one bit, then the low
+   * (len-1) bits of v+1, where len is the bit length of v+1.
+   */
+  writeGamma(v: number): void {
+    if (!(v >= 0 && v <= GAMMA_MAX) || !Number.isInteger(v)) {
+      throw new RangeError(`gamma-coded value must be an integer in 0..${GAMMA_MAX}, got ${v}`);
+    }
+    const n = v + 1;
+    const len = 32 - Math.clz32(n);
+    this.writeBits(0, len - 1);
+    this.writeBits(1, 1);
+    if (len > 1) this.writeBits(n, len - 1);
+  }
+
+  /** Zig-zag then gamma: a signed integer whose magnitude is usually small. */
+  writeSignedGamma(v: number): void {
+    this.writeGamma(v >= 0 ? v * 2 : -v * 2 - 1);
+  }
+
+  /** LEB128 (7 bits a byte, high bit = more), written as whole bytes. Used in the envelope. */
+  writeVarUint(v: number): void {
+    if (!(v >= 0 && v <= Number.MAX_SAFE_INTEGER) || !Number.isInteger(v)) {
+      throw new RangeError(`varuint must be a safe non-negative integer, got ${v}`);
+    }
+    while (v >= 0x80) {
+      this.writeBits((v % 128) | 0x80, 8);
+      v = Math.floor(v / 128);
+    }
+    this.writeBits(v, 8);
+  }
+
+  writeFloat64(v: number): void {
+    this.scratch.setFloat64(0, v, true);
+    this.writeBits(this.scratch.getUint32(0, true), 32);
+    this.writeBits(this.scratch.getUint32(4, true), 32);
+  }
+
+  /** Writes raw bytes at the current bit position (fast when byte-aligned). */
+  writeBytes(bytes: Uint8Array): void {
+    if ((this.pos & 7) === 0) {
+      this.ensure(bytes.length * 8);
+      this.buf.set(bytes, this.pos >>> 3);
+      this.pos += bytes.length * 8;
+      return;
+    }
+    for (let i = 0; i < bytes.length; i++) this.writeBits(bytes[i]!, 8);
+  }
+
+  /** UTF-8 string: gamma byte length, then the bytes. */
+  writeString(s: string): void {
+    const bytes = textEncoder.encode(s);
+    this.writeGamma(bytes.length);
+    this.writeBytes(bytes);
+  }
+
+  /** Pads with zero bits to the next byte boundary. */
+  align(): void {
+    const rem = this.pos & 7;
+    if (rem !== 0) this.writeBits(0, 8 - rem);
+  }
+
+  /**
+   * Appends the first `bitLength` bits of another writer's output (or of a record cached from
+   * one). This is how pre-encoded entity records are shared between clients without
+   * re-encoding: a copy with a shift, no per-field work.
+   */
+  appendBits(src: Uint8Array, bitLength: number): void {
+    const off = this.pos & 7;
+    if (off === 0) {
+      const whole = bitLength >>> 3;
+      this.ensure(bitLength);
+      this.buf.set(src.subarray(0, whole), this.pos >>> 3);
+      this.pos += whole * 8;
+      const rest = bitLength & 7;
+      if (rest) this.writeBits(src[whole]! & ((1 << rest) - 1), rest);
+      return;
+    }
+    let i = 0;
+    let left = bitLength;
+    while (left >= 8) {
+      this.writeBits(src[i++]!, 8);
+      left -= 8;
+    }
+    if (left > 0) this.writeBits(src[i]! & ((1 << left) - 1), left);
+  }
+
+  /** A copy of the bytes written (padded to a whole byte). */
+  toBytes(): Uint8Array {
+    return this.buf.slice(0, this.byteLength);
+  }
+
+  /** A view of the bytes written, valid until the next write or reset. */
+  view(): Uint8Array {
+    return this.buf.subarray(0, this.byteLength);
+  }
+}
+
+export class BitReader {
+  private pos = 0;
+  private readonly end: number;
+  private readonly scratch = new DataView(new ArrayBuffer(8));
+
+  constructor(
+    private readonly buf: Uint8Array,
+    startByte = 0,
+  ) {
+    this.pos = startByte * 8;
+    this.end = buf.length * 8;
+  }
+
+  get bitPosition(): number {
+    return this.pos;
+  }
+
+  get bitsLeft(): number {
+    return this.end - this.pos;
+  }
+
+  private need(n: number): void {
+    if (this.pos + n > this.end) {
+      throw new ProtocolError(ErrorCode.TRUNCATED, `frame ends early: needed ${n} more bits at bit ${this.pos}`);
+    }
+  }
+
+  /** Reads an unsigned `n`-bit value (0 <= n <= 32). */
+  readBits(n: number): number {
+    if (n === 0) return 0;
+    this.need(n);
+    const buf = this.buf;
+    let pos = this.pos;
+    let out = 0;
+    let shift = 0;
+    let left = n;
+    while (left > 0) {
+      const off = pos & 7;
+      const take = Math.min(8 - off, left);
+      const bits = (buf[pos >>> 3]! >>> off) & ((1 << take) - 1);
+      out += bits * 2 ** shift;
+      shift += take;
+      pos += take;
+      left -= take;
+    }
+    this.pos = pos;
+    return out;
+  }
+
+  readBool(): boolean {
+    return this.readBits(1) === 1;
+  }
+
+  readGamma(): number {
+    let zeros = 0;
+    while (this.readBits(1) === 0) {
+      zeros++;
+      if (zeros > 31) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, 'gamma code longer than 32 bits');
+    }
+    const low = zeros > 0 ? this.readBits(zeros) : 0;
+    return 2 ** zeros + low - 1;
+  }
+
+  readSignedGamma(): number {
+    const z = this.readGamma();
+    return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+
+  readVarUint(): number {
+    let out = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.readBits(8);
+      out += (b & 0x7f) * mul;
+      if ((b & 0x80) === 0) {
+        if (out > Number.MAX_SAFE_INTEGER) break;
+        return out;
+      }
+      mul *= 128;
+    }
+    throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, 'varuint longer than 53 bits');
+  }
+
+  readFloat64(): number {
+    this.scratch.setUint32(0, this.readBits(32), true);
+    this.scratch.setUint32(4, this.readBits(32), true);
+    return this.scratch.getFloat64(0, true);
+  }
+
+  readBytes(n: number): Uint8Array {
+    this.need(n * 8);
+    if ((this.pos & 7) === 0) {
+      const start = this.pos >>> 3;
+      this.pos += n * 8;
+      return this.buf.slice(start, start + n);
+    }
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = this.readBits(8);
+    return out;
+  }
+
+  /** UTF-8 string of at most `maxBytes` bytes. */
+  readString(maxBytes: number): string {
+    const len = this.readGamma();
+    if (len > maxBytes) {
+      throw new ProtocolError(ErrorCode.STRING_TOO_LONG, `string of ${len} bytes exceeds the limit of ${maxBytes}`);
+    }
+    const bytes = this.readBytes(len);
+    try {
+      return textDecoder.decode(bytes);
+    } catch {
+      throw new ProtocolError(ErrorCode.INVALID_UTF8, 'string is not valid UTF-8');
+    }
+  }
+
+  /** Skips the zero padding to the next byte boundary. */
+  align(): void {
+    const rem = this.pos & 7;
+    if (rem !== 0) this.pos = Math.min(this.end, this.pos + 8 - rem);
+  }
+
+  /**
+   * Asserts that only zero padding (less than one byte) remains: a frame with bytes after its
+   * message is rejected rather than silently accepted.
+   */
+  expectEnd(): void {
+    const left = this.end - this.pos;
+    if (left >= 8 || (left > 0 && this.readBits(left) !== 0)) {
+      throw new ProtocolError(ErrorCode.TRAILING_DATA, `${Math.ceil(left / 8)} unexpected byte(s) after the message`);
+    }
+  }
+}

@@ -1,0 +1,391 @@
+/**
+ * Protocol v1 messages: the envelope and every message kind, client to server and back.
+ *
+ * Each frame is one binary WebSocket message: a byte-aligned envelope (version, kind, seq as
+ * LEB128) followed by a bit-packed payload padded with zeros to a whole byte. Fixed payloads
+ * are Structs of field types; game payloads (input, command, event) use the game protocol's
+ * Structs; the snapshot payload is written by the snapshot codec. docs/protocol.md describes
+ * the same bytes, and the golden fixtures in messages.test.ts hold the two together.
+ */
+import { BitReader, BitWriter } from './bits.js';
+import { ErrorCode, ProtocolError, TickwireError } from './errors.js';
+import type { CommandInfo, GameProtocol } from './schema.js';
+import { Struct, optional, t } from './types.js';
+import type { ValuesOf } from './types.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** Message kinds. Client-to-server kinds are below 0x40, server-to-client kinds from 0x41. */
+export const Kind = {
+  HELLO: 0x01,
+  INPUT: 0x02,
+  COMMAND: 0x03,
+  PING: 0x04,
+  CHAT: 0x05,
+  ACK: 0x06,
+  LEAVE: 0x07,
+  WELCOME: 0x41,
+  SNAPSHOT: 0x42,
+  COMMAND_RESULT: 0x43,
+  PONG: 0x44,
+  EVENT: 0x45,
+  CHAT_MESSAGE: 0x46,
+  ERROR: 0x47,
+} as const;
+export type Kind = (typeof Kind)[keyof typeof Kind];
+
+const kindNames = new Map<number, string>(Object.entries(Kind).map(([k, v]) => [v, k]));
+export function kindName(kind: number): string {
+  return kindNames.get(kind) ?? `0x${kind.toString(16)}`;
+}
+
+export const LIMITS = {
+  roomCodeBytes: 64,
+  nameBytes: 32,
+  tokenBytes: 4096,
+  chatBytes: 256,
+  errorMessageBytes: 1024,
+  metadataBytes: 16384,
+  /** Inputs in one INPUT message (the newest plus redundant copies of older unacked ones). */
+  inputsPerMessage: 16,
+  /** Entity records or removals in one snapshot, and events in one frame. */
+  snapshotItems: 1 << 20,
+} as const;
+
+export const RESUME_TOKEN_BYTES = 16;
+
+/** Fixed message bodies. */
+export const bodies = {
+  hello: new Struct({
+    room: t.string(LIMITS.roomCodeBytes),
+    name: t.string(LIMITS.nameBytes),
+    token: t.string(LIMITS.tokenBytes),
+    resumeToken: optional(t.bytes(RESUME_TOKEN_BYTES)),
+    protocolHash: t.uint(32),
+  }),
+  ping: new Struct({ clientTime: t.f64() }),
+  chat: new Struct({ text: t.string(LIMITS.chatBytes) }),
+  ack: new Struct({ tick: t.varuint() }),
+  leave: new Struct({}),
+  welcome: new Struct({
+    room: t.string(LIMITS.roomCodeBytes),
+    clientId: t.varuint(),
+    entity: t.ref(),
+    tickRate: t.uint(8),
+    snapshotRate: t.uint(8),
+    tick: t.varuint(),
+    tickEpoch: t.f64(),
+    serverTime: t.f64(),
+    resumeToken: t.bytes(RESUME_TOKEN_BYTES),
+    metadata: t.string(LIMITS.metadataBytes),
+  }),
+  commandResult: new Struct({ ok: t.bool(), code: t.uint(16), message: t.string(LIMITS.errorMessageBytes) }),
+  pong: new Struct({ clientTime: t.f64(), serverTime: t.f64() }),
+  chatMessage: new Struct({ from: t.varuint(), name: t.string(LIMITS.nameBytes), text: t.string(LIMITS.chatBytes) }),
+  error: new Struct({ code: t.uint(16), fatal: t.bool(), message: t.string(LIMITS.errorMessageBytes) }),
+};
+
+export type HelloBody = ValuesOf<typeof bodies.hello.fields>;
+export type WelcomeBody = ValuesOf<typeof bodies.welcome.fields>;
+export type CommandResultBody = ValuesOf<typeof bodies.commandResult.fields>;
+export type PongBody = ValuesOf<typeof bodies.pong.fields>;
+export type ChatMessageBody = ValuesOf<typeof bodies.chatMessage.fields>;
+export type ErrorBody = ValuesOf<typeof bodies.error.fields>;
+
+export interface Envelope {
+  version: number;
+  kind: number;
+  seq: number;
+}
+
+/** Writes the envelope: version (u8), kind (u8), seq (LEB128). */
+export function writeEnvelope(w: BitWriter, kind: Kind, seq: number): void {
+  w.writeBits(PROTOCOL_VERSION, 8);
+  w.writeBits(kind, 8);
+  w.writeVarUint(seq);
+}
+
+/**
+ * Reads the envelope and leaves `r` at the payload. Throws UNSUPPORTED_VERSION for another
+ * version (the message names both), TRUNCATED for frames under 3 bytes.
+ */
+export function readEnvelope(r: BitReader): Envelope {
+  if (r.bitsLeft < 24) throw new ProtocolError(ErrorCode.TRUNCATED, 'frame shorter than the 3-byte envelope');
+  const version = r.readBits(8);
+  const kind = r.readBits(8);
+  if (version !== PROTOCOL_VERSION) {
+    throw new ProtocolError(
+      ErrorCode.UNSUPPORTED_VERSION,
+      `protocol version ${version} is not supported: this side speaks tickwire protocol ${PROTOCOL_VERSION}; upgrade the older side`,
+    );
+  }
+  const seq = r.readVarUint();
+  return { version, kind, seq };
+}
+
+export interface InputEntry<I> {
+  seq: number;
+  /** Server-clock milliseconds (mod 2^32) at which the client produced the input. */
+  time: number;
+  input: I;
+}
+
+export type ClientMessage<I = Record<string, unknown>, P = Record<string, unknown>> =
+  | ({ kind: 'hello'; seq: number } & HelloBody)
+  | { kind: 'input'; seq: number; ackTick: number; inputs: InputEntry<I>[] }
+  | { kind: 'command'; seq: number; command: CommandInfo; entity: number; time: number; payload: P }
+  | { kind: 'ping'; seq: number; clientTime: number }
+  | { kind: 'chat'; seq: number; text: string }
+  | { kind: 'ack'; seq: number; tick: number }
+  | { kind: 'leave'; seq: number };
+
+/**
+ * Encodes the messages whose payload does not depend on a game protocol. Holds a scratch
+ * writer, so give each connection-owning object (server, room, client) its own instance.
+ */
+export class FrameEncoder {
+  protected readonly w = new BitWriter(1024);
+
+  protected begin(kind: Kind, seq: number): BitWriter {
+    const w = this.w.reset();
+    writeEnvelope(w, kind, seq);
+    return w;
+  }
+
+  protected finish(): Uint8Array {
+    return this.w.toBytes();
+  }
+
+  hello(body: HelloBody): Uint8Array {
+    bodies.hello.write(this.begin(Kind.HELLO, 0), body);
+    return this.finish();
+  }
+
+  ping(seq: number, clientTime: number): Uint8Array {
+    bodies.ping.write(this.begin(Kind.PING, seq), { clientTime });
+    return this.finish();
+  }
+
+  chat(text: string): Uint8Array {
+    bodies.chat.write(this.begin(Kind.CHAT, 0), { text });
+    return this.finish();
+  }
+
+  ack(tick: number): Uint8Array {
+    bodies.ack.write(this.begin(Kind.ACK, 0), { tick });
+    return this.finish();
+  }
+
+  leave(): Uint8Array {
+    this.begin(Kind.LEAVE, 0);
+    return this.finish();
+  }
+
+  welcome(body: WelcomeBody): Uint8Array {
+    bodies.welcome.write(this.begin(Kind.WELCOME, 0), body);
+    return this.finish();
+  }
+
+  commandResult(seq: number, body: CommandResultBody): Uint8Array {
+    bodies.commandResult.write(this.begin(Kind.COMMAND_RESULT, seq), body);
+    return this.finish();
+  }
+
+  pong(seq: number, body: PongBody): Uint8Array {
+    bodies.pong.write(this.begin(Kind.PONG, seq), body);
+    return this.finish();
+  }
+
+  chatMessage(body: ChatMessageBody): Uint8Array {
+    bodies.chatMessage.write(this.begin(Kind.CHAT_MESSAGE, 0), body);
+    return this.finish();
+  }
+
+  error(seq: number, body: ErrorBody): Uint8Array {
+    bodies.error.write(this.begin(Kind.ERROR, seq), body);
+    return this.finish();
+  }
+}
+
+/** Encodes and decodes one game protocol's messages (adds input, command and event). */
+export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEncoder {
+  constructor(readonly game: G) {
+    super();
+  }
+
+  /**
+   * INPUT: ackTick, count-1, newest time (32 bits), then inputs newest first, each older one
+   * preceded by its age in ms relative to the one before it.
+   */
+  input(ackTick: number, inputs: readonly InputEntry<Record<string, unknown>>[]): Uint8Array {
+    if (inputs.length < 1 || inputs.length > LIMITS.inputsPerMessage) {
+      throw new RangeError(`an INPUT message carries 1..${LIMITS.inputsPerMessage} inputs, got ${inputs.length}`);
+    }
+    const newest = inputs[inputs.length - 1]!;
+    const w = this.begin(Kind.INPUT, newest.seq);
+    w.writeGamma(ackTick);
+    w.writeGamma(inputs.length - 1);
+    w.writeBits(newest.time >>> 0, 32);
+    let prevTime = newest.time >>> 0;
+    for (let i = inputs.length - 1; i >= 0; i--) {
+      const e = inputs[i]!;
+      if (e.seq !== newest.seq - (inputs.length - 1 - i)) throw new RangeError('input sequence numbers must be consecutive');
+      if (i !== inputs.length - 1) {
+        const age = (prevTime - (e.time >>> 0)) >>> 0;
+        w.writeGamma(Math.min(age, 0xffff));
+        prevTime = e.time >>> 0;
+      }
+      this.game.input.write(w, e.input);
+    }
+    return this.finish();
+  }
+
+  command(seq: number, feature: string, action: string, entity: number, time: number, payload: Record<string, unknown>): Uint8Array {
+    const info = this.game.command(feature, action);
+    if (!info) throw new TickwireError(ErrorCode.UNKNOWN_COMMAND, `the protocol '${this.game.name}' declares no command ${feature}.${action}`);
+    const w = this.begin(Kind.COMMAND, seq);
+    w.writeGamma(info.featureIndex);
+    w.writeGamma(info.actionIndex);
+    w.writeGamma(entity);
+    w.writeBits(time >>> 0, 32);
+    info.payload.write(w, payload);
+    return this.finish();
+  }
+
+  /** A standalone EVENT frame (events raised during a tick ride in the snapshot instead). */
+  event(tick: number, name: string, payload: Record<string, unknown>): Uint8Array {
+    const info = this.game.event(name);
+    if (!info) throw new TickwireError(ErrorCode.VALUE_OUT_OF_RANGE, `the protocol '${this.game.name}' declares no event '${name}'`);
+    const w = this.begin(Kind.EVENT, tick);
+    w.writeGamma(info.index);
+    info.payload.write(w, payload);
+    return this.finish();
+  }
+
+  /**
+   * Decodes a client-to-server frame. Throws ProtocolError (and only that) on anything
+   * malformed. For COMMAND frames the envelope is valid even when the payload is not, so a
+   * caller can answer that command by seq: see {@link peekEnvelope}.
+   */
+  decodeClient(frame: Uint8Array): ClientMessage {
+    const r = new BitReader(frame);
+    const { kind, seq } = readEnvelope(r);
+    let msg: ClientMessage;
+    switch (kind) {
+      case Kind.HELLO:
+        msg = { kind: 'hello', seq, ...bodies.hello.read(r) };
+        break;
+      case Kind.INPUT: {
+        const ackTick = r.readGamma();
+        const count = r.readGamma() + 1;
+        if (count > LIMITS.inputsPerMessage) {
+          throw new ProtocolError(ErrorCode.COUNT_TOO_LARGE, `${count} inputs in one message; the limit is ${LIMITS.inputsPerMessage}`);
+        }
+        if (seq < count - 1) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, 'input sequence numbers would go below zero');
+        let time = r.readBits(32);
+        const inputs: InputEntry<Record<string, unknown>>[] = new Array(count);
+        for (let i = 0; i < count; i++) {
+          if (i > 0) time = (time - r.readGamma()) >>> 0;
+          inputs[count - 1 - i] = { seq: seq - i, time, input: this.game.input.read(r) };
+        }
+        msg = { kind: 'input', seq, ackTick, inputs };
+        break;
+      }
+      case Kind.COMMAND: {
+        const fi = r.readGamma();
+        const ai = r.readGamma();
+        const command = this.game.commandAt(fi, ai);
+        if (!command) throw new ProtocolError(ErrorCode.UNKNOWN_COMMAND, `no command at feature #${fi}, action #${ai}`);
+        const entity = r.readGamma();
+        const time = r.readBits(32);
+        msg = { kind: 'command', seq, command, entity, time, payload: command.payload.read(r) };
+        break;
+      }
+      case Kind.PING:
+        msg = { kind: 'ping', seq, ...bodies.ping.read(r) };
+        break;
+      case Kind.CHAT:
+        msg = { kind: 'chat', seq, ...bodies.chat.read(r) };
+        break;
+      case Kind.ACK:
+        msg = { kind: 'ack', seq, ...bodies.ack.read(r) };
+        break;
+      case Kind.LEAVE:
+        msg = { kind: 'leave', seq };
+        break;
+      default:
+        throw new ProtocolError(ErrorCode.UNKNOWN_KIND, `unknown client message kind ${kindName(kind)}`);
+    }
+    r.expectEnd();
+    return msg;
+  }
+}
+
+export type ServerMessage =
+  | ({ kind: 'welcome'; seq: number } & WelcomeBody)
+  | { kind: 'snapshot'; seq: number; tick: number; ackInput: number; reader: BitReader }
+  | ({ kind: 'commandResult'; seq: number } & CommandResultBody)
+  | ({ kind: 'pong'; seq: number } & PongBody)
+  | { kind: 'event'; seq: number; name: string; payload: Record<string, unknown> }
+  | ({ kind: 'chatMessage'; seq: number } & ChatMessageBody)
+  | ({ kind: 'error'; seq: number } & ErrorBody);
+
+/**
+ * Decodes a server-to-client frame. A snapshot is returned with its reader positioned at the
+ * body, for the caller's snapshot visitor (see readSnapshotBody); everything else is decoded
+ * whole. Throws ProtocolError on anything malformed.
+ */
+export function decodeServer(frame: Uint8Array, game: GameProtocol): ServerMessage {
+  const r = new BitReader(frame);
+  const { kind, seq } = readEnvelope(r);
+  let msg: ServerMessage;
+  switch (kind) {
+    case Kind.SNAPSHOT:
+      return { kind: 'snapshot', seq, tick: seq, ackInput: r.readVarUint(), reader: r };
+    case Kind.WELCOME:
+      msg = { kind: 'welcome', seq, ...bodies.welcome.read(r) };
+      break;
+    case Kind.COMMAND_RESULT:
+      msg = { kind: 'commandResult', seq, ...bodies.commandResult.read(r) };
+      break;
+    case Kind.PONG:
+      msg = { kind: 'pong', seq, ...bodies.pong.read(r) };
+      break;
+    case Kind.EVENT: {
+      const index = r.readGamma();
+      const info = game.events[index];
+      if (!info) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `event #${index} is not declared`);
+      msg = { kind: 'event', seq, name: info.name, payload: info.payload.read(r) };
+      break;
+    }
+    case Kind.CHAT_MESSAGE:
+      msg = { kind: 'chatMessage', seq, ...bodies.chatMessage.read(r) };
+      break;
+    case Kind.ERROR:
+      msg = { kind: 'error', seq, ...bodies.error.read(r) };
+      break;
+    default:
+      throw new ProtocolError(ErrorCode.UNKNOWN_KIND, `unknown server message kind ${kindName(kind)}`);
+  }
+  r.expectEnd();
+  return msg;
+}
+
+/** Decodes a HELLO frame (the only message a connection may send before it has joined). */
+export function decodeHello(frame: Uint8Array): { seq: number } & HelloBody {
+  const r = new BitReader(frame);
+  const { kind, seq } = readEnvelope(r);
+  if (kind !== Kind.HELLO) throw new ProtocolError(ErrorCode.NOT_JOINED, `expected HELLO, got ${kindName(kind)}: send HELLO first`);
+  const hello = bodies.hello.read(r);
+  r.expectEnd();
+  return { seq, ...hello };
+}
+
+/** Reads only the envelope of a frame, or undefined when even that is malformed. */
+export function peekEnvelope(frame: Uint8Array): Envelope | undefined {
+  try {
+    return readEnvelope(new BitReader(frame));
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The SNAPSHOT message: what changed in a client's view since the snapshot it last acknowledged.
+ *
+ *   envelope (seq = server tick) | ackInput: LEB128 | body | events | zero padding
+ *
+ * The body starts on a byte boundary and holds nothing client-specific beyond the baseline, so
+ * the server encodes it once for every client that shares a baseline and copies its bytes into
+ * each frame. The body is bit-packed:
+ *
+ *   baselineGap: gamma (0 = full snapshot, else tick - baselineTick)
+ *   removedCount: gamma, then each removed id as gamma(id - previous id - 1)
+ *   recordCount: gamma, then each record:
+ *     idGap: gamma(id - previous id - 1)
+ *     created: 1 bit
+ *     created: typeIndex (entityTypeBits bits), then every field
+ *     update:  change mask (one bit per field of the type), then each changed field
+ *   a field is its type's wire value; a linear field's value is its key frame value, followed
+ *   by the rate (signed gamma, in 1/16 wire step per tick) and the key frame's age in ticks
+ *   (gamma, tick - keyTick): the value at tick T is value + round(rate * (T - keyTick) / 16)
+ *
+ * Events follow the body: count (gamma), then each as eventIndex (gamma) and its payload.
+ */
+import { BitReader, BitWriter } from './bits.js';
+import { ErrorCode, ProtocolError } from './errors.js';
+import { Kind, LIMITS, writeEnvelope } from './messages.js';
+import type { EntityTypeInfo, EventInfo, GameProtocol } from './schema.js';
+import type { AnyField, WireValue } from './types.js';
+
+/** Writes a snapshot body: removals first, then records, ids ascending. */
+export class SnapshotBodyWriter {
+  private prevId = 0;
+  private recordsLeft = 0;
+
+  constructor(
+    readonly w: BitWriter,
+    private readonly typeBits: number,
+  ) {}
+
+  /** Starts a body. `baselineTick` 0 means a full snapshot. */
+  begin(tick: number, baselineTick: number, removed: readonly number[], recordCount: number): void {
+    const w = this.w;
+    w.writeGamma(baselineTick === 0 ? 0 : tick - baselineTick);
+    w.writeGamma(removed.length);
+    let prev = 0;
+    for (const id of removed) {
+      w.writeGamma(id - prev - 1);
+      prev = id;
+    }
+    w.writeGamma(recordCount);
+    this.prevId = 0;
+    this.recordsLeft = recordCount;
+  }
+
+  /** Writes the id gap and the created flag of the next record; the caller writes the rest. */
+  recordHeader(id: number, created: boolean): void {
+    if (this.recordsLeft-- <= 0) throw new RangeError('more records written than announced');
+    if (id <= this.prevId) throw new RangeError(`record ids must ascend (${id} after ${this.prevId})`);
+    this.w.writeGamma(id - this.prevId - 1);
+    this.w.writeBool(created);
+    this.prevId = id;
+  }
+
+  get done(): boolean {
+    return this.recordsLeft === 0;
+  }
+}
+
+/** Writes a created entity's fields: type index, then every field. */
+export function writeFullFields(
+  w: BitWriter,
+  typeBits: number,
+  type: EntityTypeInfo,
+  wire: readonly WireValue[],
+  rates: readonly number[],
+  keyTicks: readonly number[],
+  tick: number,
+): void {
+  w.writeBits(type.index, typeBits);
+  const fields = type.fields;
+  for (let i = 0; i < fields.length; i++) writeField(w, fields[i]!.type, wire[i]!, rates[i]!, keyTicks[i]!, tick);
+}
+
+/** Writes an updated entity's changed fields: change mask, then the fields it names. */
+export function writeChangedFields(
+  w: BitWriter,
+  type: EntityTypeInfo,
+  mask: number,
+  wire: readonly WireValue[],
+  rates: readonly number[],
+  keyTicks: readonly number[],
+  tick: number,
+): void {
+  const fields = type.fields;
+  w.writeBits(mask, fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    if ((mask & (1 << i)) !== 0) writeField(w, fields[i]!.type, wire[i]!, rates[i]!, keyTicks[i]!, tick);
+  }
+}
+
+function writeField(w: BitWriter, f: AnyField, wire: WireValue, rate: number, keyTick: number, tick: number): void {
+  f.write(w, wire);
+  if (f.linear) {
+    w.writeSignedGamma(rate);
+    w.writeGamma(tick - keyTick);
+  }
+}
+
+function readField(r: BitReader, f: AnyField, i: number, tick: number, wire: WireValue[], rates: number[], keyTicks: number[]): void {
+  wire[i] = f.read(r);
+  if (f.linear) {
+    rates[i] = r.readSignedGamma();
+    const age = r.readGamma();
+    if (age > tick) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `key frame age ${age} reaches before tick 0`);
+    keyTicks[i] = tick - age;
+  } else {
+    rates[i] = 0;
+    keyTicks[i] = tick;
+  }
+}
+
+export interface QueuedEvent {
+  readonly info: EventInfo;
+  readonly payload: Record<string, unknown>;
+}
+
+/** Writes the envelope and ackInput of a snapshot frame (the per-client, byte-aligned head). */
+export function writeSnapshotHead(w: BitWriter, tick: number, ackInput: number): void {
+  writeEnvelope(w, Kind.SNAPSHOT, tick);
+  w.writeVarUint(ackInput);
+}
+
+export function writeEvents(w: BitWriter, events: readonly QueuedEvent[]): void {
+  w.writeGamma(events.length);
+  for (const e of events) {
+    w.writeGamma(e.info.index);
+    e.info.payload.write(w, e.payload);
+  }
+}
+
+/** Receives a decoded snapshot body. */
+export interface SnapshotVisitor {
+  /** The type of an entity the client holds, for update records; undefined if unknown. */
+  typeOf(id: number): EntityTypeInfo | undefined;
+  /** Called before records; `full` snapshots replace the whole view. */
+  begin(full: boolean, baselineTick: number): void;
+  remove(id: number): void;
+  /**
+   * `wire`, `rates` and `keyTicks` are scratch arrays reused for the next record: copy what you
+   * keep. For linear fields `wire` holds the key frame value at `keyTicks[i]`.
+   */
+  create(id: number, type: EntityTypeInfo, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void;
+  update(id: number, type: EntityTypeInfo, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void;
+}
+
+export interface SnapshotHeader {
+  tick: number;
+  ackInput: number;
+}
+
+/** Reads a snapshot's envelope and ackInput; leaves `r` at the body. */
+export function readSnapshotHead(r: BitReader, tick: number): SnapshotHeader {
+  return { tick, ackInput: r.readVarUint() };
+}
+
+/**
+ * Reads a snapshot body into a visitor and returns the baseline tick (0 = full). Validates
+ * every count, gap, type index and field value; throws ProtocolError on anything malformed,
+ * including an update for an entity the visitor does not know.
+ */
+export function readSnapshotBody(r: BitReader, game: GameProtocol, tick: number, visitor: SnapshotVisitor): number {
+  const gap = r.readGamma();
+  if (gap > tick) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `baseline gap ${gap} reaches before tick 0`);
+  const baselineTick = gap === 0 ? 0 : tick - gap;
+  visitor.begin(gap === 0, baselineTick);
+  const removed = r.readGamma();
+  if (removed > LIMITS.snapshotItems) throw new ProtocolError(ErrorCode.COUNT_TOO_LARGE, `${removed} removals in one snapshot`);
+  let id = 0;
+  for (let i = 0; i < removed; i++) {
+    id += r.readGamma() + 1;
+    visitor.remove(id);
+  }
+  const records = r.readGamma();
+  if (records > LIMITS.snapshotItems) throw new ProtocolError(ErrorCode.COUNT_TOO_LARGE, `${records} records in one snapshot`);
+  const types = game.entityTypes;
+  const typeBits = game.entityTypeBits;
+  const scratchWire: WireValue[] = new Array<WireValue>(32);
+  const scratchRates: number[] = new Array<number>(32);
+  const scratchKeys: number[] = new Array<number>(32);
+  id = 0;
+  for (let i = 0; i < records; i++) {
+    id += r.readGamma() + 1;
+    if (id > 0xfffffffe) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, 'entity id beyond 2^32-2');
+    const created = r.readBool();
+    if (created) {
+      const ti = r.readBits(typeBits);
+      const type = types[ti];
+      if (!type) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `entity type #${ti} is not declared`);
+      const fields = type.fields;
+      for (let f = 0; f < fields.length; f++) readField(r, fields[f]!.type, f, tick, scratchWire, scratchRates, scratchKeys);
+      visitor.create(id, type, scratchWire, scratchRates, scratchKeys);
+    } else {
+      const type = visitor.typeOf(id);
+      if (!type) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `update for entity ${id}, which this view does not hold`);
+      const fields = type.fields;
+      const mask = r.readBits(fields.length);
+      for (let f = 0; f < fields.length; f++) {
+        if ((mask & (1 << f)) !== 0) readField(r, fields[f]!.type, f, tick, scratchWire, scratchRates, scratchKeys);
+      }
+      visitor.update(id, type, mask, scratchWire, scratchRates, scratchKeys);
+    }
+  }
+  return baselineTick;
+}
+
+/** Reads the events that follow a snapshot body (or an EVENT frame's single event). */
+export function readEvents(r: BitReader, game: GameProtocol): { name: string; payload: Record<string, unknown> }[] {
+  const n = r.readGamma();
+  if (n > LIMITS.snapshotItems) throw new ProtocolError(ErrorCode.COUNT_TOO_LARGE, `${n} events in one frame`);
+  const out: { name: string; payload: Record<string, unknown> }[] = [];
+  for (let i = 0; i < n; i++) out.push(readEvent(r, game));
+  return out;
+}
+
+export function readEvent(r: BitReader, game: GameProtocol): { name: string; payload: Record<string, unknown> } {
+  const index = r.readGamma();
+  const info = game.events[index];
+  if (!info) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `event #${index} is not declared`);
+  return { name: info.name, payload: info.payload.read(r) };
+}

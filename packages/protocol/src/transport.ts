@@ -1,0 +1,56 @@
+/**
+ * The transport seam: what the server and the client need from a connection, and nothing more.
+ * WebSockets (ws on the server, the browser's WebSocket or ws in the SDK) are adapters of it;
+ * the in-memory pipe here lets a server and clients run in one process with no sockets.
+ */
+
+/** One end of a message-oriented, reliable, ordered connection. */
+export interface Transport {
+  send(frame: Uint8Array): void;
+  /** Bytes queued for sending and not yet handed to the network. */
+  readonly bufferedAmount: number;
+  close(code: number, reason: string): void;
+  /** Set by the owner of this end. */
+  onmessage: ((frame: Uint8Array) => void) | null;
+  onclose: ((code: number, reason: string) => void) | null;
+}
+
+/**
+ * Two connected transports in memory. Delivery is asynchronous (a microtask) by default, as on
+ * a real socket; pass a `deliver` function to schedule it otherwise (the network conditioner
+ * does, to add latency and loss).
+ */
+export function createMemoryPipe(deliver: (fn: () => void) => void = queueMicrotask): [Transport, Transport] {
+  let open = true;
+  const make = (): Transport & { peer?: Transport; queued: number } => ({
+    queued: 0,
+    onmessage: null,
+    onclose: null,
+    get bufferedAmount() {
+      return this.queued;
+    },
+    send(frame) {
+      if (!open) return;
+      const copy = frame.slice();
+      this.queued += copy.length;
+      deliver(() => {
+        this.queued -= copy.length;
+        if (open) this.peer?.onmessage?.(copy);
+      });
+    },
+    close(code, reason) {
+      if (!open) return;
+      open = false;
+      const peer = this.peer;
+      deliver(() => {
+        peer?.onclose?.(code, reason);
+        this.onclose?.(code, reason);
+      });
+    },
+  });
+  const a = make();
+  const b = make();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}

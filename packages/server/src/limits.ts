@@ -1,0 +1,84 @@
+/**
+ * Abuse limits: every one an option with a safe default, so a hostile or broken client costs
+ * the server a bounded amount of memory and CPU and never harms the other players.
+ */
+
+export interface Limits {
+  /** Largest client frame in bytes; bigger ones close the connection (WebSocket 1009). */
+  maxFrameBytes: number;
+  /** Sustained client messages per second (token bucket rate). */
+  messagesPerSecond: number;
+  /** Messages a client may send in a burst above the rate (token bucket size). */
+  messageBurst: number;
+  /**
+   * Messages over the rate tolerated before the connection is closed for flooding. The
+   * tolerance refills at a tenth of the message rate.
+   */
+  floodTolerance: number;
+  /** Malformed frames tolerated before the connection is closed. */
+  maxProtocolErrors: number;
+  /** Inputs applied per client per tick; the rest wait for later ticks. */
+  maxInputsPerTick: number;
+  /** Inputs a client may have waiting; newer ones beyond that are dropped with TOO_MANY_INPUTS. */
+  maxBufferedInputs: number;
+  /** Commands a client may have waiting for the next tick. */
+  maxPendingCommands: number;
+  /** Time to send HELLO after connecting. */
+  joinTimeoutMs: number;
+  /** Skip a client's snapshot while its socket has more than this many bytes queued. */
+  snapshotSkipBytes: number;
+  /** Close a client whose socket has more than this many bytes queued (it is not reading). */
+  maxBufferedBytes: number;
+  /** Events waiting for a client's next snapshot before it is closed as too slow. */
+  maxPendingEvents: number;
+}
+
+export const defaultLimits: Readonly<Limits> = Object.freeze({
+  maxFrameBytes: 16 * 1024,
+  messagesPerSecond: 120,
+  messageBurst: 240,
+  floodTolerance: 120,
+  maxProtocolErrors: 10,
+  maxInputsPerTick: 4,
+  maxBufferedInputs: 64,
+  maxPendingCommands: 32,
+  joinTimeoutMs: 10_000,
+  snapshotSkipBytes: 64 * 1024,
+  maxBufferedBytes: 1024 * 1024,
+  maxPendingEvents: 1024,
+});
+
+export function resolveLimits(partial: Partial<Limits> = {}): Limits {
+  const out = { ...defaultLimits, ...partial };
+  for (const [k, v] of Object.entries(out)) {
+    if (typeof v !== 'number' || !(v >= 0)) throw new RangeError(`limit ${k} must be a non-negative number, got ${String(v)}`);
+  }
+  return out;
+}
+
+/** A token bucket on an injected clock: `rate` tokens per second, at most `burst` stored. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    now: number,
+  ) {
+    this.tokens = burst;
+    this.last = now;
+  }
+
+  /** Takes one token; false when the bucket is empty. */
+  take(now: number): boolean {
+    const elapsed = Math.max(0, now - this.last) / 1000;
+    this.last = now;
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.rate);
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+}

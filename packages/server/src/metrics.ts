@@ -1,0 +1,103 @@
+/**
+ * Prometheus metrics for one server instance (its own registry: two servers in one process do
+ * not share counters). Byte and frame counts are plain numbers folded into the registry when it
+ * is scraped, so counting a frame costs an addition, not a metric-library call.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { errorCodeName } from '@tickwire/protocol';
+import type { ServerStats } from './stats.js';
+
+export interface MetricsSource {
+  rooms(): number;
+  clients(): number;
+}
+
+/** A counter whose value is kept outside prom-client and reported on scrape. */
+function lazyCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  let reported = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const v = read();
+      if (v > reported) this.inc(v - reported);
+      reported = v;
+    },
+  });
+}
+
+export class ServerMetrics implements ServerStats {
+  readonly registry = new Registry();
+  private readonly tickHistogram: Histogram;
+  private readonly snapshotHistogram: Histogram;
+  private readonly errors: Counter<'code'>;
+  totals = { bytesIn: 0, bytesOut: 0, snapshots: 0, fullSnapshots: 0, snapshotsSkipped: 0, ticksDropped: 0, ticks: 0 };
+
+  constructor(source: MetricsSource, options: { defaultMetrics?: boolean } = {}) {
+    const registry = this.registry;
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'tickwire_process_' });
+    new Gauge({ name: 'tickwire_rooms', help: 'Rooms in this process', registers: [registry], collect() { this.set(source.rooms()); } });
+    new Gauge({ name: 'tickwire_clients', help: 'Connected clients', registers: [registry], collect() { this.set(source.clients()); } });
+    const totals = this.totals;
+    lazyCounter(registry, 'tickwire_bytes_in_total', 'Bytes received from clients', () => totals.bytesIn);
+    lazyCounter(registry, 'tickwire_bytes_out_total', 'Bytes sent to clients', () => totals.bytesOut);
+    lazyCounter(registry, 'tickwire_snapshots_total', 'Snapshot frames sent', () => totals.snapshots);
+    lazyCounter(registry, 'tickwire_full_snapshots_total', 'Snapshot frames sent without a baseline', () => totals.fullSnapshots);
+    lazyCounter(registry, 'tickwire_snapshots_skipped_total', 'Snapshots skipped because a client socket was backed up', () => totals.snapshotsSkipped);
+    lazyCounter(registry, 'tickwire_ticks_dropped_total', 'Ticks dropped by catch-up when a room fell behind', () => totals.ticksDropped);
+    lazyCounter(registry, 'tickwire_ticks_total', 'Ticks simulated', () => totals.ticks);
+    this.tickHistogram = new Histogram({
+      name: 'tickwire_tick_duration_seconds',
+      help: 'Time to simulate one room tick, snapshots included',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers: [registry],
+    });
+    this.snapshotHistogram = new Histogram({
+      name: 'tickwire_snapshot_bytes',
+      help: 'Size of snapshot frames sent',
+      buckets: [16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536],
+      registers: [registry],
+    });
+    this.errors = new Counter({ name: 'tickwire_errors_total', help: 'Errors by code', labelNames: ['code'], registers: [registry] });
+  }
+
+  tickDuration(ms: number): void {
+    this.totals.ticks++;
+    this.tickHistogram.observe(ms / 1000);
+  }
+
+  ticksDropped(n: number): void {
+    this.totals.ticksDropped += n;
+  }
+
+  snapshotSent(bytes: number, full: boolean): void {
+    this.totals.snapshots++;
+    if (full) this.totals.fullSnapshots++;
+    this.snapshotHistogram.observe(bytes);
+  }
+
+  snapshotSkipped(): void {
+    this.totals.snapshotsSkipped++;
+  }
+
+  error(code: number): void {
+    this.errors.inc({ code: errorCodeName(code) });
+  }
+
+  bytesIn(n: number): void {
+    this.totals.bytesIn += n;
+  }
+
+  bytesOut(n: number): void {
+    this.totals.bytesOut += n;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

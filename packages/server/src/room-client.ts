@@ -1,0 +1,84 @@
+/**
+ * A client's seat in a room: who it is, what it controls, what it has sent and not yet been
+ * applied, and what the room has queued for it. The seat outlives a dropped connection for the
+ * reconnect window, which is what lets a resume token put a player back where they were.
+ */
+import type { ClientMessage, CommandInfo, GameProtocol, InputEntry, QueuedEvent, TimerHandle } from '@tickwire/protocol';
+import type { Entity } from './entity-store.js';
+import { ClientView } from './replicator.js';
+
+/** The part of a connection a room needs. */
+export interface ClientConnection {
+  send(frame: Uint8Array): void;
+  readonly bufferedAmount: number;
+  close(code: number, reason: string): void;
+}
+
+export interface PendingCommand {
+  seq: number;
+  time: number;
+  entity: number;
+  command: CommandInfo;
+  payload: Record<string, unknown>;
+}
+
+export type CommandMessage = Extract<ClientMessage, { kind: 'command' }>;
+
+/** Who a client is, as established by authentication (anonymous in development). */
+export interface Identity {
+  /** Stable user id (the JWT subject, or a random id for anonymous clients). */
+  userId: string;
+  /** Claims from the token, if any. */
+  claims?: Record<string, unknown>;
+}
+
+export class RoomClient<P extends GameProtocol = GameProtocol> {
+  /** The entity this client plays, if onJoin returned one. */
+  entity: Entity<P> | undefined;
+  /** Ids of entities this client may target with commands. */
+  readonly controls = new Set<number>();
+  /** Free-form per-client game data. */
+  data: Record<string, unknown> = {};
+  connection: ClientConnection | null;
+  readonly view: ClientView;
+  readonly pendingInputs: InputEntry<Record<string, unknown>>[] = [];
+  readonly pendingCommands: PendingCommand[] = [];
+  pendingEvents: QueuedEvent[] = [];
+  /** Highest input seq queued, and highest applied (reported back in snapshots). */
+  lastQueuedInputSeq = 0;
+  lastInputSeq = 0;
+  disconnectedAt = 0;
+  releaseTimer: TimerHandle | null = null;
+  readonly joinedAt: number;
+
+  constructor(
+    readonly id: number,
+    public name: string,
+    readonly identity: Identity,
+    readonly resumeToken: Uint8Array,
+    connection: ClientConnection,
+    historySize: number,
+    now: number,
+  ) {
+    this.connection = connection;
+    this.view = new ClientView(historySize);
+    this.joinedAt = now;
+  }
+
+  get connected(): boolean {
+    return this.connection !== null;
+  }
+
+  /** Lets this client target an entity with commands. */
+  control(entity: { readonly id: number }): void {
+    this.controls.add(entity.id);
+  }
+
+  release(entity: { readonly id: number }): void {
+    this.controls.delete(entity.id);
+  }
+
+  send(frame: Uint8Array): void {
+    this.connection?.send(frame);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * How game code describes a room: its protocol, rates, and the handlers the runtime calls.
+ * A definition is plain data plus functions; the runtime owns the loop, the clients and the
+ * network, and calls in with the room and client as arguments.
+ */
+import type {
+  ActionName,
+  CommandPayload,
+  ErrorCode,
+  EventName,
+  FeatureName,
+  GameProtocol,
+  InputOf,
+} from '@tickwire/protocol';
+import { ErrorCode as Codes, TickwireError } from '@tickwire/protocol';
+import type { Entity } from './entity-store.js';
+import type { Room } from './room.js';
+import type { RoomClient } from './room-client.js';
+
+export interface InputMeta {
+  seq: number;
+  /** Server-clock ms (mod 2^32) at which the client produced the input. */
+  time: number;
+}
+
+export interface CommandMeta extends InputMeta {
+  /** The entity the command targets (0 = none); already checked to be controlled by the client. */
+  entity: number;
+}
+
+/** What a command handler may return: nothing (accepted) or a promise of it (accepted once settled). */
+export type CommandOutcome = void | Promise<void>;
+
+/**
+ * Handler parameters are checked bivariantly (as methods are), so a definition for a specific
+ * protocol is assignable to the runtime's protocol-agnostic RoomDefinition.
+ */
+type Handler<Args extends unknown[], R> = { bivariant(...args: Args): R }['bivariant'];
+
+export type CommandHandlers<P extends GameProtocol, S> = {
+  [F in FeatureName<P>]?: {
+    [A in ActionName<P, F>]?: Handler<[room: Room<P, S>, client: RoomClient<P>, payload: CommandPayload<P, F, A>, meta: CommandMeta], CommandOutcome>;
+  };
+};
+
+/** A system: game logic run every tick after inputs and commands; `dt` in seconds. */
+export type System<P extends GameProtocol, S> = Handler<[room: Room<P, S>, dt: number], void>;
+
+export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'kicked' | 'shutdown';
+
+export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unknown> {
+  protocol: P;
+  /** Simulation steps per second (default 20). */
+  tickRate?: number;
+  /** Snapshots per second, at most the tick rate (default 20). */
+  snapshotRate?: number;
+  /** Seats in the room, connected or waiting for a reconnect (default 64). */
+  maxClients?: number;
+  /** Steps run at most in one catch-up before the rest are dropped and counted (default 4). */
+  maxCatchUpTicks?: number;
+  /** A dropped client's seat is kept this long for a resume (default 60 000 ms; 0 = released at once). */
+  reconnectWindowMs?: number;
+  /** An empty room is disposed after this long (default 30 000 ms). */
+  emptyGraceMs?: number;
+  /** Snapshots remembered per client as possible delta baselines (default 32). */
+  snapshotHistory?: number;
+
+  /** Builds the room's game state; available as `room.state`. */
+  setup?(room: Room<P, S>): S;
+  /** A client joined. Return its entity to let it control that entity. Throw `reject()` to refuse. */
+  onJoin?(room: Room<P, S>, client: RoomClient<P>): Entity<P> | void;
+  /** A client's seat was released (it left, or did not come back within the window). */
+  onLeave?(room: Room<P, S>, client: RoomClient<P>, reason: LeaveReason): void;
+  /** A client's connection dropped; its seat is kept for the reconnect window. */
+  onDisconnect?(room: Room<P, S>, client: RoomClient<P>): void;
+  /** A dropped client came back with its resume token. */
+  onReconnect?(room: Room<P, S>, client: RoomClient<P>): void;
+  /** One input, applied at the start of a tick in (client time, client, seq) order. */
+  onInput?(room: Room<P, S>, client: RoomClient<P>, input: InputOf<P>, meta: InputMeta): void;
+  /** Command handlers by feature and action. */
+  commands?: CommandHandlers<P, S>;
+  /** Run in order every tick after inputs and commands; `dt` in seconds. */
+  systems?: readonly System<P, S>[];
+  /** A chat line: return the text to send (possibly edited), or false to drop it. */
+  onChat?(room: Room<P, S>, client: RoomClient<P>, text: string): string | false;
+  /**
+   * Per-client relevance: whether `client` should receive `entity`. The entities a client
+   * controls are always sent. Omit to send every entity to everyone (and share encoding work).
+   */
+  isRelevant?(room: Room<P, S>, client: RoomClient<P>, entity: Entity<P>): boolean;
+  /** Extra data for the welcome message (JSON). */
+  metadata?(room: Room<P, S>): Record<string, unknown>;
+  /** The room is being disposed (empty for the grace period, or server shutdown). */
+  onDispose?(room: Room<P, S>): void | Promise<void>;
+}
+
+/**
+ * Declares a room type. A pass-through that gives game code type inference.
+ *
+ * @example
+ * export const arenaRoom = defineRoom({
+ *   protocol: arena,
+ *   tickRate: 20,
+ *   onJoin: (room, client) => room.entities.create('ship', { position: { x: 500, y: 500 } }),
+ *   onInput: (room, client, input) => { client.data.dx = input.dx; },
+ *   systems: [(room, dt) => { for (const s of room.entities.ofType('ship')) s.position.x += 10 * dt; }],
+ * });
+ */
+/** Any room definition, whatever its protocol and state (what the server accepts). */
+export type AnyRoomDefinition = RoomDefinition<GameProtocol, unknown>;
+
+export function defineRoom<P extends GameProtocol, S = undefined>(definition: RoomDefinition<P, S>): RoomDefinition<P, S> {
+  return definition;
+}
+
+/** Thrown by game code to refuse a command or a join with a code the client sees. */
+export class Rejection extends TickwireError {
+  constructor(message: string, code: ErrorCode = Codes.COMMAND_REJECTED) {
+    super(code, message);
+    this.name = 'Rejection';
+  }
+}
+
+/**
+ * Refuses the current command (or join) with a message and code the client sees.
+ *
+ * @example
+ * if (player.resources < 10) reject('not enough resources');
+ */
+export function reject(message: string, code: ErrorCode = Codes.COMMAND_REJECTED): never {
+  throw new Rejection(message, code);
+}
+
+export type { EventName };

@@ -1,0 +1,410 @@
+/**
+ * One authoritative room: a fixed-step loop over an entity store, the seats of its clients,
+ * and the snapshot stream to each of them.
+ *
+ * The loop is an accumulator on an injected clock. A room that falls behind runs at most
+ * `maxCatchUpTicks` steps at once and drops the rest, but its tick counter still advances past
+ * them, so tick T always stands for time `epoch + T * tickMs` and clients can map ticks to time.
+ * Nothing here awaits: game handlers that return promises (database work) settle on their own
+ * and only delay the reply to their own command.
+ */
+import {
+  BitWriter,
+  ErrorCode,
+  MessageCodec,
+  TickwireError,
+  writeEvents,
+  writeSnapshotHead,
+  type Clock,
+  type GameProtocol,
+  type TimerHandle,
+} from '@tickwire/protocol';
+import type { Logger } from 'pino';
+import { EntityStore } from './entity-store.js';
+import { takeActions, type Action } from './input-queue.js';
+import type { Limits } from './limits.js';
+import { NetworkState } from './network-state.js';
+import type { LeaveReason, RoomDefinition } from './room-definition.js';
+import { Rejection } from './room-definition.js';
+import type { RoomClient } from './room-client.js';
+import { SnapshotEncoder } from './replicator.js';
+import type { RoomStats } from './stats.js';
+
+/** What a room needs from the server that hosts it. */
+export interface RoomHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly limits: Limits;
+  readonly stats: RoomStats;
+  /** Called when the room has been empty for its grace period. */
+  roomIdle(room: Room): void;
+}
+
+export type EventTarget<P extends GameProtocol> = RoomClient<P> | readonly RoomClient<P>[] | ((client: RoomClient<P>) => boolean);
+
+export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
+  readonly entities: EntityStore<P>;
+  readonly state: S;
+  readonly tickRate: number;
+  readonly snapshotRate: number;
+  /** Milliseconds per tick. */
+  readonly tickMs: number;
+  readonly maxClients: number;
+  readonly reconnectWindowMs: number;
+  /** Current tick: the last one simulated (or skipped by catch-up). */
+  tick = 0;
+  /** Server-clock ms of tick 0. */
+  readonly epoch: number;
+  droppedTicks = 0;
+  readonly clients = new Map<number, RoomClient<P>>();
+  readonly codec: MessageCodec<P>;
+  readonly logger: Logger;
+  private readonly net: NetworkState;
+  private readonly encoder: SnapshotEncoder;
+  private readonly frame = new BitWriter(4096);
+  private readonly maxCatchUp: number;
+  private readonly emptyGraceMs: number;
+  private accumulator = 0;
+  private lastUpdate: number;
+  private timer: TimerHandle | null = null;
+  private idleTimer: TimerHandle | null = null;
+  private nextClientId = 1;
+  private disposed = false;
+
+  constructor(
+    readonly code: string,
+    readonly definition: RoomDefinition<P, S>,
+    private readonly host: RoomHost,
+  ) {
+    const d = definition;
+    this.tickRate = d.tickRate ?? 20;
+    this.snapshotRate = Math.min(d.snapshotRate ?? 20, this.tickRate);
+    if (!(this.tickRate > 0 && this.tickRate <= 240) || !(this.snapshotRate > 0)) {
+      throw new RangeError(`room '${code}': tickRate must be in 1..240 and snapshotRate positive`);
+    }
+    this.tickMs = 1000 / this.tickRate;
+    this.maxClients = d.maxClients ?? 64;
+    this.maxCatchUp = d.maxCatchUpTicks ?? 4;
+    this.reconnectWindowMs = d.reconnectWindowMs ?? 60_000;
+    this.emptyGraceMs = d.emptyGraceMs ?? 30_000;
+    const history = Math.max(2, d.snapshotHistory ?? 32);
+    this.logger = host.logger.child({ room: code });
+    this.entities = new EntityStore(d.protocol);
+    this.codec = new MessageCodec(d.protocol);
+    this.net = new NetworkState(this.entities as unknown as EntityStore, history + 2);
+    this.encoder = new SnapshotEncoder(d.protocol, this.entities as unknown as EntityStore, this.net);
+    this.epoch = host.clock.now();
+    this.lastUpdate = this.epoch;
+    this.state = d.setup ? d.setup(this) : (undefined as S);
+    this.scheduleIdleCheck();
+  }
+
+  /** Seconds per tick. */
+  get dt(): number {
+    return this.tickMs / 1000;
+  }
+
+  /** Simulated time in seconds (tick * dt). */
+  get time(): number {
+    return this.tick * this.dt;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Number of seats taken (connected or awaiting reconnect). */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  get connectedCount(): number {
+    let n = 0;
+    for (const c of this.clients.values()) if (c.connected) n++;
+    return n;
+  }
+
+  /** History size used for each client's snapshot ring. */
+  get historySize(): number {
+    return Math.max(2, this.definition.snapshotHistory ?? 32);
+  }
+
+  /** Starts the loop on the host clock. */
+  start(): void {
+    if (this.timer || this.disposed) return;
+    this.lastUpdate = this.host.clock.now();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const wait = Math.max(0, this.tickMs - this.accumulator);
+    this.timer = this.host.clock.setTimeout(() => {
+      this.timer = null;
+      if (this.disposed) return;
+      this.update();
+      if (!this.disposed) this.schedule();
+    }, wait);
+  }
+
+  /** Runs the steps that are due by the clock (at most maxCatchUpTicks; the rest are dropped). */
+  update(): void {
+    const now = this.host.clock.now();
+    this.accumulator += now - this.lastUpdate;
+    this.lastUpdate = now;
+    let due = Math.floor(this.accumulator / this.tickMs + 1e-9);
+    if (due > this.maxCatchUp) {
+      const dropped = due - this.maxCatchUp;
+      this.droppedTicks += dropped;
+      this.host.stats.ticksDropped(dropped);
+      this.tick += dropped;
+      this.accumulator -= dropped * this.tickMs;
+      due = this.maxCatchUp;
+    }
+    for (let i = 0; i < due; i++) {
+      this.accumulator -= this.tickMs;
+      this.step();
+    }
+    if (this.accumulator < 0) this.accumulator = 0;
+  }
+
+  /** Simulates one tick: queued actions, systems, then a snapshot if one is due. */
+  step(): void {
+    const started = performance.now();
+    this.tick++;
+    const actions = takeActions(this.clients.values(), this.host.limits.maxInputsPerTick, this.host.clock.now());
+    for (const a of actions) this.apply(a);
+    for (const system of this.definition.systems ?? []) {
+      try {
+        system(this, this.dt);
+      } catch (err) {
+        this.fault('system', err);
+      }
+    }
+    const t = this.tick;
+    if (Math.floor((t * this.snapshotRate) / this.tickRate) !== Math.floor(((t - 1) * this.snapshotRate) / this.tickRate)) {
+      this.sendSnapshots();
+    }
+    this.host.stats.tickDuration(performance.now() - started);
+  }
+
+  private apply(a: Action<RoomClient<P>>): void {
+    const d = this.definition;
+    if (a.kind === 'input') {
+      a.client.lastInputSeq = a.entry.seq;
+      if (!d.onInput) return;
+      try {
+        d.onInput(this, a.client, a.entry.input as never, { seq: a.entry.seq, time: a.entry.time });
+      } catch (err) {
+        this.fault('onInput', err);
+      }
+      return;
+    }
+    const { client, command: c } = a;
+    const reply = (ok: boolean, code: number, message: string) => {
+      if (!ok) this.host.stats.error(code);
+      client.send(this.codec.commandResult(c.seq, { ok, code, message }));
+    };
+    if (c.entity !== 0 && (!client.controls.has(c.entity) || !this.entities.has(c.entity))) {
+      reply(false, ErrorCode.NOT_YOUR_ENTITY, `entity ${c.entity} is not controlled by this client`);
+      return;
+    }
+    const handlers = d.commands as Record<string, Record<string, Function | undefined> | undefined> | undefined;
+    const handler = handlers?.[c.command.feature]?.[c.command.action];
+    if (!handler) {
+      reply(false, ErrorCode.UNKNOWN_COMMAND, `this room does not handle ${c.command.feature}.${c.command.action}`);
+      return;
+    }
+    const settle = (err: unknown) => {
+      if (err === undefined) return reply(true, 0, '');
+      if (err instanceof TickwireError) return reply(false, err.code, err.message);
+      this.fault(`command ${c.command.feature}.${c.command.action}`, err);
+      reply(false, ErrorCode.COMMAND_FAILED, 'the command failed on the server');
+    };
+    try {
+      const out: unknown = handler(this, client, c.payload, { seq: c.seq, time: c.time, entity: c.entity });
+      if (out instanceof Promise) out.then(() => settle(undefined), (err: unknown) => settle(err ?? new Error('rejected')));
+      else settle(undefined);
+    } catch (err) {
+      settle(err);
+    }
+  }
+
+  private fault(where: string, err: unknown): void {
+    if (err instanceof Rejection) return;
+    this.host.stats.error(ErrorCode.INTERNAL);
+    this.logger.error({ err, where, tick: this.tick }, `game code threw in ${where}`);
+  }
+
+  private sendSnapshots(): void {
+    const tick = this.tick;
+    this.net.publish(tick);
+    this.encoder.beginTick(tick);
+    const limits = this.host.limits;
+    const relevant = this.definition.isRelevant;
+    for (const client of this.clients.values()) {
+      const conn = client.connection;
+      if (!conn) continue;
+      const queued = conn.bufferedAmount;
+      if (queued > limits.maxBufferedBytes || client.pendingEvents.length > limits.maxPendingEvents) {
+        this.host.stats.error(ErrorCode.TOO_SLOW);
+        conn.close(4007, 'client is not reading its snapshots');
+        continue;
+      }
+      if (queued > limits.snapshotSkipBytes) {
+        this.host.stats.snapshotSkipped();
+        continue;
+      }
+      const body = relevant ? this.encoder.filteredBody(client.view, this.relevantIds(client)) : this.encoder.sharedBody(client.view);
+      const w = this.frame.reset();
+      writeSnapshotHead(w, tick, client.lastInputSeq);
+      w.appendBits(body.bytes, body.bits);
+      writeEvents(w, client.pendingEvents);
+      if (client.pendingEvents.length > 0) client.pendingEvents = [];
+      const frame = w.toBytes();
+      this.host.stats.snapshotSent(frame.length, body.baselineTick === 0);
+      conn.send(frame);
+    }
+  }
+
+  private relevantIds(client: RoomClient<P>): number[] {
+    const out: number[] = [];
+    const isRelevant = this.definition.isRelevant!;
+    for (const id of this.net.ids) {
+      const e = this.entities.get(id);
+      if (!e) continue;
+      let keep = client.controls.has(id);
+      if (!keep) {
+        try {
+          keep = isRelevant(this, client, e);
+        } catch (err) {
+          this.fault('isRelevant', err);
+        }
+      }
+      if (keep) out.push(id);
+    }
+    return out;
+  }
+
+  /**
+   * Sends an event with the next snapshot: to everyone, one client, a list, or those a
+   * predicate picks.
+   *
+   * @example
+   * room.emit('hit', { target: ship.id, damage: 10 });
+   */
+  emit<N extends keyof NonNullable<P['definition']['events']> & string>(
+    name: N,
+    payload: Record<string, unknown>,
+    to?: EventTarget<P>,
+  ): void {
+    const info = this.definition.protocol.event(name);
+    if (!info) throw new TickwireError(ErrorCode.VALUE_OUT_OF_RANGE, `the protocol declares no event '${name}'`);
+    info.payload.bits(payload); // validates now, in the caller's stack, not at snapshot time
+    const e = { info, payload };
+    if (to === undefined) for (const c of this.clients.values()) c.pendingEvents.push(e);
+    else if (typeof to === 'function') for (const c of this.clients.values()) to(c) && c.pendingEvents.push(e);
+    else if (Array.isArray(to)) for (const c of to as readonly RoomClient<P>[]) c.pendingEvents.push(e);
+    else (to as RoomClient<P>).pendingEvents.push(e);
+  }
+
+  /** Sends a chat line to every connected client, now. */
+  broadcastChat(from: RoomClient<P> | null, text: string): void {
+    const frame = this.codec.chatMessage({ from: from?.id ?? 0, name: from?.name ?? '', text });
+    for (const c of this.clients.values()) c.send(frame);
+  }
+
+  /** Allocates a client id for a new seat. */
+  allocateClientId(): number {
+    return this.nextClientId++;
+  }
+
+  /** Adds a seat; the caller has checked capacity. */
+  addClient(client: RoomClient<P>): void {
+    this.clients.set(client.id, client);
+    this.cancelIdle();
+  }
+
+  /** Releases a seat: onLeave, controlled entities stay for the game to remove. */
+  removeClient(client: RoomClient<P>, reason: LeaveReason): void {
+    if (!this.clients.delete(client.id)) return;
+    if (client.releaseTimer) this.host.clock.clearTimeout(client.releaseTimer);
+    client.releaseTimer = null;
+    try {
+      this.definition.onLeave?.(this, client, reason);
+    } catch (err) {
+      this.fault('onLeave', err);
+    }
+    if (this.clients.size === 0) this.scheduleIdleCheck();
+  }
+
+  /** Removes a seat without onLeave (a join that onJoin refused). */
+  dropSeat(client: RoomClient<P>): void {
+    this.clients.delete(client.id);
+    if (this.clients.size === 0) this.scheduleIdleCheck();
+  }
+
+  /**
+   * The client's connection dropped: keep the seat for the reconnect window (calling
+   * onDisconnect), or release it now when the window is 0.
+   */
+  disconnected(client: RoomClient<P>): void {
+    if (!this.clients.has(client.id)) return;
+    client.connection = null;
+    client.pendingInputs.length = 0;
+    client.pendingCommands.length = 0;
+    client.pendingEvents = [];
+    if (this.reconnectWindowMs <= 0 || this.disposed) {
+      this.removeClient(client, 'disconnected');
+      return;
+    }
+    client.disconnectedAt = this.host.clock.now();
+    try {
+      this.definition.onDisconnect?.(this, client);
+    } catch (err) {
+      this.fault('onDisconnect', err);
+    }
+    client.releaseTimer = this.host.clock.setTimeout(() => {
+      client.releaseTimer = null;
+      if (!client.connected) this.removeClient(client, 'timeout');
+    }, this.reconnectWindowMs);
+  }
+
+  /** A dropped client is back on a new connection. */
+  resumed(client: RoomClient<P>): void {
+    if (client.releaseTimer) this.host.clock.clearTimeout(client.releaseTimer);
+    client.releaseTimer = null;
+    try {
+      this.definition.onReconnect?.(this, client);
+    } catch (err) {
+      this.fault('onReconnect', err);
+    }
+  }
+
+  private scheduleIdleCheck(): void {
+    this.cancelIdle();
+    this.idleTimer = this.host.clock.setTimeout(() => {
+      this.idleTimer = null;
+      if (this.clients.size === 0 && !this.disposed) this.host.roomIdle(this);
+    }, this.emptyGraceMs);
+  }
+
+  private cancelIdle(): void {
+    if (this.idleTimer) this.host.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  /** Stops the loop and calls onDispose. Clients must have been closed by the caller. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.timer) this.host.clock.clearTimeout(this.timer);
+    this.timer = null;
+    this.cancelIdle();
+    for (const c of this.clients.values()) if (c.releaseTimer) this.host.clock.clearTimeout(c.releaseTimer);
+    try {
+      await this.definition.onDispose?.(this);
+    } catch (err) {
+      this.fault('onDispose', err);
+    }
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Joining, resuming and dropping seats. A new client gets a seat (if the room has one free)
+ * and onJoin may give it an entity; a client that comes back with its resume token within the
+ * reconnect window gets its old seat, entity and id back and a full snapshot.
+ */
+import { CloseCode, ErrorCode, TickwireError, type GameProtocol, type HelloBody } from '@tickwire/protocol';
+import type { Room } from './room.js';
+import { RoomClient, type ClientConnection, type Identity } from './room-client.js';
+import { Rejection } from './room-definition.js';
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/**
+ * Seats a client (or restores its seat) and sends WELCOME. Throws TickwireError with
+ * ROOM_FULL, RESUME_FAILED or JOIN_REFUSED.
+ */
+export function seat<P extends GameProtocol>(
+  room: Room<P>,
+  conn: ClientConnection,
+  hello: HelloBody,
+  identity: Identity,
+  token: Uint8Array,
+  now: number,
+): RoomClient<P> {
+  if (hello.resumeToken) {
+    const resumeToken = hello.resumeToken;
+    const client = [...room.clients.values()].find((c) => sameBytes(c.resumeToken, resumeToken));
+    if (!client) {
+      throw new TickwireError(ErrorCode.RESUME_FAILED, 'resume token unknown or expired: join again without it');
+    }
+    client.connection?.close(CloseCode.REPLACED, 'replaced by a newer connection of the same player');
+    client.connection = conn;
+    client.disconnectedAt = 0;
+    client.view.acknowledge(0);
+    client.pendingInputs.length = 0;
+    client.lastQueuedInputSeq = 0;
+    client.lastInputSeq = 0;
+    room.resumed(client);
+    welcome(room, client, now);
+    return client;
+  }
+  if (room.size >= room.maxClients) {
+    throw new TickwireError(ErrorCode.ROOM_FULL, `room '${room.code}' is full (${room.maxClients} seats)`);
+  }
+  const id = room.allocateClientId();
+  const name = hello.name.trim() || `player-${id}`;
+  const client = new RoomClient<P>(id, name, identity, token, conn, room.historySize, now);
+  room.addClient(client);
+  try {
+    const entity = room.definition.onJoin?.(room, client);
+    if (entity) {
+      client.entity = entity;
+      client.control(entity);
+    }
+  } catch (err) {
+    room.dropSeat(client);
+    if (err instanceof Rejection) throw new TickwireError(ErrorCode.JOIN_REFUSED, err.message);
+    room.logger.error({ err }, 'onJoin threw');
+    throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not seat this client');
+  }
+  welcome(room, client, now);
+  return client;
+}
+
+function welcome<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, now: number): void {
+  let metadata = '{}';
+  try {
+    metadata = JSON.stringify(room.definition.metadata?.(room) ?? {});
+  } catch (err) {
+    room.logger.error({ err }, 'metadata() threw');
+  }
+  client.send(
+    room.codec.welcome({
+      room: room.code,
+      clientId: client.id,
+      entity: client.entity?.id ?? 0,
+      tickRate: room.tickRate,
+      snapshotRate: room.snapshotRate,
+      tick: room.tick,
+      tickEpoch: room.epoch,
+      serverTime: now,
+      resumeToken: client.resumeToken,
+      metadata,
+    }),
+  );
+}
