@@ -33,9 +33,10 @@ export function createMemoryPipe(deliver: (fn: () => void) => void = queueMicrot
       if (!open) return;
       const copy = frame.slice();
       this.queued += copy.length;
+      // Frames sent before a close are still delivered, in order, as on a socket.
       deliver(() => {
         this.queued -= copy.length;
-        if (open) this.peer?.onmessage?.(copy);
+        this.peer?.onmessage?.(copy);
       });
     },
     close(code, reason) {

@@ -221,7 +221,8 @@ export class Connection implements ClientConnection {
     const msg = room.codec.decodeClient(frame);
     switch (msg.kind) {
       case 'input': {
-        client.view.acknowledge(msg.ackTick);
+        // In INPUT, 0 means "no new ack"; only a lone ACK of 0 asks for a full snapshot.
+        if (msg.ackTick > 0) client.view.acknowledge(msg.ackTick);
         const dropped = queueInputs(client, msg.inputs, limits.maxBufferedInputs);
         if (dropped > 0) this.notice(ErrorCode.TOO_MANY_INPUTS, `input queue full (${limits.maxBufferedInputs}): ${dropped} input(s) dropped`);
         return;

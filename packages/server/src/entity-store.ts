@@ -115,9 +115,10 @@ function buildPrototypes(type: EntityTypeInfo, onDirty: (rec: EntityRecord) => v
     get alive(): boolean {
       return (this as unknown as EntityObject)[RECORD].alive;
     },
-    toJSON(this: Record<string, unknown>) {
-      const out: Record<string, unknown> = { id: this.id, type: type.name };
-      for (const c of type.components) out[c.name] = { ...(this[c.name] as object) };
+    toJSON(this: EntityObject) {
+      const rec = this[RECORD];
+      const out: Record<string, unknown> = { id: rec.id, type: type.name };
+      for (const c of type.components) out[c.name] = Object.fromEntries(c.fields.map((f) => [f.name, rec.values[f.index]]));
       return out;
     },
   };

@@ -1,0 +1,160 @@
+import { CloseCode, ErrorCode, Kind } from '@tickwire/protocol';
+import { describe, expect, it } from 'vitest';
+import { transition } from './connection-state.js';
+import { flush, gameRoom, harness } from './harness.test-support.js';
+import { TokenBucket } from './limits.js';
+
+describe('connection limits and hostile input', () => {
+  it('refuses another protocol version with a clear error and a close', async () => {
+    const h = harness();
+    const c = h.connect();
+    c.send(new Uint8Array([2, Kind.HELLO, 0, 1, 2, 3]));
+    await flush();
+    expect(c.errors[0]).toMatchObject({ code: ErrorCode.UNSUPPORTED_VERSION, fatal: true });
+    expect(c.errors[0]!.message).toMatch(/version 2 is not supported/);
+    expect(c.closed?.code).toBe(CloseCode.UNSUPPORTED_VERSION);
+  });
+
+  it('answers anything but HELLO before joining with NOT_JOINED', async () => {
+    const h = harness();
+    const c = h.connect();
+    c.send(c.frames.chat('hi'));
+    await flush();
+    expect(c.errors[0]?.code).toBe(ErrorCode.NOT_JOINED);
+    expect(c.closed).toBeNull();
+  });
+
+  it('answers a second HELLO with ALREADY_JOINED', async () => {
+    const h = harness();
+    const c = await h.join();
+    c.hello();
+    await flush();
+    expect(c.errors.at(-1)?.code).toBe(ErrorCode.ALREADY_JOINED);
+  });
+
+  it('closes a connection that never says HELLO', async () => {
+    const h = harness(undefined, { limits: { joinTimeoutMs: 2000 } });
+    const c = h.connect();
+    await h.step(2100, 100);
+    expect(c.errors[0]?.code).toBe(ErrorCode.JOIN_TIMEOUT);
+    expect(c.closed?.code).toBe(CloseCode.JOIN_TIMEOUT);
+  });
+
+  it('answers each malformed frame with a coded error, then closes after too many', async () => {
+    const h = harness(undefined, { limits: { maxProtocolErrors: 3 } });
+    const c = await h.join();
+    const garbage = [new Uint8Array([1]), new Uint8Array([1, 0x7e, 0]), new Uint8Array([1, Kind.CHAT, 0, 0xff, 0xff, 0xff, 0xff])];
+    for (const g of garbage) c.send(g);
+    await flush();
+    expect(c.errors.map((e) => e.code)).toEqual([ErrorCode.TRUNCATED, ErrorCode.UNKNOWN_KIND, expect.any(Number)]);
+    expect(c.closed).toBeNull();
+    c.send(new Uint8Array([1, 0x7f, 0]));
+    await flush();
+    expect(c.errors.at(-1)?.code).toBe(ErrorCode.TOO_MANY_ERRORS);
+    expect(c.closed?.code).toBe(CloseCode.PROTOCOL_ERROR);
+  });
+
+  it('refuses oversized frames', async () => {
+    const h = harness(undefined, { limits: { maxFrameBytes: 64 } });
+    const c = await h.join();
+    c.send(c.frames.chat('x'.repeat(100)));
+    await flush();
+    expect(c.errors.at(-1)?.code).toBe(ErrorCode.FRAME_TOO_LARGE);
+  });
+
+  it('answers a malformed command with a rejected result so the sender can settle it', async () => {
+    const h = harness();
+    const c = await h.join();
+    const frame = c.codec.command(5, 'combat', 'fire', 0, 0, { power: 1 });
+    c.send(frame.subarray(0, frame.length - 2));
+    await flush();
+    expect(c.last('commandResult')).toMatchObject({ seq: 5, ok: false, code: ErrorCode.TRUNCATED });
+  });
+
+  it('rate limits a burst, then closes a sustained flood while other clients keep their snapshots', async () => {
+    const h = harness(undefined, { limits: { messagesPerSecond: 20, messageBurst: 20, floodTolerance: 30 } });
+    const honest = await h.join();
+    const flooder = await h.join();
+    const before = honest.snapshots.length;
+    for (let i = 0; i < 30; i++) flooder.send(flooder.frames.ping(i, 0));
+    await flush();
+    expect(flooder.errors.some((e) => e.code === ErrorCode.RATE_LIMITED)).toBe(true);
+    expect(flooder.closed).toBeNull();
+    for (let i = 0; i < 100; i++) flooder.send(flooder.frames.ping(i, 0));
+    await flush();
+    expect(flooder.errors.at(-1)?.code).toBe(ErrorCode.FLOOD);
+    expect(flooder.closed?.code).toBe(CloseCode.FLOOD);
+    await h.step(500);
+    expect(honest.snapshots.length - before).toBe(10);
+    expect(honest.closed).toBeNull();
+  });
+
+  it('drops inputs beyond the buffer with TOO_MANY_INPUTS', async () => {
+    const h = harness(undefined, { limits: { maxBufferedInputs: 4 } });
+    const c = await h.join();
+    for (let i = 0; i < 8; i++) c.input(1);
+    await flush();
+    expect(c.errors.at(-1)?.code).toBe(ErrorCode.TOO_MANY_INPUTS);
+    expect(h.server.rooms.get('r')!.clients.values().next().value!.pendingInputs.length).toBe(4);
+  });
+
+  it('refuses commands beyond the pending limit', async () => {
+    const h = harness(undefined, { limits: { maxPendingCommands: 2 } });
+    const c = await h.join();
+    for (let i = 1; i <= 3; i++) c.send(c.codec.command(i, 'combat', 'fire', 0, 0, { power: 1 }));
+    await flush();
+    expect(c.last('commandResult')).toMatchObject({ seq: 3, ok: false, code: ErrorCode.RATE_LIMITED });
+  });
+
+  it('refuses invalid room codes', async () => {
+    const h = harness();
+    const c = h.connect();
+    c.hello('bad code!');
+    await flush();
+    expect(c.errors[0]?.code).toBe(ErrorCode.INVALID_ROOM_CODE);
+    expect(c.closed).not.toBeNull();
+  });
+
+  it('gives a dropped client its seat back with its resume token, within the window only', async () => {
+    let left = 0;
+    const h = harness(gameRoom({ reconnectWindowMs: 5000, onLeave: () => void left++ }));
+    const a = await h.join();
+    const token = a.welcome!.resumeToken;
+    a.transport.close(1006, 'network');
+    await flush();
+    await h.step(2000, 500);
+    expect(left).toBe(0);
+    const again = h.connect();
+    again.hello('r', { resumeToken: token });
+    await flush();
+    expect(again.welcome).toMatchObject({ clientId: a.welcome!.clientId, entity: a.welcome!.entity });
+    await h.step(100);
+    expect(again.snapshots[0]!.full).toBe(true);
+    again.transport.close(1006, 'network');
+    await flush();
+    await h.step(6000, 1000);
+    expect(left).toBe(1);
+    const late = h.connect();
+    late.hello('r', { resumeToken: token });
+    await flush();
+    expect(late.errors[0]?.code).toBe(ErrorCode.RESUME_FAILED);
+  });
+
+  it('runs the lifecycle as a transition table', () => {
+    expect(transition('handshake', 'hello')).toBe('authenticating');
+    expect(transition('authenticating', 'seated')).toBe('joined');
+    expect(transition('joined', 'hello')).toBeUndefined();
+    expect(transition('joined', 'close')).toBe('closed');
+    expect(transition('closed', 'hello')).toBeUndefined();
+  });
+});
+
+describe('TokenBucket', () => {
+  it('allows the burst, then the rate', () => {
+    const b = new TokenBucket(10, 5, 0);
+    expect([1, 2, 3, 4, 5, 6].map(() => b.take(0))).toEqual([true, true, true, true, true, false]);
+    expect(b.take(100)).toBe(true);
+    expect(b.take(100)).toBe(false);
+    expect(b.take(10_000)).toBe(true);
+  });
+});
