@@ -306,6 +306,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     const events = readEvents(r, this.protocol);
     r.expectEnd();
     this.stats.snapshots++;
+    if (this.view.full) this.stats.fullSnapshots++;
     if (ackInput > this.ackedInput) {
       this.ackedInput = ackInput;
       while (this.unacked.length > 0 && this.unacked[0]!.seq <= ackInput) this.unacked.shift();

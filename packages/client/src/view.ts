@@ -29,7 +29,8 @@ export class ReplicatedView implements SnapshotVisitor {
   tick = 0;
   previousTick = 0;
   private applyingTick = 0;
-  private full = false;
+  /** Whether the last snapshot applied was full (no baseline). */
+  full = false;
   private seen = new Set<number>();
   private changes: ViewChanges = { added: [], changed: [], removed: [] };
 

@@ -9,7 +9,8 @@
 import { ErrorCode, ProtocolError } from './errors.js';
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is string content, not a byte-order mark to drop.
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Number of bits in the Elias-gamma code of `v` (see {@link BitWriter.writeGamma}). */
 export function gammaBits(v: number): number {

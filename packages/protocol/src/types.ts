@@ -303,9 +303,17 @@ export const t = {
       toWire(v) {
         if (typeof v !== 'string') throw new TickwireError(ErrorCode.VALUE_OUT_OF_RANGE, `${describe} needs a string, got ${typeof v}`);
         if (v.length * 3 <= maxBytes || enc.encode(v).length <= maxBytes) return v;
-        let s = v;
-        while (enc.encode(s).length > maxBytes) s = s.slice(0, -1);
-        return s;
+        // Cut after the last whole code point that fits (UTF-8 length per code point; a lone
+        // surrogate encodes as U+FFFD, 3 bytes), so a surrogate pair is never split in two.
+        let bytes = 0;
+        let end = 0;
+        for (const ch of v) {
+          const cp = ch.codePointAt(0)!;
+          bytes += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+          if (bytes > maxBytes) break;
+          end += ch.length;
+        }
+        return v.slice(0, end);
       },
       fromWire: (w) => w as string,
       write: (w, x) => w.writeString(x as string),

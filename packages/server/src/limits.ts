@@ -31,6 +31,8 @@ export interface Limits {
   maxBufferedBytes: number;
   /** Events waiting for a client's next snapshot before it is closed as too slow. */
   maxPendingEvents: number;
+  /** Close a client whose snapshots have all been skipped (backed-up socket) for this long. */
+  maxStallMs: number;
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
@@ -46,6 +48,7 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   snapshotSkipBytes: 64 * 1024,
   maxBufferedBytes: 1024 * 1024,
   maxPendingEvents: 1024,
+  maxStallMs: 15_000,
 });
 
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {

@@ -48,6 +48,8 @@ export class RoomClient<P extends GameProtocol = GameProtocol> {
   lastQueuedInputSeq = 0;
   lastInputSeq = 0;
   disconnectedAt = 0;
+  /** When this client's snapshots started being skipped for backpressure (0 = not now). */
+  stalledSince = 0;
   releaseTimer: TimerHandle | null = null;
   readonly joinedAt: number;
 

@@ -10,6 +10,7 @@
  */
 import {
   BitWriter,
+  CloseCode,
   ErrorCode,
   MessageCodec,
   TickwireError,
@@ -245,15 +246,19 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       const conn = client.connection;
       if (!conn) continue;
       const queued = conn.bufferedAmount;
-      if (queued > limits.maxBufferedBytes || client.pendingEvents.length > limits.maxPendingEvents) {
+      const now = this.host.clock.now();
+      const stalled = client.stalledSince > 0 && now - client.stalledSince > limits.maxStallMs;
+      if (queued > limits.maxBufferedBytes || client.pendingEvents.length > limits.maxPendingEvents || stalled) {
         this.host.stats.error(ErrorCode.TOO_SLOW);
-        conn.close(4007, 'client is not reading its snapshots');
+        conn.close(CloseCode.TOO_SLOW, 'client is not reading its snapshots');
         continue;
       }
       if (queued > limits.snapshotSkipBytes) {
+        if (client.stalledSince === 0) client.stalledSince = now;
         this.host.stats.snapshotSkipped();
         continue;
       }
+      client.stalledSince = 0;
       const body = relevant ? this.encoder.filteredBody(client.view, this.relevantIds(client)) : this.encoder.sharedBody(client.view);
       const w = this.frame.reset();
       writeSnapshotHead(w, tick, client.lastInputSeq);
