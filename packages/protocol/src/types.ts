@@ -30,6 +30,8 @@ export interface FieldType<V> {
   readonly maxWire: number;
   /** Converts a game value to its wire value: numbers are quantized and clamped; NaN throws. */
   toWire(v: V): WireValue;
+  /** Numeric kinds: the value in wire steps before rounding (what a linear rate is measured in). */
+  steps?(v: V): number;
   fromWire(w: WireValue): V;
   write(w: BitWriter, x: WireValue): void;
   /** Reads and validates a wire value; throws ProtocolError on anything out of range. */
@@ -69,6 +71,7 @@ interface IntLike {
   linear: boolean;
   toWire: (v: number) => number;
   fromWire: (w: number) => number;
+  steps?: (v: number) => number;
   circular?: boolean;
 }
 
@@ -83,6 +86,7 @@ function intField(spec: IntLike): FieldType<number> {
     threshold,
     maxWire,
     toWire: spec.toWire,
+    steps: spec.steps,
     fromWire: (w) => spec.fromWire(w as number),
     write(w, x) {
       w.writeBits(x as number, bits);
@@ -124,7 +128,7 @@ export interface FloatOptions {
   /**
    * Send (value, rate) key frames instead of every change: right for positions that move along
    * a velocity. The client extrapolates; a new key frame goes out only when the true value
-   * leaves the extrapolated path by `threshold` or more.
+   * leaves the extrapolated path by `threshold` or more (default: two steps).
    */
   linear?: boolean;
 }
@@ -224,12 +228,14 @@ export const t = {
       describe,
       bits: bitsFor(steps),
       maxWire: steps,
-      threshold: Math.max(1, Math.round((opts.threshold ?? precision) / precision)),
+      // A linear field's own rounding wobbles by one step around its path: default to two.
+      threshold: Math.max(1, Math.round((opts.threshold ?? (opts.linear ? 2 * precision : precision)) / precision)),
       linear: opts.linear === true,
       toWire: (v) => {
         const n = Math.round((finite(v, describe) - min) / precision);
         return n < 0 ? 0 : n > steps ? steps : n;
       },
+      steps: (v) => (v - min) / precision,
       fromWire: (w) => min + w * precision,
     });
   },

@@ -20,7 +20,7 @@ export class EntityRecord {
   /** Linear fields: key frame rate (1/16 step per tick) and key frame tick. */
   readonly rates: number[];
   readonly keyTick: number[];
-  /** Linear fields: the last sampled wire value and when, to estimate the next rate. */
+  /** Linear fields: the last sampled value in (unrounded) wire steps and when, to estimate the next rate. */
   readonly lastQ: number[];
   readonly lastQTick: number[];
   /** Tick at which each field last changed on the wire. */

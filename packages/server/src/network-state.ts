@@ -54,7 +54,8 @@ export class NetworkState {
         rec.changedTick[i] = tick;
         rec.keyTick[i] = tick;
         rec.rates[i] = 0;
-        rec.lastQ[i] = typeof w === 'number' ? w : 0;
+        const steps = fields[i]!.type.steps;
+        rec.lastQ[i] = steps ? steps(rec.values[i] as number) : typeof w === 'number' ? w : 0;
         rec.lastQTick[i] = tick;
       }
       rec.dirty = 0;
@@ -90,17 +91,20 @@ export class NetworkState {
       const fields = rec.type.fields;
       for (const i of rec.type.linearFields) {
         const ft = fields[i]!.type;
-        const q = ft.toWire(rec.values[i]) as number;
+        const v = rec.values[i] as number;
+        const q = ft.toWire(v) as number;
+        // Rates come from unrounded values: rounding noise would make every path look bent.
+        const exact = ft.steps!(v);
         const predicted = linearAt(rec.wire[i] as number, rec.rates[i]!, tick - rec.keyTick[i]!, ft.maxWire);
         if (Math.abs(q - predicted) >= ft.threshold) {
           const span = tick - rec.lastQTick[i]!;
-          rec.rates[i] = span > 0 ? Math.round(((q - rec.lastQ[i]!) * RATE_ONE) / span) : 0;
+          rec.rates[i] = span > 0 ? Math.round(((exact - rec.lastQ[i]!) * RATE_ONE) / span) : 0;
           rec.wire[i] = q;
           rec.keyTick[i] = tick;
           rec.changedTick[i] = tick;
           rec.lastChange = tick;
         }
-        rec.lastQ[i] = q;
+        rec.lastQ[i] = exact;
         rec.lastQTick[i] = tick;
       }
     }
