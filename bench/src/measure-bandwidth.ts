@@ -25,7 +25,7 @@ const server = createServer({ rooms: room, logger: pino({ level: 'warn' }), proc
 const addr = await server.listen(0, '127.0.0.1');
 
 const rooms: ClientRoom<Scene>[] = [];
-const received = new Map<ClientRoom<Scene>, { bytes: number; frames: number }>();
+const received = new Map<ClientRoom<Scene>, { bytes: number; frames: number; changes: number }>();
 for (let i = 0; i < clients; i++) {
   const r = await connect({ url: addr.wsUrl, room: 'bench', name: `obs-${i}`, protocol: scene, interpolation: false });
   const counter = { bytes: 0, frames: 0, changes: 0 };

@@ -28,7 +28,7 @@ async function join(wsUrl: string, name: string, room = 'r1'): Promise<ClientRoo
 }
 
 function x(room: ClientRoom<TestGame>, id: number): number {
-  return room.entities.get(id)?.state.position?.x as number;
+  return room.entities.get(id)?.state.position.x ?? Number.NaN;
 }
 
 describe('real sockets', () => {
@@ -37,7 +37,8 @@ describe('real sockets', () => {
     const a = await join(wsUrl, 'ada');
     const b = await join(wsUrl, 'bob');
     await waitFor(() => b.entities.has(a.entityId) && a.entities.has(b.entityId), 3000, 'both ships');
-    expect(b.entities.get(a.entityId)!.state.label!.name).toBe('ada');
+    const seen = b.entities.get(a.entityId)!;
+    expect(seen.typeName === 'ship' && seen.state.label.name).toBe('ada');
     const start = x(b, a.entityId);
     const timer = setInterval(() => a.sendInput({ dx: 1, dy: 0 }), 50);
     cleanups.push(() => clearInterval(timer));

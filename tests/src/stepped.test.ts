@@ -4,7 +4,7 @@
  */
 import { connect, type ClientRoom } from '@tickwire/client';
 import { ManualClock, createMemoryPipe } from '@tickwire/protocol';
-import { createServer } from '@tickwire/server';
+import { createServer, type Entity } from '@tickwire/server';
 import { describe, expect, it } from 'vitest';
 import { silent, testGame, testRoom, type TestGame } from './game.js';
 
@@ -63,13 +63,13 @@ describe('SDK on a stepped clock', () => {
     const xs: number[] = [];
     const truth: number[] = [];
     const room = w.server.rooms.get('r')!;
-    const ship = room.clients.get(mover.clientId)!.entity!;
+    const ship = room.clients.get(mover.clientId)!.entity as Entity<TestGame, 'ship'>;
     for (let frame = 0; frame < 60; frame++) {
       if (frame % 3 === 0) mover.sendInput({ dx: 1, dy: 0 });
       await w.step(16, 4);
       watcher.interpolate();
-      xs.push(watcher.entities.get(id)!.render.position!.x as number);
-      truth.push(ship.type === 'ship' ? ship.position.x : 0);
+      xs.push(watcher.entities.get(id)!.render.position.x);
+      truth.push(ship.position.x);
     }
     // Moving at 200 units/s, sampled every 16 ms: each frame advances ~3.2 units, never a jump.
     const steps = xs.slice(20).map((x, i) => x - xs[19 + i]!);
@@ -86,12 +86,12 @@ describe('SDK on a stepped clock', () => {
     w.pause();
     await w.step(100);
     watcher.interpolate();
-    const held = watcher.entities.get(id)!.render.position!.x as number;
+    const held = watcher.entities.get(id)!.render.position.x;
     await w.step(500);
     watcher.interpolate();
-    const later = watcher.entities.get(id)!.render.position!.x as number;
+    const later = watcher.entities.get(id)!.render.position.x;
     expect(later).toBe(held);
-    const latestState = watcher.entities.get(id)!.state.position!.x as number;
+    const latestState = watcher.entities.get(id)!.state.position.x;
     expect(later).toBeLessThanOrEqual(latestState + 1e-9);
     w.resume();
   });

@@ -8,11 +8,19 @@
  * their key frame, continuously, up to the newest snapshot tick and never beyond it: when
  * snapshots stop arriving, the entity holds its last state rather than extrapolating.
  */
-import { linearAt, type EntityTypeInfo, type WireValue } from '@tickwire/protocol';
+import { linearAt, type EntityTypeInfo, type EntityTypeName, type EntityValuesOf, type GameProtocol, type WireValue } from '@tickwire/protocol';
+
+/**
+ * A replicated entity typed by a game protocol: the union of its entity types, so that
+ * `if (e.typeName === 'ship') e.render.position.x` type-checks.
+ */
+export type ClientEntityOf<P extends GameProtocol> = {
+  [T in EntityTypeName<P>]: ClientEntity<EntityValuesOf<P, T>, T>;
+}[EntityTypeName<P>];
 
 const SAMPLES = 32;
 
-export class ClientEntity<V extends Record<string, Record<string, unknown>> = Record<string, Record<string, unknown>>> {
+export class ClientEntity<V extends Record<string, Record<string, unknown>> = Record<string, Record<string, unknown>>, T extends string = string> {
   /** Latest authoritative values, by component. */
   readonly state: V;
   /** Interpolated values for rendering; updated by `ReplicatedView.interpolate`. */
@@ -44,8 +52,9 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
     this.render = render as V;
   }
 
-  get typeName(): string {
-    return this.type.name;
+  /** The entity type's name; compare it to narrow `state` and `render` to that type's components. */
+  get typeName(): T {
+    return this.type.name as T;
   }
 
   /** Applies wire values for the fields in `mask` (all fields when mask is -1). */

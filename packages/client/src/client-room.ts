@@ -29,7 +29,7 @@ import {
   type Transport,
   type WelcomeBody,
 } from '@tickwire/protocol';
-import type { ClientEntity } from './client-entity.js';
+import type { ClientEntityOf } from './client-entity.js';
 import { ClockSync } from './clock-sync.js';
 import { Emitter } from './emitter.js';
 import { ReplicatedView } from './view.js';
@@ -56,9 +56,9 @@ export interface ChatLine {
 
 export type ClientRoomEvents<P extends GameProtocol> = {
   snapshot: [tick: number];
-  add: [entity: ClientEntity];
-  change: [entity: ClientEntity];
-  remove: [entity: ClientEntity];
+  add: [entity: ClientEntityOf<P>];
+  change: [entity: ClientEntityOf<P>];
+  remove: [entity: ClientEntityOf<P>];
   event: [event: { name: EventName<P>; payload: Record<string, unknown> }];
   chat: [line: ChatLine];
   error: [error: TickwireError];
@@ -143,13 +143,13 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   }
 
   /** Entities by id. */
-  get entities(): ReadonlyMap<number, ClientEntity> {
-    return this.view.entities;
+  get entities(): ReadonlyMap<number, ClientEntityOf<P>> {
+    return this.view.entities as unknown as ReadonlyMap<number, ClientEntityOf<P>>;
   }
 
   /** The entity this client controls, once it has arrived. */
-  get entity(): ClientEntity | undefined {
-    return this.view.entities.get(this.entityId);
+  get entity(): ClientEntityOf<P> | undefined {
+    return this.entities.get(this.entityId);
   }
 
   get tick(): number {
@@ -312,9 +312,10 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       while (this.unacked.length > 0 && this.unacked[0]!.seq <= ackInput) this.unacked.shift();
     }
     this.scheduleAck();
-    for (const e of changes.removed) this.emit('remove', e);
-    for (const e of changes.added) this.emit('add', e);
-    for (const e of changes.changed) this.emit('change', e);
+    const typed = (e: unknown) => e as ClientEntityOf<P>;
+    for (const e of changes.removed) this.emit('remove', typed(e));
+    for (const e of changes.added) this.emit('add', typed(e));
+    for (const e of changes.changed) this.emit('change', typed(e));
     for (const ev of events) this.emit('event', { name: ev.name as EventName<P>, payload: ev.payload });
     this.emit('snapshot', tick);
   }

@@ -6,7 +6,7 @@
  */
 export { connect, type ConnectOptions } from './connect.js';
 export { ClientRoom, type ClientRoomOptions, type ClientRoomEvents, type ChatLine } from './client-room.js';
-export { ClientEntity } from './client-entity.js';
+export { ClientEntity, type ClientEntityOf } from './client-entity.js';
 export { ReplicatedView, type ViewChanges } from './view.js';
 export { ClockSync } from './clock-sync.js';
 export { Emitter } from './emitter.js';

@@ -49,13 +49,30 @@ export class EntityRecord {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
 
-/** An entity as game code sees it: its id, its type name and one object per component. */
-export type Entity<P extends GameProtocol = GameProtocol, T extends EntityTypeName<P> = EntityTypeName<P>> = {
+type EntityOfType<P extends GameProtocol, T extends EntityTypeName<P>> = {
   readonly id: number;
   readonly type: T;
   /** False once removed. */
   readonly alive: boolean;
 } & Mutable<EntityValuesOf<P, T>>;
+
+/**
+ * An entity as game code sees it: its id, its type name and one object per component. Without
+ * a type argument it is the union of the protocol's entity types, narrowed by `entity.type`.
+ */
+export type Entity<P extends GameProtocol = GameProtocol, T extends EntityTypeName<P> = EntityTypeName<P>> = string extends EntityTypeName<P>
+  ? AnyEntity
+  : T extends unknown
+    ? EntityOfType<P, T>
+    : never;
+
+/** An entity of a protocol not known at compile time (what the runtime itself handles). */
+export interface AnyEntity {
+  readonly id: number;
+  readonly type: string;
+  readonly alive: boolean;
+  readonly [component: string]: unknown;
+}
 
 export type EntityInit<P extends GameProtocol, T extends EntityTypeName<P>> = DeepPartial<EntityValuesOf<P, T>>;
 

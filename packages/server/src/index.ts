@@ -7,7 +7,7 @@ export { createServer, TickwireServer, type ServerOptions, type ListenAddress } 
 export { defineRoom, reject, Rejection, type RoomDefinition, type InputMeta, type CommandMeta, type LeaveReason, type CommandHandlers, type AnyRoomDefinition, type System } from './room-definition.js';
 export { Room, type RoomHost, type EventTarget } from './room.js';
 export { RoomClient, type Identity, type ClientConnection } from './room-client.js';
-export { EntityStore, type Entity, type EntityInit } from './entity-store.js';
+export { EntityStore, type Entity, type AnyEntity, type EntityInit } from './entity-store.js';
 export { defaultLimits, resolveLimits, TokenBucket, type Limits } from './limits.js';
 export { RoomManager, ROOM_CODE_PATTERN, type RoomResolver } from './room-manager.js';
 export { ServerMetrics } from './metrics.js';

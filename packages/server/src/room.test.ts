@@ -1,6 +1,7 @@
 import { ErrorCode } from '@tickwire/protocol';
 import { describe, expect, it } from 'vitest';
-import { flush, game, gameRoom, harness } from './harness.test-support.js';
+import type { Entity } from './entity-store.js';
+import { flush, game, gameRoom, harness, type Game } from './harness.test-support.js';
 
 describe('room loop', () => {
   it.each([20, 30, 60])('runs %i ticks per simulated second', async (rate) => {
@@ -48,10 +49,10 @@ describe('room loop', () => {
     const seq2 = c.input(1);
     await flush();
     const room = h.server.rooms.get('r')!;
-    const ship = room.clients.values().next().value!.entity!;
-    expect(ship.type === 'ship' && ship.pos.x).toBe(100);
+    const ship = room.clients.values().next().value!.entity as Entity<Game, 'ship'>;
+    expect(ship.pos.x).toBe(100);
     await h.step(50);
-    expect(ship.type === 'ship' && ship.pos.x).toBe(120);
+    expect(ship.pos.x).toBe(120);
     expect(c.snapshots.at(-1)!.ackInput).toBe(seq2);
     expect(seq2).toBe(seq1 + 1);
   });
