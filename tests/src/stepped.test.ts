@@ -3,7 +3,7 @@
  * fixed latency: interpolation, starvation, clock sync, acks, all without sleeping.
  */
 import { connect, type ClientRoom } from '@tickwire/client';
-import { ManualClock, createMemoryPipe } from '@tickwire/protocol';
+import { ErrorCode, ManualClock, createMemoryPipe } from '@tickwire/protocol';
 import { createServer, type Entity } from '@tickwire/server';
 import { describe, expect, it } from 'vitest';
 import { silent, testGame, testRoom, type TestGame } from './game.js';
@@ -129,5 +129,29 @@ describe('SDK on a stepped clock', () => {
     }
     await w.step(200);
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it('after a bad frame, drops its view, asks for a full snapshot and ignores deltas until it arrives', async () => {
+    const w = await world(20);
+    const a = await w.join('a');
+    const b = await w.join('b');
+    await w.step(300);
+    expect(b.entities.size).toBe(2);
+    const errors: number[] = [];
+    b.on('error', (e) => errors.push(e.code));
+    const transport = (b as unknown as { transport: { onmessage: (f: Uint8Array) => void } }).transport;
+    // A snapshot whose body is cut short.
+    transport.onmessage(new Uint8Array([1, 0x42, 0x7f, 0x00, 0x03]));
+    expect(errors.length).toBe(1);
+    expect(b.entities.size).toBe(0);
+    await w.step(300);
+    expect(b.entities.size).toBe(2);
+    expect(b.entities.has(a.entityId)).toBe(true);
+    expect(b.stats.fullSnapshots).toBe(2);
+  });
+
+  it('refuses an invalid room code before connecting', async () => {
+    const w = await world(20);
+    await expect(connect({ transport: createMemoryPipe()[0], room: 'no spaces', protocol: testGame, clock: w.clock })).rejects.toMatchObject({ code: ErrorCode.INVALID_ROOM_CODE });
   });
 });

@@ -32,7 +32,7 @@ import {
 import type { ClientEntityOf } from './client-entity.js';
 import { ClockSync } from './clock-sync.js';
 import { Emitter } from './emitter.js';
-import { ReplicatedView } from './view.js';
+import { ReplicatedView, StaleSnapshot } from './view.js';
 
 export interface ClientRoomOptions {
   clock: Clock;
@@ -294,15 +294,27 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     } catch (err) {
       const e = err instanceof TickwireError ? err : new ProtocolError(ErrorCode.INTERNAL, String(err));
       this.emit('error', e);
-      // Our view may now be wrong: ask for a full snapshot.
-      this.view.clear();
+      if (e.code === ErrorCode.UNSUPPORTED_VERSION) {
+        this.shutdown(CloseCode.UNSUPPORTED_VERSION, e.message);
+        this.transport.close(CloseCode.UNSUPPORTED_VERSION, 'unsupported protocol version');
+        return;
+      }
+      // Our view may now be wrong: drop it and ask for a full snapshot.
+      for (const entity of this.view.entities.values()) this.emit('remove', entity as unknown as ClientEntityOf<P>);
+      this.view.resync();
       this.send(this.codec.ack(0));
     }
   }
 
   private snapshot(tick: number, ackInput: number, r: BitReader): void {
     if (tick <= this.view.tick) return;
-    const changes = this.view.applySnapshot(r, tick);
+    let changes;
+    try {
+      changes = this.view.applySnapshot(r, tick);
+    } catch (err) {
+      if (err instanceof StaleSnapshot) return;
+      throw err;
+    }
     const events = readEvents(r, this.protocol);
     r.expectEnd();
     this.stats.snapshots++;

@@ -4,6 +4,8 @@
 import {
   ErrorCode,
   FrameEncoder,
+  LIMITS,
+  ROOM_CODE_PATTERN,
   TickwireError,
   decodeServer,
   systemClock,
@@ -44,6 +46,12 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
  */
 export async function connect<P extends GameProtocol>(options: ConnectOptions<P>): Promise<ClientRoom<P>> {
   const clock = options.clock ?? systemClock;
+  if (!ROOM_CODE_PATTERN.test(options.room)) {
+    throw new TickwireError(ErrorCode.INVALID_ROOM_CODE, `room code '${options.room.slice(0, 80)}' is invalid: use 1-64 letters, digits, '_', '-', '.', ':'`);
+  }
+  const utf8 = new TextEncoder();
+  if (utf8.encode(options.name ?? '').length > LIMITS.nameBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `name is longer than ${LIMITS.nameBytes} bytes`);
+  if (utf8.encode(options.token ?? '').length > LIMITS.tokenBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `token is longer than ${LIMITS.tokenBytes} bytes`);
   let transport = options.transport;
   if (!transport) {
     const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;

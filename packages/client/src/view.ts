@@ -31,6 +31,8 @@ export class ReplicatedView implements SnapshotVisitor {
   private applyingTick = 0;
   /** Whether the last snapshot applied was full (no baseline). */
   full = false;
+  /** After a resync request, deltas are refused until a full snapshot arrives. */
+  needsFull = false;
   private seen = new Set<number>();
   private changes: ViewChanges = { added: [], changed: [], removed: [] };
 
@@ -65,6 +67,8 @@ export class ReplicatedView implements SnapshotVisitor {
   }
 
   begin(full: boolean): void {
+    if (this.needsFull && !full) throw new StaleSnapshot();
+    if (full) this.needsFull = false;
     this.full = full;
   }
 
@@ -114,9 +118,18 @@ export class ReplicatedView implements SnapshotVisitor {
     for (const e of this.entities.values()) e.interpolate(renderTick, this.tick);
   }
 
-  clear(): void {
+  /** Forgets everything and refuses deltas until a full snapshot arrives. */
+  resync(): void {
     this.entities.clear();
     this.tick = 0;
     this.previousTick = 0;
+    this.needsFull = true;
+  }
+}
+
+/** A delta that arrived while the view waits for a full snapshot; it is dropped unacked. */
+export class StaleSnapshot extends Error {
+  constructor() {
+    super('delta snapshot ignored while waiting for a full one');
   }
 }

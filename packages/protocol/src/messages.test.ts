@@ -588,8 +588,8 @@ const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ k: fc.constant('delete' as const), at: fc.nat() }),
 );
 
-function mutate(frame: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
-  let b = [...frame];
+function mutate(original: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
+  let b = [...original];
   for (const m of mutations) {
     const at = b.length === 0 ? 0 : ('at' in m ? m.at : 0) % b.length;
     switch (m.k) {
@@ -620,7 +620,7 @@ describe('hostile input: decoders throw only ProtocolError', () => {
   it('completely random bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 48 }), (bytes) => decodeAll(bytes)),
-      { numRuns: 3000 },
+      { numRuns: 10_000 },
     );
   });
 
@@ -631,7 +631,7 @@ describe('hostile input: decoders throw only ProtocolError', () => {
       fc.property(fc.constantFrom(...kinds), seqArb, fc.uint8Array({ maxLength: 48 }), (kind, seq, payload) => {
         decodeAll(frame(kind, seq, (w) => w.writeBytes(payload)));
       }),
-      { numRuns: 5000 },
+      { numRuns: 10_000 },
     );
   });
 
@@ -642,7 +642,7 @@ describe('hostile input: decoders throw only ProtocolError', () => {
         codec.decodeClient(f);
         decodeAll(mutate(f, muts));
       }),
-      { numRuns: 4000 },
+      { numRuns: 10_000 },
     );
   });
 
@@ -652,7 +652,7 @@ describe('hostile input: decoders throw only ProtocolError', () => {
         clientReceives(f);
         decodeAll(mutate(f, muts));
       }),
-      { numRuns: 4000 },
+      { numRuns: 10_000 },
     );
   });
 

@@ -5,7 +5,7 @@
  * LEB128) followed by a bit-packed payload padded with zeros to a whole byte. Fixed payloads
  * are Structs of field types; game payloads (input, command, event) use the game protocol's
  * Structs; the snapshot payload is written by the snapshot codec. docs/protocol.md describes
- * the same bytes, and the golden fixtures in messages.test.ts hold the two together.
+ * the same bytes, and the golden frames in golden.test.ts (read from the doc) hold the two together.
  */
 import { BitReader, BitWriter } from './bits.js';
 import { ErrorCode, ProtocolError, TickwireError } from './errors.js';
@@ -53,6 +53,9 @@ export const LIMITS = {
 } as const;
 
 export const RESUME_TOKEN_BYTES = 16;
+
+/** Room codes: 1-64 letters, digits, '_', '-', '.', ':' (starting with a letter or digit). */
+export const ROOM_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
 /** Fixed message bodies. */
 export const bodies = {

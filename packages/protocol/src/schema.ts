@@ -166,6 +166,7 @@ export class GameProtocol<D extends ProtocolDefinition = ProtocolDefinition> {
   }
 
   commandAt(featureIndex: number, actionIndex: number): CommandInfo | undefined {
+    if (actionIndex >= 65536) return undefined;
     return this.commandByIndex.get(featureIndex * 65536 + actionIndex);
   }
 

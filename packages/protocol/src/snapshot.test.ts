@@ -521,7 +521,7 @@ describe('hostile input: readSnapshotBody throws only ProtocolError', () => {
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.oneof(fc.nat(10), fc.nat(1_000_000)), (bytes, tick) => {
         onlyProtocolErrors(() => decodeBody(bytes, tick, seededView()));
       }),
-      { numRuns: 5000 },
+      { numRuns: 10_000 },
     );
   });
 
@@ -554,7 +554,7 @@ describe('hostile input: readSnapshotBody throws only ProtocolError', () => {
         onlyProtocolErrors(() => decodeBody(Uint8Array.from(bytes), tick, new Recorder(new Map(held))));
         onlyProtocolErrors(() => decodeBody(Uint8Array.from(bytes), tick, seededView()));
       }),
-      { numRuns: 3000 },
+      { numRuns: 5000 },
     );
   });
 });

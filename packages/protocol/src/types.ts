@@ -81,7 +81,7 @@ function intField(spec: IntLike): FieldType<number> {
   return {
     kind: spec.kind,
     describe: spec.describe,
-    defaultValue: spec.fromWire(0),
+    defaultValue: spec.fromWire(spec.toWire(0)),
     linear: spec.linear,
     threshold,
     maxWire,

@@ -67,7 +67,7 @@ export class Connection implements ClientConnection {
     this.joinTimer = clock.setTimeout(() => {
       this.joinTimer = null;
       if (this.state === 'handshake' || this.state === 'authenticating') {
-        this.fail(ErrorCode.JOIN_TIMEOUT, `no HELLO within ${limits.joinTimeoutMs} ms`, CloseCode.JOIN_TIMEOUT);
+        this.fail(ErrorCode.JOIN_TIMEOUT, `not joined within ${limits.joinTimeoutMs} ms of connecting`, CloseCode.JOIN_TIMEOUT, 0, 'timeout');
       }
     }, limits.joinTimeoutMs);
     transport.onmessage = (frame) => this.receive(frame);
@@ -96,10 +96,13 @@ export class Connection implements ClientConnection {
   }
 
   /** Sends an ERROR; `close` also closes the connection with that WebSocket code. */
-  private fail(code: ErrorCode, message: string, close?: number, seq = 0): void {
+  private fail(code: ErrorCode, message: string, close?: number, seq = 0, event?: ConnectionEvent): void {
     this.host.stats.error(code);
     this.send(this.host.frames.error(seq, { code, fatal: close !== undefined, message }));
-    if (close !== undefined) this.close(close, `${errorCodeName(code)}: ${message}`.slice(0, 120));
+    if (close === undefined) return;
+    this.transport.close(close, `${errorCodeName(code)}: ${message}`.slice(0, 120));
+    this.move(event ?? (this.state === 'authenticating' ? 'refused' : 'fatal'));
+    this.cleanup();
   }
 
   /** A text frame: the protocol is binary only. */
@@ -144,11 +147,14 @@ export class Connection implements ClientConnection {
       this.fail(err.code, err.message, CloseCode.UNSUPPORTED_VERSION);
       return;
     }
-    if (kind === Kind.COMMAND && this.state === 'joined') {
-      this.send(this.host.frames.commandResult(seq, { ok: false, code: err.code, message: err.message }));
-    }
     if (++this.protocolErrors > this.host.limits.maxProtocolErrors) {
       this.fail(ErrorCode.TOO_MANY_ERRORS, `${this.protocolErrors} malformed frames: connection closed`, CloseCode.PROTOCOL_ERROR);
+      return;
+    }
+    if (kind === Kind.COMMAND && this.state === 'joined') {
+      // The sender is waiting on this command: settle it, instead of a separate ERROR.
+      this.host.stats.error(err.code);
+      this.send(this.host.frames.commandResult(seq, { ok: false, code: err.code, message: err.message }));
       return;
     }
     this.fail(err.code, err.message, undefined, seq);

@@ -4,7 +4,7 @@
  */
 
 export interface Limits {
-  /** Largest client frame in bytes; bigger ones close the connection (WebSocket 1009). */
+  /** Largest client frame in bytes: `ws` closes the connection with 1009 above it; other transports get FRAME_TOO_LARGE. */
   maxFrameBytes: number;
   /** Sustained client messages per second (token bucket rate). */
   messagesPerSecond: number;

@@ -46,7 +46,7 @@ export type CommandHandlers<P extends GameProtocol, S> = {
 /** A system: game logic run every tick after inputs and commands; `dt` in seconds. */
 export type System<P extends GameProtocol, S> = Handler<[room: Room<P, S>, dt: number], void>;
 
-export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'kicked' | 'shutdown';
+export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'closed' | 'shutdown';
 
 export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unknown> {
   protocol: P;

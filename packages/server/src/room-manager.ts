@@ -3,14 +3,14 @@
  * created by the first join for its code and disposed once it has been empty for its grace
  * period.
  */
-import { ErrorCode, TickwireError, type GameProtocol } from '@tickwire/protocol';
+import { ErrorCode, ROOM_CODE_PATTERN, TickwireError, type GameProtocol } from '@tickwire/protocol';
 import { Room, type RoomHost } from './room.js';
 import type { AnyRoomDefinition } from './room-definition.js';
 
 /** Which room definition serves a code; undefined refuses the code. */
 export type RoomResolver = (code: string) => AnyRoomDefinition | undefined;
 
-export const ROOM_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+export { ROOM_CODE_PATTERN };
 
 export class RoomManager {
   private readonly rooms = new Map<string, Room>();

@@ -1,4 +1,5 @@
 import { ErrorCode } from '@tickwire/protocol';
+import { reject } from './room-definition.js';
 import { describe, expect, it } from 'vitest';
 import type { Entity } from './entity-store.js';
 import { flush, game, gameRoom, harness, type Game } from './harness.test-support.js';
@@ -203,5 +204,60 @@ describe('room loop', () => {
     a.send(a.frames.chat('  hello there '));
     await flush();
     expect(b.last('chatMessage')).toMatchObject({ from: a.welcome!.clientId, name: 'raw', text: 'hello there' });
+  });
+
+  it('refuses fractional rates with a clear error', () => {
+    const h = harness(gameRoom({ tickRate: 30.5 }));
+    expect(h.server.rooms.getOrCreate.bind(h.server.rooms, 'x')).toThrow(/whole number/);
+  });
+
+  it('passes a join refusal code from onJoin to the client', async () => {
+    const h = harness(gameRoom({ onJoin: () => reject('match already started', ErrorCode.AUTH_FAILED) }));
+    const c = h.connect();
+    c.hello();
+    await flush();
+    expect(c.errors[0]).toMatchObject({ code: ErrorCode.AUTH_FAILED, message: 'match already started', fatal: true });
+    const h2 = harness(gameRoom({ onJoin: () => reject('no seats for spectators') }));
+    const d = h2.connect();
+    d.hello();
+    await flush();
+    expect(d.errors[0]?.code).toBe(ErrorCode.JOIN_REFUSED);
+  });
+
+  it('tells a client when the game refuses its input, and carries on', async () => {
+    const h = harness(gameRoom({ onInput: () => reject('you are stunned') }));
+    const c = await h.join();
+    c.input(1);
+    c.input(1);
+    await flush();
+    await h.step(100);
+    expect(c.errors.map((e) => [e.code, e.message])).toEqual([[ErrorCode.INVALID_INPUT, 'you are stunned']]);
+    expect(c.closed).toBeNull();
+  });
+
+  it('does not queue events for a seat waiting to reconnect', async () => {
+    const h = harness(gameRoom({ reconnectWindowMs: 10_000 }));
+    const a = await h.join();
+    const b = await h.join();
+    b.transport.close(1006, 'gone');
+    await flush();
+    const room = h.server.rooms.get('r')!;
+    room.emit('boom', { at: 1 });
+    const seats = [...room.clients.values()];
+    expect(seats.map((s) => s.pendingEvents.length)).toEqual([1, 0]);
+    await h.step(50);
+    expect(a.snapshots.at(-1)!.events).toEqual([{ name: 'boom', payload: { at: 1 } }]);
+  });
+
+  it('closes a room on request: clients told, seats released, room disposed', async () => {
+    const left: string[] = [];
+    const h = harness(gameRoom({ onLeave: (_r, _c, reason) => void left.push(reason) }));
+    const a = await h.join('match-1');
+    h.server.rooms.get('match-1')!.close('match over');
+    await flush();
+    expect(a.errors.at(-1)).toMatchObject({ code: ErrorCode.ROOM_CLOSED, fatal: true, message: 'match over' });
+    expect(a.closed?.code).toBe(4010);
+    expect(left).toEqual(['closed']);
+    expect(h.server.rooms.get('match-1')).toBeUndefined();
   });
 });

@@ -80,8 +80,11 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     const d = definition;
     this.tickRate = d.tickRate ?? 20;
     this.snapshotRate = Math.min(d.snapshotRate ?? 20, this.tickRate);
-    if (!(this.tickRate > 0 && this.tickRate <= 240) || !(this.snapshotRate > 0)) {
-      throw new RangeError(`room '${code}': tickRate must be in 1..240 and snapshotRate positive`);
+    if (!Number.isInteger(this.tickRate) || this.tickRate < 1 || this.tickRate > 240) {
+      throw new RangeError(`room '${code}': tickRate must be a whole number of ticks per second in 1..240, got ${this.tickRate}`);
+    }
+    if (!Number.isInteger(this.snapshotRate) || this.snapshotRate < 1) {
+      throw new RangeError(`room '${code}': snapshotRate must be a whole number in 1..tickRate, got ${this.snapshotRate}`);
     }
     this.tickMs = 1000 / this.tickRate;
     this.maxClients = d.maxClients ?? 64;
@@ -196,7 +199,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       try {
         d.onInput(this, a.client, a.entry.input as never, { seq: a.entry.seq, time: a.entry.time });
       } catch (err) {
-        this.fault('onInput', err);
+        if (err instanceof Rejection) this.refuseInput(a.client, err);
+        else this.fault('onInput', err);
       }
       return;
     }
@@ -230,6 +234,16 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     }
   }
 
+  /** onInput called reject(): tell the client (at most once a second), keep going. */
+  private refuseInput(client: RoomClient<P>, err: Rejection): void {
+    const code = err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.INVALID_INPUT : err.code;
+    this.host.stats.error(code);
+    const now = this.host.clock.now();
+    if (now - ((client.data.__lastInputNotice as number | undefined) ?? -Infinity) < 1000) return;
+    client.data.__lastInputNotice = now;
+    client.send(this.codec.error(0, { code, fatal: false, message: err.message }));
+  }
+
   private fault(where: string, err: unknown): void {
     if (err instanceof Rejection) return;
     this.host.stats.error(ErrorCode.INTERNAL);
@@ -250,6 +264,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       const stalled = client.stalledSince > 0 && now - client.stalledSince > limits.maxStallMs;
       if (queued > limits.maxBufferedBytes || client.pendingEvents.length > limits.maxPendingEvents || stalled) {
         this.host.stats.error(ErrorCode.TOO_SLOW);
+        conn.send(this.codec.error(0, { code: ErrorCode.TOO_SLOW, fatal: true, message: 'not reading snapshots: connection closed' }));
         conn.close(CloseCode.TOO_SLOW, 'client is not reading its snapshots');
         continue;
       }
@@ -306,10 +321,12 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     if (!info) throw new TickwireError(ErrorCode.VALUE_OUT_OF_RANGE, `the protocol declares no event '${name}'`);
     info.payload.bits(payload); // validates now, in the caller's stack, not at snapshot time
     const e = { info, payload };
-    if (to === undefined) for (const c of this.clients.values()) c.pendingEvents.push(e);
-    else if (typeof to === 'function') for (const c of this.clients.values()) to(c) && c.pendingEvents.push(e);
-    else if (Array.isArray(to)) for (const c of to as readonly RoomClient<P>[]) c.pendingEvents.push(e);
-    else (to as RoomClient<P>).pendingEvents.push(e);
+    // Seats waiting for a reconnect get no events: they resume with a full snapshot instead.
+    const push = (c: RoomClient<P>) => c.connected && c.pendingEvents.push(e);
+    if (to === undefined) for (const c of this.clients.values()) push(c);
+    else if (typeof to === 'function') for (const c of this.clients.values()) to(c) && push(c);
+    else if (Array.isArray(to)) for (const c of to as readonly RoomClient<P>[]) push(c);
+    else push(to as RoomClient<P>);
   }
 
   /** Sends a chat line to every connected client, now. */
@@ -396,6 +413,23 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   private cancelIdle(): void {
     if (this.idleTimer) this.host.clock.clearTimeout(this.idleTimer);
     this.idleTimer = null;
+  }
+
+  /**
+   * Ends the room: every client gets ERROR ROOM_CLOSED and close 4010, every seat is released
+   * (onLeave with 'closed'), and the room is disposed. A later join to the code starts afresh.
+   */
+  close(message = 'the room was closed'): void {
+    if (this.disposed) return;
+    for (const client of [...this.clients.values()]) {
+      const conn = client.connection;
+      this.removeClient(client, 'closed');
+      if (conn) {
+        conn.send(this.codec.error(0, { code: ErrorCode.ROOM_CLOSED, fatal: true, message }));
+        conn.close(CloseCode.ROOM_CLOSED, message.slice(0, 120));
+      }
+    }
+    this.host.roomIdle(this);
   }
 
   /** Stops the loop and calls onDispose. Clients must have been closed by the caller. */

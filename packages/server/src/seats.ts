@@ -59,7 +59,7 @@ export function seat<P extends GameProtocol>(
     }
   } catch (err) {
     room.dropSeat(client);
-    if (err instanceof Rejection) throw new TickwireError(ErrorCode.JOIN_REFUSED, err.message);
+    if (err instanceof Rejection) throw new TickwireError(err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.JOIN_REFUSED : err.code, err.message);
     room.logger.error({ err }, 'onJoin threw');
     throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not seat this client');
   }
