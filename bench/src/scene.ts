@@ -4,7 +4,7 @@
  * eight compass points and keep it for about a second ("turn"), or pick a new one every tick
  * ("jitter", the worst case for any delta scheme), or never turn ("straight").
  */
-import { defineProtocol, t } from '@tickwire/protocol';
+import { defineProtocol, seededRandom, t } from '@tickwire/protocol';
 import { defineRoom, type RoomClient } from '@tickwire/server';
 
 export const scene = defineProtocol({
@@ -25,17 +25,8 @@ export type Scene = typeof scene;
 export type Motion = 'turn' | 'jitter' | 'straight';
 export const SPEED = 200;
 
-/** A deterministic random generator (mulberry32) so runs are comparable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The scene's choices come from a seeded generator so runs are comparable. */
+export const rng = seededRandom;
 
 interface Mover {
   dx: number;

@@ -2,47 +2,12 @@
  * The SDK and the server in one process on one manual clock, over in-memory pipes with a
  * fixed latency: interpolation, starvation, clock sync, acks, all without sleeping.
  */
-import { connect, type ClientRoom } from '@tickwire/client';
-import { ErrorCode, ManualClock, createMemoryPipe } from '@tickwire/protocol';
-import { createServer, type Entity } from '@tickwire/server';
+import { connect } from '@tickwire/client';
+import { ErrorCode, createMemoryPipe } from '@tickwire/protocol';
+import type { Entity } from '@tickwire/server';
+import { world } from './world.js';
 import { describe, expect, it } from 'vitest';
-import { silent, testGame, testRoom, type TestGame } from './game.js';
-
-const flush = () => new Promise<void>((r) => setImmediate(r));
-
-async function world(latencyMs = 40) {
-  const clock = new ManualClock(10_000);
-  const server = createServer({ rooms: testRoom(), clock, logger: silent, processMetrics: false });
-  let paused = false;
-  const held: (() => void)[] = [];
-  const deliver = (fn: () => void) => {
-    clock.setTimeout(() => (paused ? held.push(fn) : fn()), latencyMs / 2);
-  };
-  const step = async (ms: number, by = 5) => {
-    for (let t = 0; t < ms; t += by) {
-      clock.advance(by);
-      await flush();
-    }
-  };
-  const join = async (name: string): Promise<ClientRoom<TestGame>> => {
-    const [client, srv] = createMemoryPipe(deliver);
-    server.accept(srv);
-    const pending = connect({ transport: client, room: 'r', name, protocol: testGame, clock });
-    await step(latencyMs * 2);
-    return pending;
-  };
-  return {
-    clock,
-    server,
-    step,
-    join,
-    pause: () => (paused = true),
-    resume: () => {
-      paused = false;
-      held.splice(0).forEach((f) => f());
-    },
-  };
-}
+import { testGame, type TestGame } from './game.js';
 
 describe('SDK on a stepped clock', () => {
   it('syncs the server clock from pings to within a millisecond on a symmetric link', async () => {

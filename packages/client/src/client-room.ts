@@ -61,6 +61,8 @@ export type ClientRoomEvents<P extends GameProtocol> = {
   remove: [entity: ClientEntityOf<P>];
   event: [event: { name: EventName<P>; payload: Record<string, unknown> }];
   chat: [line: ChatLine];
+  /** A round trip measured by ping/pong, in ms. */
+  pong: [rttMs: number];
   error: [error: TickwireError];
   close: [info: { code: number; reason: string }];
 };
@@ -87,8 +89,11 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   /** Last input seq the server reports as applied. */
   ackedInput = 0;
   interpolationDelayMs: number;
-  /** Counters for diagnostics. */
-  readonly stats = { snapshots: 0, bytesIn: 0, bytesOut: 0, fullSnapshots: 0 };
+  /**
+   * Counters for diagnostics. `bytes*` are message payloads; `wireBytes*` add WebSocket framing
+   * (RFC 6455 headers: 2-10 bytes down, plus a 4-byte mask up).
+   */
+  readonly stats = { snapshots: 0, fullSnapshots: 0, bytesIn: 0, bytesOut: 0, wireBytesIn: 0, wireBytesOut: 0, framesIn: 0, framesOut: 0 };
   private readonly codec: MessageCodec<P>;
   private readonly clock: Clock;
   private readonly redundancy: number;
@@ -184,6 +189,8 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   private send(frame: Uint8Array): void {
     if (!this.open) return;
     this.stats.bytesOut += frame.length;
+    this.stats.wireBytesOut += frame.length + wsHeaderBytes(frame.length) + 4;
+    this.stats.framesOut++;
     this.transport.send(frame);
   }
 
@@ -261,6 +268,8 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
 
   private receive(frame: Uint8Array): void {
     this.stats.bytesIn += frame.length;
+    this.stats.wireBytesIn += frame.length + wsHeaderBytes(frame.length);
+    this.stats.framesIn++;
     try {
       const msg = decodeServer(frame, this.protocol);
       switch (msg.kind) {
@@ -271,6 +280,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
           if (sentAt === undefined) return;
           this.pings.delete(msg.seq);
           this.clockSync.pong(sentAt, msg.serverTime, this.clock.now());
+          this.emit('pong', this.clockSync.rtt);
           return;
         }
         case 'commandResult': {
@@ -364,3 +374,8 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
 }
 
 export type { EventPayload };
+
+/** WebSocket frame header bytes for a payload of `n` bytes, without the client's mask. */
+export function wsHeaderBytes(n: number): number {
+  return n < 126 ? 2 : n < 65536 ? 4 : 10;
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from './clock.js';
+import { seededRandom } from './random.js';
 
 describe('ManualClock', () => {
   it('starts where told and moves only on advance', () => {
@@ -118,5 +119,16 @@ describe('systemClock', () => {
     systemClock.clearTimeout(h);
     await new Promise<void>((resolve) => setTimeout(resolve, 10));
     expect(ran).toBe(false);
+  });
+});
+
+describe('seededRandom', () => {
+  it('repeats its sequence for a seed and stays in [0, 1)', () => {
+    const a = seededRandom(7);
+    const b = seededRandom(7);
+    const xs = Array.from({ length: 1000 }, () => a());
+    expect(xs).toEqual(Array.from({ length: 1000 }, () => b()));
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(seededRandom(8)()).not.toBe(xs[0]);
   });
 });

@@ -1,6 +1,6 @@
 /** Keyboard and mouse for the arena: WASD / arrows, aim with the mouse, click fires, B builds. */
 export class Controls {
-  readonly mouse = { x: 0, y: 0 };
+  readonly mouse = { x: 0, y: 0, inside: false };
   private readonly keys = new Set<string>();
   private fire: () => void = () => undefined;
   private build: () => void = () => undefined;
@@ -25,6 +25,7 @@ export class Controls {
     addEventListener('keyup', (e) => this.keys.delete(e.code));
     addEventListener('blur', () => this.keys.clear());
     canvas.addEventListener('mousemove', (e) => this.track(e));
+    canvas.addEventListener('mouseleave', () => (this.mouse.inside = false));
     canvas.addEventListener('mousedown', (e) => {
       this.track(e);
       if (e.button === 0) this.fire();
@@ -39,6 +40,7 @@ export class Controls {
     const offY = (rect.height - this.worldH * scale) / 2;
     this.mouse.x = (e.clientX - rect.left - offX) / scale;
     this.mouse.y = (e.clientY - rect.top - offY) / scale;
+    this.mouse.inside = true;
   }
 
   direction(): { dx: number; dy: number } {

@@ -3,7 +3,7 @@ import type { ClientRoom } from '@tickwire/client';
 import { CELL, MAP_H, MAP_W, MAX_HP, SHIP_RADIUS, type Arena } from '../shared/protocol.js';
 
 
-export function draw(canvas: HTMLCanvasElement, room: ClientRoom<Arena>, mouse: { x: number; y: number }): void {
+export function draw(canvas: HTMLCanvasElement, room: ClientRoom<Arena>, mouse: { x: number; y: number; inside: boolean }): void {
   const ctx = canvas.getContext('2d')!;
   ctx.fillStyle = '#0b0f14';
   ctx.fillRect(0, 0, MAP_W, MAP_H);
@@ -64,6 +64,7 @@ export function draw(canvas: HTMLCanvasElement, room: ClientRoom<Arena>, mouse: 
     ctx.fillRect(p.x - 16, p.y - SHIP_RADIUS - 8, (32 * hp) / MAX_HP, 4);
   }
 
+  if (!mouse.inside) return;
   // Build cursor.
   ctx.strokeStyle = 'rgba(88,166,255,0.6)';
   ctx.strokeRect(Math.floor(mouse.x / CELL) * CELL + 0.5, Math.floor(mouse.y / CELL) * CELL + 0.5, CELL - 1, CELL - 1);
