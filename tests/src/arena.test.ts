@@ -50,6 +50,8 @@ describe('arena rules', () => {
     target.position.y = 400;
     const hits: unknown[] = [];
     b.on('event', (e) => hits.push(e));
+    // Let the new positions reach the clients and the lag-compensation history first.
+    await w.step(300);
     const first = a.sendCommand('combat', 'fire', { angle: 0 });
     await w.step(400);
     await first;

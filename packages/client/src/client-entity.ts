@@ -19,6 +19,7 @@ export type ClientEntityOf<P extends GameProtocol> = {
 }[EntityTypeName<P>];
 
 const SAMPLES = 32;
+const EMPTY = new Float64Array(0);
 
 export class ClientEntity<V extends Record<string, Record<string, unknown>> = Record<string, Record<string, unknown>>, T extends string = string> {
   /** Latest authoritative values, by component. */
@@ -28,8 +29,9 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
   readonly wire: WireValue[];
   readonly rates: number[];
   readonly keyTicks: number[];
-  private readonly sampleTicks = new Float64Array(SAMPLES);
-  private readonly samples: Float64Array;
+  // Allocated on the first sample: headless clients (bots) never interpolate.
+  private sampleTicks = EMPTY;
+  private samples = EMPTY;
   private sampleCount = 0;
   private sampleHead = 0;
 
@@ -41,7 +43,6 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
     this.wire = new Array<WireValue>(n).fill(0);
     this.rates = new Array<number>(n).fill(0);
     this.keyTicks = new Array<number>(n).fill(0);
-    this.samples = new Float64Array(SAMPLES * n);
     const state: Record<string, Record<string, unknown>> = {};
     const render: Record<string, Record<string, unknown>> = {};
     for (const c of type.components) {
@@ -100,6 +101,10 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
   sample(tick: number): void {
     const n = this.type.fields.length;
     if (this.sampleCount > 0 && this.lastSampleTick >= tick) return;
+    if (this.samples.length === 0) {
+      this.samples = new Float64Array(SAMPLES * n);
+      this.sampleTicks = new Float64Array(SAMPLES);
+    }
     const row = this.sampleHead * n;
     for (let i = 0; i < n; i++) this.samples[row + i] = this.numericAt(i, tick);
     this.sampleTicks[this.sampleHead] = tick;

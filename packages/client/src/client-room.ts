@@ -24,7 +24,9 @@ import {
   type FeatureName,
   type GameProtocol,
   type InputEntry,
+  type EntityTypeName,
   type InputOf,
+  type OwnState,
   type TimerHandle,
   type Transport,
   type WelcomeBody,
@@ -32,11 +34,18 @@ import {
 import type { ClientEntityOf } from './client-entity.js';
 import { ClockSync } from './clock-sync.js';
 import { Emitter } from './emitter.js';
+import { Predictor, type PredictionOptions } from './prediction.js';
 import { ReplicatedView, StaleSnapshot } from './view.js';
 
 export interface ClientRoomOptions {
   clock: Clock;
-  /** Interpolation delay in ms (default 100). */
+  /**
+   * A fixed interpolation delay in ms behind the server clock. Without it the delay adapts: the
+   * age snapshots already have when they arrive (one-way latency), plus a buffer of about two
+   * snapshot intervals and twice the arrival jitter (100 ms in all at 20 Hz on a steady local
+   * link), grown after a starvation, bounded by one interval and 500 ms above the age, and
+   * changed gradually so nothing on screen jumps.
+   */
   interpolationDelayMs?: number;
   /** Inputs re-sent with each INPUT while unacknowledged (default 3). */
   inputRedundancy?: number;
@@ -46,6 +55,13 @@ export interface ClientRoomOptions {
   commandTimeoutMs?: number;
   /** Keep interpolation samples and per-tick state (default true; bots turn it off). */
   interpolation?: boolean;
+  /**
+   * Decode snapshot bodies into the replicated view (default true). Headless load generators
+   * turn it off: they still read the head (ack, own state) and acknowledge every snapshot.
+   */
+  decodeEntities?: boolean;
+  /** Re-send a command that has no result after this long (default max(250 ms, 2 RTT)). */
+  commandRetryMs?: number;
 }
 
 export interface ChatLine {
@@ -71,6 +87,8 @@ interface PendingCommand {
   resolve: () => void;
   reject: (err: TickwireError) => void;
   timer: TimerHandle;
+  frame: Uint8Array;
+  sentAt: number;
 }
 
 export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<ClientRoomEvents<P>> {
@@ -88,7 +106,20 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   readonly clockSync = new ClockSync();
   /** Last input seq the server reports as applied. */
   ackedInput = 0;
+  /** The interpolation delay in use now (ms). */
   interpolationDelayMs: number;
+  /** The delay the adaptive controller is moving towards (ms). */
+  targetDelayMs: number;
+  /** How old snapshots are when they arrive (smoothed, ms): the one-way latency, as the client sees it. */
+  snapshotAgeMs = 0;
+  /** Snapshot arrival jitter (mean absolute deviation of that age, ms). */
+  arrivalJitterMs = 0;
+  /** The buffer the adaptive delay keeps on top of the snapshot age (ms). */
+  bufferTargetMs: number;
+  /** Times the render time ran past the newest snapshot (nothing new to show). */
+  starvations = 0;
+  /** The server's exact state of this client's entity from the last snapshot, if the room sends it. */
+  ownState: OwnState | undefined;
   /**
    * Counters for diagnostics. `bytes*` are message payloads; `wireBytes*` add WebSocket framing
    * (RFC 6455 headers: 2-10 bytes down, plus a 4-byte mask up).
@@ -108,6 +139,15 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   private ackTimer: TimerHandle | null = null;
   private lastAckSent = -1;
   private open = true;
+  private readonly adaptive: boolean;
+  private readonly decodeEntities: boolean;
+  private arrivals = 0;
+  private lastFrameAt = 0;
+  private starving = false;
+  private retryTimer: TimerHandle | null = null;
+  private readonly commandRetryMs: number | undefined;
+  // Stored without its type arguments; predict() hands the caller the typed object.
+  private predictor: Predictor<P, EntityTypeName<P>, unknown> | undefined;
 
   constructor(
     readonly protocol: P,
@@ -131,10 +171,15 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     } catch {
       this.metadata = {};
     }
-    this.interpolationDelayMs = options.interpolationDelayMs ?? 100;
+    this.adaptive = options.interpolationDelayMs === undefined;
+    this.interpolationDelayMs = options.interpolationDelayMs ?? 2000 / this.snapshotRate;
+    this.targetDelayMs = this.interpolationDelayMs;
+    this.bufferTargetMs = 2000 / this.snapshotRate;
+    this.decodeEntities = options.decodeEntities !== false;
+    this.commandRetryMs = options.commandRetryMs;
     this.redundancy = Math.max(1, Math.min(16, options.inputRedundancy ?? 3));
     this.commandTimeoutMs = options.commandTimeoutMs ?? 10_000;
-    this.view = new ReplicatedView(protocol, options.interpolation !== false);
+    this.view = new ReplicatedView(protocol, options.interpolation !== false, Math.max(1, Math.round(welcome.tickRate / welcome.snapshotRate)));
     this.clockSync.seed(welcome.serverTime, this.clock.now());
     transport.onmessage = (frame) => this.receive(frame);
     transport.onclose = (code, reason) => this.closed(code, reason);
@@ -179,11 +224,63 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     return (this.serverNow() - this.interpolationDelayMs - this.tickEpoch) / this.tickMs;
   }
 
-  /** Updates every entity's `render` values for the current time. Call once per frame. */
+  /**
+   * Updates every entity's `render` values for the current time (and the predicted entity's,
+   * when predicting). Call once per frame. Returns the render tick.
+   */
   interpolate(): number {
+    const now = this.clock.now();
+    if (this.adaptive) {
+      // Move towards the target by at most 5% of the time elapsed: the timeline stretches, it never jumps.
+      const elapsed = this.lastFrameAt > 0 ? Math.min(100, now - this.lastFrameAt) : 0;
+      const step = elapsed * 0.05;
+      const diff = this.targetDelayMs - this.interpolationDelayMs;
+      this.interpolationDelayMs += Math.max(-step, Math.min(step, diff));
+    }
+    this.lastFrameAt = now;
     const t = this.renderTick();
+    const starving = t > this.view.tick && this.view.tick > 0;
+    if (starving && !this.starving) {
+      this.starvations++;
+      if (this.adaptive) this.bufferTargetMs = Math.min(500, this.bufferTargetMs + 1000 / this.snapshotRate / 2);
+    }
+    this.starving = starving;
     this.view.interpolate(t);
+    this.predictor?.update(now);
     return t;
+  }
+
+  /**
+   * Tracks how old snapshots are on arrival (server time now minus the time of their tick) and
+   * how much that varies, and sets the adaptive delay target: that age plus a buffer.
+   */
+  private observeArrival(tick: number, now: number): void {
+    const age = this.clockSync.serverNow(now) - (this.tickEpoch + tick * this.tickMs);
+    if (this.arrivals++ === 0) this.snapshotAgeMs = age;
+    this.arrivalJitterMs += (Math.abs(age - this.snapshotAgeMs) - this.arrivalJitterMs) / 16;
+    this.snapshotAgeMs += (age - this.snapshotAgeMs) / 16;
+    if (!this.adaptive) return;
+    const interval = 1000 / this.snapshotRate;
+    const wanted = Math.min(500, Math.max(interval, 2 * interval + 2 * this.arrivalJitterMs));
+    // A starvation grew the buffer; let it come back down slowly as the link calms.
+    this.bufferTargetMs = wanted >= this.bufferTargetMs ? wanted : this.bufferTargetMs - (this.bufferTargetMs - wanted) / 64;
+    this.targetDelayMs = Math.max(0, this.snapshotAgeMs) + this.bufferTargetMs;
+  }
+
+  /**
+   * Predicts the entity this client plays with the game's shared step. Inputs sent with
+   * sendInput are applied at once; snapshots reconcile (the room must set `sendOwnState`).
+   * Render the entity from `predictor.render` (updated by interpolate()).
+   *
+   * @example
+   * const predictor = room.predict({ type: 'ship', step: moveShip, world: () => walls });
+   * // each frame: room.interpolate(); draw(predictor.render.position);
+   */
+  predict<T extends EntityTypeName<P>, W>(options: PredictionOptions<P, T, W>): Predictor<P, T, W> {
+    const predictor = new Predictor<P, T, W>(this.protocol.entityType(options.type), options, this.tickMs / 1000, this.tickMs);
+    this.predictor = predictor as unknown as Predictor<P, EntityTypeName<P>, unknown>;
+    if (this.ownState) predictor.reconcile(this.ackedInput, this.ownState, this.clock.now());
+    return predictor;
   }
 
   private send(frame: Uint8Array): void {
@@ -201,6 +298,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   sendInput(input: Partial<InputOf<P>>): number {
     const entry = { seq: ++this.inputSeq, time: Math.floor(this.serverNow()) >>> 0, input: input as Record<string, unknown> };
     this.protocol.input.bits(entry.input); // validates before anything is queued
+    this.predictor?.apply(entry.seq, entry.input as InputOf<P>, this.clock.now());
     this.unacked.push(entry);
     if (this.unacked.length > 64) this.unacked.shift();
     const batch = this.unacked.slice(-this.redundancy);
@@ -225,8 +323,11 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     if (!this.open) return Promise.reject(new TickwireError(ErrorCode.DISCONNECTED, 'the room is closed'));
     const seq = ++this.commandSeq;
     let frame: Uint8Array;
+    // A command carries the server time the player was looking at (the render time): what lag
+    // compensation rewinds to, and what orders commands within a tick.
+    const viewTime = this.serverNow() - this.interpolationDelayMs;
     try {
-      frame = this.codec.command(seq, feature, action, options.entity ?? 0, Math.floor(this.serverNow()), payload as Record<string, unknown>);
+      frame = this.codec.command(seq, feature, action, options.entity ?? 0, Math.max(0, Math.floor(viewTime)), payload as Record<string, unknown>);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -235,9 +336,30 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
         this.commands.delete(seq);
         reject(new TickwireError(ErrorCode.TIMEOUT, `no result for ${feature}.${action} within ${this.commandTimeoutMs} ms`));
       }, this.commandTimeoutMs);
-      this.commands.set(seq, { resolve, reject, timer });
+      this.commands.set(seq, { resolve, reject, timer, frame, sentAt: this.clock.now() });
       this.send(frame);
+      this.scheduleRetry();
     });
+  }
+
+  /**
+   * Re-sends commands still waiting for a result. Over a WebSocket nothing is lost, but over a
+   * lossy link (the conditioner, or a future datagram transport) a command or its result can
+   * be; the server answers a repeated seq with the result it already gave.
+   */
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.commands.size === 0) return;
+    const every = this.commandRetryMs ?? Math.max(250, 2 * this.clockSync.smoothedRtt);
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = null;
+      const now = this.clock.now();
+      for (const c of this.commands.values()) {
+        if (now - c.sentAt < every) continue;
+        c.sentAt = now;
+        this.send(c.frame);
+      }
+      this.scheduleRetry();
+    }, every);
   }
 
   /** Sends a chat line to the room. */
@@ -274,7 +396,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       const msg = decodeServer(frame, this.protocol);
       switch (msg.kind) {
         case 'snapshot':
-          return this.snapshot(msg.tick, msg.ackInput, msg.reader);
+          return this.snapshot(msg.tick, msg.ackInput, msg.own, msg.reader);
         case 'pong': {
           const sentAt = this.pings.get(msg.seq);
           if (sentAt === undefined) return;
@@ -316,8 +438,19 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     }
   }
 
-  private snapshot(tick: number, ackInput: number, r: BitReader): void {
+  private snapshot(tick: number, ackInput: number, own: OwnState[], r: BitReader): void {
     if (tick <= this.view.tick) return;
+    const now = this.clock.now();
+    this.observeArrival(tick, now);
+    if (!this.decodeEntities) {
+      // Headless: the head is all we need; acknowledge the tick without decoding the body.
+      this.view.skipTo(tick);
+      this.stats.snapshots++;
+      this.acknowledgeInputs(ackInput, own, now);
+      this.scheduleAck();
+      this.emit('snapshot', tick);
+      return;
+    }
     let changes;
     try {
       changes = this.view.applySnapshot(r, tick);
@@ -329,10 +462,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     r.expectEnd();
     this.stats.snapshots++;
     if (this.view.full) this.stats.fullSnapshots++;
-    if (ackInput > this.ackedInput) {
-      this.ackedInput = ackInput;
-      while (this.unacked.length > 0 && this.unacked[0]!.seq <= ackInput) this.unacked.shift();
-    }
+    this.acknowledgeInputs(ackInput, own, now);
     this.scheduleAck();
     const typed = (e: unknown) => e as ClientEntityOf<P>;
     for (const e of changes.removed) this.emit('remove', typed(e));
@@ -340,6 +470,18 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     for (const e of changes.changed) this.emit('change', typed(e));
     for (const ev of events) this.emit('event', { name: ev.name as EventName<P>, payload: ev.payload });
     this.emit('snapshot', tick);
+  }
+
+  private acknowledgeInputs(ackInput: number, own: OwnState[], now: number): void {
+    if (ackInput > this.ackedInput) {
+      this.ackedInput = ackInput;
+      while (this.unacked.length > 0 && this.unacked[0]!.seq <= ackInput) this.unacked.shift();
+    }
+    const mine = own.find((o) => o.id === this.entityId);
+    if (mine) {
+      this.ownState = mine;
+      this.predictor?.reconcile(ackInput, mine, now);
+    }
   }
 
   /** Acks ride on the next input; if none goes out within half a tick, a lone ACK does. */
@@ -359,7 +501,8 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     this.open = false;
     if (this.pingTimer) this.clock.clearTimeout(this.pingTimer);
     if (this.ackTimer) this.clock.clearTimeout(this.ackTimer);
-    this.pingTimer = this.ackTimer = null;
+    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
+    this.pingTimer = this.ackTimer = this.retryTimer = null;
     for (const p of this.commands.values()) {
       this.clock.clearTimeout(p.timer);
       p.reject(new TickwireError(ErrorCode.DISCONNECTED, `connection closed before the result arrived (${code} ${reason})`));

@@ -7,8 +7,10 @@ import {
   LIMITS,
   ROOM_CODE_PATTERN,
   TickwireError,
+  conditionTransport,
   decodeServer,
   systemClock,
+  type NetworkConditions,
   type GameProtocol,
   type Transport,
 } from '@tickwire/protocol';
@@ -34,6 +36,10 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
   transport?: Transport;
   /** Give up joining after this long (default 10 000 ms). */
   timeoutMs?: number;
+  /** Simulated network conditions (development and tests): latency, jitter, loss... */
+  conditions?: NetworkConditions;
+  /** Random source for the conditioner (default Math.random). */
+  random?: () => number;
 }
 
 /**
@@ -61,7 +67,7 @@ export async function connect<P extends GameProtocol>(options: ConnectOptions<P>
     transport = made.transport;
     await made.opened;
   }
-  const t = transport;
+  const t = options.conditions ? conditionTransport(transport, options.conditions, clock, options.random ?? Math.random) : transport;
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise<ClientRoom<P>>((resolve, reject) => {
     const timer = clock.setTimeout(() => {

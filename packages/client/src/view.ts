@@ -40,6 +40,8 @@ export class ReplicatedView implements SnapshotVisitor {
     readonly protocol: GameProtocol,
     /** Record interpolation samples (turn off for headless bots). */
     private readonly sampling = true,
+    /** Ticks between snapshots (tickRate / snapshotRate). */
+    private readonly snapshotTicks = 1,
   ) {}
 
   /** Applies a snapshot body; returns what changed. Throws ProtocolError if malformed. */
@@ -101,7 +103,19 @@ export class ReplicatedView implements SnapshotVisitor {
   }
 
   private change(e: ClientEntity, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
-    if (this.sampling && this.tick > 0 && e.lastSampleTick < this.tick) e.sample(this.tick);
+    if (this.sampling && this.tick > 0) {
+      // Hold the old values until just before they changed: the previous snapshot for plain
+      // fields; for a linear field with a new key frame, the old path held until the snapshot
+      // before that key frame, which may be later when snapshots were lost in between.
+      let hold = this.tick;
+      for (const i of e.type.linearFields) {
+        if ((mask === -1 || (mask & (1 << i)) !== 0) && keyTicks[i]! !== e.keyTicks[i]) {
+          hold = Math.max(hold, Math.min(this.applyingTick - 1, keyTicks[i]! - this.snapshotTicks));
+        }
+      }
+      if (e.lastSampleTick < this.tick) e.sample(this.tick);
+      if (hold > this.tick && e.lastSampleTick < hold) e.sample(hold);
+    }
     e.apply(mask, wire, rates, keyTicks);
     e.updateState(this.applyingTick);
     if (this.sampling) e.sample(this.applyingTick);
@@ -116,6 +130,12 @@ export class ReplicatedView implements SnapshotVisitor {
   /** Sets every entity's `render` values for a (fractional) render tick. */
   interpolate(renderTick: number): void {
     for (const e of this.entities.values()) e.interpolate(renderTick, this.tick);
+  }
+
+  /** Headless mode: advance the tick without decoding (the view stays empty). */
+  skipTo(tick: number): void {
+    this.previousTick = this.tick;
+    this.tick = tick;
   }
 
   /** Forgets everything and refuses deltas until a full snapshot arrives. */

@@ -72,18 +72,14 @@ export class BitWriter {
     if (n === 0) return;
     this.ensure(n);
     const buf = this.buf;
-    let pos = this.pos;
-    let v = value >>> 0;
-    let left = n;
-    while (left > 0) {
-      const off = pos & 7;
-      const take = Math.min(8 - off, left);
-      buf[pos >>> 3]! |= (v & ((1 << take) - 1)) << off;
-      v >>>= take;
-      pos += take;
-      left -= take;
-    }
-    this.pos = pos;
+    const pos = this.pos;
+    let i = pos >>> 3;
+    const off = pos & 7;
+    const v = n === 32 ? value >>> 0 : (value & ((1 << n) - 1)) >>> 0;
+    // Bytes past `pos` are zero (reset() clears them), so the first byte is OR-ed and the rest set.
+    buf[i]! |= (v << off) & 0xff;
+    for (let done = 8 - off; done < n; done += 8) buf[++i] = (v >>> done) & 0xff;
+    this.pos = pos + n;
   }
 
   writeBool(b: boolean): void {
@@ -220,22 +216,34 @@ export class BitReader {
   readBits(n: number): number {
     if (n === 0) return 0;
     this.need(n);
+    const v = this.peek(n);
+    this.pos += n;
+    return v;
+  }
+
+  /**
+   * The next `n` bits (0 < n <= 32) without consuming them; bits past the end read as zero.
+   * Loads a little-endian word and shifts, rather than going bit by bit: decoding snapshots
+   * is most of what a client (and a thousand bots) spends its time on.
+   */
+  private peek(n: number): number {
     const buf = this.buf;
-    let pos = this.pos;
-    let out = 0;
-    let shift = 0;
-    let left = n;
-    while (left > 0) {
-      const off = pos & 7;
-      const take = Math.min(8 - off, left);
-      const bits = (buf[pos >>> 3]! >>> off) & ((1 << take) - 1);
-      out += bits * 2 ** shift;
-      shift += take;
-      pos += take;
-      left -= take;
+    const i = this.pos >>> 3;
+    const off = this.pos & 7;
+    const len = buf.length;
+    const word =
+      i + 3 < len
+        ? (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)) >>> 0
+        : ((i < len ? buf[i]! : 0) | (i + 1 < len ? buf[i + 1]! << 8 : 0) | (i + 2 < len ? buf[i + 2]! << 16 : 0)) >>> 0;
+    if (off + n <= 32) {
+      const v = word >>> off;
+      return n === 32 ? v >>> 0 : v & (2 ** n - 1);
     }
-    this.pos = pos;
-    return out;
+    // n > 24 and the value spills into a fifth byte.
+    const low = word >>> off;
+    const highBits = off + n - 32;
+    const high = (i + 4 < len ? buf[i + 4]! : 0) & ((1 << highBits) - 1);
+    return low + high * 2 ** (32 - off);
   }
 
   readBool(): boolean {
@@ -243,11 +251,17 @@ export class BitReader {
   }
 
   readGamma(): number {
-    let zeros = 0;
-    while (this.readBits(1) === 0) {
-      zeros++;
-      if (zeros > 31) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, 'gamma code longer than 32 bits');
+    const avail = this.end - this.pos;
+    if (avail <= 0) this.need(1);
+    const window = this.peek(Math.min(32, avail));
+    if (window === 0) {
+      if (avail >= 32) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, 'gamma code longer than 32 bits');
+      this.need(avail + 1);
     }
+    // The unary length prefix is the run of zero bits before the first one: the window's
+    // trailing zeros, since bits come least significant first.
+    const zeros = 31 - Math.clz32(window & -window);
+    this.pos += zeros + 1;
     const low = zeros > 0 ? this.readBits(zeros) : 0;
     return 2 ** zeros + low - 1;
   }

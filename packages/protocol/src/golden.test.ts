@@ -177,7 +177,7 @@ function fieldKey(type: EntityTypeInfo, i: number): string {
 function encodeSnapshot(m: Json): Uint8Array {
   const tick = num(m, 'tick');
   const w = new BitWriter();
-  writeSnapshotHead(w, tick, num(m, 'ackInput'));
+  writeSnapshotHead(w, dots.entityTypeBits, tick, num(m, 'ackInput'));
   const records = arr(m, 'records').map((r, i) => obj(r, `records[${i}]`));
   const body = new SnapshotBodyWriter(w, dots.entityTypeBits);
   body.begin(tick, num(m, 'baselineTick'), nums(m, 'removed'), records.length);

@@ -13,3 +13,5 @@ export * from './snapshot.js';
 export * from './clock.js';
 export * from './transport.js';
 export * from './random.js';
+export * from './conditioner.js';
+export * from './simulation.js';

@@ -327,7 +327,7 @@ describe('server messages round-trip through decodeServer', () => {
 
   it('snapshot: returns the reader positioned at the body', () => {
     const w = new BitWriter();
-    writeSnapshotHead(w, 500, 1234);
+    writeSnapshotHead(w, game.entityTypeBits, 500, 1234);
     const headBits = w.bitLength;
     const body = new SnapshotBodyWriter(w, game.entityTypeBits);
     const rock = game.entityType('rock');
@@ -528,7 +528,7 @@ const snapshotFrameArb: fc.Arbitrary<Uint8Array> = fc
   })
   .map(({ tick, ackInput, baselineGap, removedGaps, ships, events }) => {
     const w = new BitWriter();
-    writeSnapshotHead(w, tick, ackInput);
+    writeSnapshotHead(w, game.entityTypeBits, tick, ackInput);
     const body = new SnapshotBodyWriter(w, game.entityTypeBits);
     let id = 0;
     const removed = removedGaps.map((g) => (id += g + 1));

@@ -10,6 +10,7 @@
 import { BitReader, BitWriter } from './bits.js';
 import { ErrorCode, ProtocolError, TickwireError } from './errors.js';
 import type { CommandInfo, GameProtocol } from './schema.js';
+import { readSnapshotHead, type OwnState } from './snapshot.js';
 import { Struct, optional, t } from './types.js';
 import type { ValuesOf } from './types.js';
 
@@ -326,7 +327,7 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
 
 export type ServerMessage =
   | ({ kind: 'welcome'; seq: number } & WelcomeBody)
-  | { kind: 'snapshot'; seq: number; tick: number; ackInput: number; reader: BitReader }
+  | { kind: 'snapshot'; seq: number; tick: number; ackInput: number; own: OwnState[]; reader: BitReader }
   | ({ kind: 'commandResult'; seq: number } & CommandResultBody)
   | ({ kind: 'pong'; seq: number } & PongBody)
   | { kind: 'event'; seq: number; name: string; payload: Record<string, unknown> }
@@ -344,7 +345,7 @@ export function decodeServer(frame: Uint8Array, game: GameProtocol): ServerMessa
   let msg: ServerMessage;
   switch (kind) {
     case Kind.SNAPSHOT:
-      return { kind: 'snapshot', seq, tick: seq, ackInput: r.readVarUint(), reader: r };
+      return { kind: 'snapshot', seq, tick: seq, ...readSnapshotHead(r, game), reader: r };
     case Kind.WELCOME:
       msg = { kind: 'welcome', seq, ...bodies.welcome.read(r) };
       break;

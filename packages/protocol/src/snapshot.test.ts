@@ -306,7 +306,7 @@ describe('snapshot body round trips', () => {
     writeBody(bodyW, { tick: 300, baselineTick: 0, removed: [], records: [{ id: 2, type: rock, wire: [1, 2], rates: [3, 4], keyTicks: [300, 299] }] });
     for (const ackInput of [0, 127, 128, 1 << 40]) {
       const w = new BitWriter();
-      writeSnapshotHead(w, 300, ackInput);
+      writeSnapshotHead(w, game.entityTypeBits, 300, ackInput);
       expect(w.bitLength % 8).toBe(0);
       w.appendBits(bodyW.view(), bodyW.bitLength);
       writeEvents(w, []);
@@ -321,10 +321,28 @@ describe('snapshot body round trips', () => {
     }
   });
 
-  it('readSnapshotHead reads ackInput', () => {
+  it('readSnapshotHead reads ackInput (the low bit of the head flags own state)', () => {
     const w = new BitWriter();
-    w.writeVarUint(99999);
-    expect(readSnapshotHead(new BitReader(w.toBytes()), 42)).toEqual({ tick: 42, ackInput: 99999 });
+    w.writeVarUint(99999 * 2);
+    expect(readSnapshotHead(new BitReader(w.toBytes()), game)).toEqual({ ackInput: 99999, own: [] });
+  });
+
+  it('carries the exact own state in the head, byte-aligned, ahead of the shared body', () => {
+    const w = new BitWriter();
+    const own = [{ id: 7, type: rock, wire: [12, 34] }];
+    writeSnapshotHead(w, game.entityTypeBits, 300, 5, own);
+    expect(w.bitLength % 8).toBe(0);
+    const bodyW = new BitWriter();
+    writeBody(bodyW, { tick: 300, baselineTick: 0, removed: [], records: [] });
+    w.appendBits(bodyW.view(), bodyW.bitLength);
+    writeEvents(w, []);
+    const msg = decodeServer(w.toBytes(), game);
+    if (msg.kind !== 'snapshot') throw new Error('expected a snapshot');
+    expect(msg.ackInput).toBe(5);
+    expect(msg.own).toEqual([{ id: 7, type: rock, wire: [12, 34] }]);
+    readSnapshotBody(msg.reader, game, 300, new Recorder());
+    readEvents(msg.reader, game);
+    msg.reader.expectEnd();
   });
 });
 

@@ -1,7 +1,14 @@
 /**
  * The SNAPSHOT message: what changed in a client's view since the snapshot it last acknowledged.
  *
- *   envelope (seq = server tick) | ackInput: LEB128 | body | events | zero padding
+ *   envelope (seq = server tick) | head: LEB128 | [own state, zero-padded to a byte] | body | events | zero padding
+ *
+ * head = ackInput * 2 + (own state follows ? 1 : 0), where ackInput is the last of this client's
+ * inputs the server has applied. The own state (rooms that enable it, for client prediction)
+ * is the exact current value of each entity the client plays: count-1 (gamma), then per entity
+ * its id (gamma), type index and every field as a plain wire value (linear fields without rate
+ * or age). It is padded to a byte so that everything up to here can be read, or skipped, by a
+ * client that does not decode the body.
  *
  * The body starts on a byte boundary and holds nothing client-specific beyond the baseline, so
  * the server encodes it once for every client that shares a baseline and copies its bytes into
@@ -123,10 +130,27 @@ export interface QueuedEvent {
   readonly payload: Record<string, unknown>;
 }
 
-/** Writes the envelope and ackInput of a snapshot frame (the per-client, byte-aligned head). */
-export function writeSnapshotHead(w: BitWriter, tick: number, ackInput: number): void {
+/** An entity's exact current state, sent to the client that plays it (for prediction). */
+export interface OwnState {
+  readonly id: number;
+  readonly type: EntityTypeInfo;
+  /** Plain wire values of every field (linear fields as their current value). */
+  readonly wire: readonly WireValue[];
+}
+
+/** Writes the per-client head of a snapshot frame: envelope, ackInput, own state; ends byte-aligned. */
+export function writeSnapshotHead(w: BitWriter, typeBits: number, tick: number, ackInput: number, own: readonly OwnState[] = []): void {
   writeEnvelope(w, Kind.SNAPSHOT, tick);
-  w.writeVarUint(ackInput);
+  w.writeVarUint(ackInput * 2 + (own.length > 0 ? 1 : 0));
+  if (own.length === 0) return;
+  w.writeGamma(own.length - 1);
+  for (const o of own) {
+    w.writeGamma(o.id);
+    w.writeBits(o.type.index, typeBits);
+    const fields = o.type.fields;
+    for (let i = 0; i < fields.length; i++) fields[i]!.type.write(w, o.wire[i]!);
+  }
+  w.align();
 }
 
 export function writeEvents(w: BitWriter, events: readonly QueuedEvent[]): void {
@@ -152,14 +176,29 @@ export interface SnapshotVisitor {
   update(id: number, type: EntityTypeInfo, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void;
 }
 
-export interface SnapshotHeader {
-  tick: number;
+export interface SnapshotHead {
   ackInput: number;
+  own: OwnState[];
 }
 
-/** Reads a snapshot's envelope and ackInput; leaves `r` at the body. */
-export function readSnapshotHead(r: BitReader, tick: number): SnapshotHeader {
-  return { tick, ackInput: r.readVarUint() };
+/** Reads a snapshot's head after the envelope; leaves `r` at the body (byte-aligned). */
+export function readSnapshotHead(r: BitReader, game: GameProtocol): SnapshotHead {
+  const head = r.readVarUint();
+  const ackInput = Math.floor(head / 2);
+  const own: OwnState[] = [];
+  if (head % 2 === 1) {
+    const count = r.readGamma() + 1;
+    if (count > LIMITS.snapshotItems) throw new ProtocolError(ErrorCode.COUNT_TOO_LARGE, `${count} own entities in one snapshot`);
+    for (let k = 0; k < count; k++) {
+      const id = r.readGamma();
+      const ti = r.readBits(game.entityTypeBits);
+      const type = game.entityTypes[ti];
+      if (!type) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `entity type #${ti} is not declared`);
+      own.push({ id, type, wire: type.fields.map((f) => f.type.read(r)) });
+    }
+    r.align();
+  }
+  return { ackInput, own };
 }
 
 /**

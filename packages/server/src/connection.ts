@@ -234,9 +234,10 @@ export class Connection implements ClientConnection {
         return;
       }
       case 'command':
+        if (!client.firstTimeCommand(msg.seq)) return;
         if (client.pendingCommands.length >= limits.maxPendingCommands) {
           this.host.stats.error(ErrorCode.RATE_LIMITED);
-          this.send(this.host.frames.commandResult(msg.seq, { ok: false, code: ErrorCode.RATE_LIMITED, message: 'too many commands waiting' }));
+          client.sendResult(msg.seq, this.host.frames.commandResult(msg.seq, { ok: false, code: ErrorCode.RATE_LIMITED, message: 'too many commands waiting' }));
           return;
         }
         client.pendingCommands.push({ seq: msg.seq, time: msg.time, entity: msg.entity, command: msg.command, payload: msg.payload });

@@ -15,3 +15,4 @@ export { sendJson, type Route } from './http-routes.js';
 export { Connection } from './connection.js';
 export { transition, type ConnectionState, type ConnectionEvent } from './connection-state.js';
 export type { RoomStats, ServerStats } from './stats.js';
+export { LagHistory, type LagCompensationOptions } from './lag-compensation.js';

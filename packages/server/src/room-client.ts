@@ -83,4 +83,28 @@ export class RoomClient<P extends GameProtocol = GameProtocol> {
   send(frame: Uint8Array): void {
     this.connection?.send(frame);
   }
+
+  /**
+   * Commands by seq: null while being handled, then the result frame sent for it. A repeated
+   * command (a client retrying over a lossy link) gets the same result, never a second run.
+   */
+  private readonly commandResults = new Map<number, Uint8Array | null>();
+
+  /** Whether a command seq is new; if not, re-sends its result when there is one. */
+  firstTimeCommand(seq: number): boolean {
+    if (!this.commandResults.has(seq)) {
+      this.commandResults.set(seq, null);
+      if (this.commandResults.size > 128) this.commandResults.delete(this.commandResults.keys().next().value!);
+      return true;
+    }
+    const result = this.commandResults.get(seq);
+    if (result) this.send(result);
+    return false;
+  }
+
+  /** Sends a command's result and keeps it for repeats. */
+  sendResult(seq: number, frame: Uint8Array): void {
+    if (this.commandResults.has(seq)) this.commandResults.set(seq, frame);
+    this.send(frame);
+  }
 }

@@ -62,8 +62,20 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
   reconnectWindowMs?: number;
   /** An empty room is disposed after this long (default 30 000 ms). */
   emptyGraceMs?: number;
+  /**
+   * Inputs applied per client per tick (default: the server's `limits.maxInputsPerTick`, 4).
+   * Games whose step moves an entity once per input set 1, so sending faster cannot move a
+   * ship faster: extra inputs wait for later ticks (a small buffer that also absorbs jitter).
+   */
+  maxInputsPerTick?: number;
   /** Snapshots remembered per client as possible delta baselines (default 32). */
   snapshotHistory?: number;
+  /**
+   * Send each client the exact state of its own entity with every snapshot (a few bytes), so
+   * the client can predict it and reconcile against the server to the bit. Enable it when the
+   * client predicts (see ClientRoom.predict).
+   */
+  sendOwnState?: boolean;
 
   /** Builds the room's game state; available as `room.state`. */
   setup?(room: Room<P, S>): S;

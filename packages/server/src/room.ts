@@ -18,10 +18,11 @@ import {
   writeSnapshotHead,
   type Clock,
   type GameProtocol,
+  type OwnState,
   type TimerHandle,
 } from '@tickwire/protocol';
 import type { Logger } from 'pino';
-import { EntityStore } from './entity-store.js';
+import { EntityStore, recordOf } from './entity-store.js';
 import { takeActions, type Action } from './input-queue.js';
 import type { Limits } from './limits.js';
 import { NetworkState } from './network-state.js';
@@ -63,6 +64,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   private readonly net: NetworkState;
   private readonly encoder: SnapshotEncoder;
   private readonly frame = new BitWriter(4096);
+  private readonly typeBits: number;
   private readonly maxCatchUp: number;
   private readonly emptyGraceMs: number;
   private accumulator = 0;
@@ -95,6 +97,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.logger = host.logger.child({ room: code });
     this.entities = new EntityStore(d.protocol);
     this.codec = new MessageCodec(d.protocol);
+    this.typeBits = d.protocol.entityTypeBits;
     this.net = new NetworkState(this.entities as unknown as EntityStore, history + 2);
     this.encoder = new SnapshotEncoder(d.protocol, this.entities as unknown as EntityStore, this.net);
     this.epoch = host.clock.now();
@@ -175,7 +178,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   step(): void {
     const started = performance.now();
     this.tick++;
-    const actions = takeActions(this.clients.values(), this.host.limits.maxInputsPerTick, this.host.clock.now());
+    const actions = takeActions(this.clients.values(), this.definition.maxInputsPerTick ?? this.host.limits.maxInputsPerTick, this.host.clock.now());
     for (const a of actions) this.apply(a);
     for (const system of this.definition.systems ?? []) {
       try {
@@ -207,7 +210,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     const { client, command: c } = a;
     const reply = (ok: boolean, code: number, message: string) => {
       if (!ok) this.host.stats.error(code);
-      client.send(this.codec.commandResult(c.seq, { ok, code, message }));
+      client.sendResult(c.seq, this.codec.commandResult(c.seq, { ok, code, message }));
     };
     if (c.entity !== 0 && (!client.controls.has(c.entity) || !this.entities.has(c.entity))) {
       reply(false, ErrorCode.NOT_YOUR_ENTITY, `entity ${c.entity} is not controlled by this client`);
@@ -276,7 +279,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       client.stalledSince = 0;
       const body = relevant ? this.encoder.filteredBody(client.view, this.relevantIds(client)) : this.encoder.sharedBody(client.view);
       const w = this.frame.reset();
-      writeSnapshotHead(w, tick, client.lastInputSeq);
+      writeSnapshotHead(w, this.typeBits, tick, client.lastInputSeq, this.ownState(client));
       w.appendBits(body.bytes, body.bits);
       writeEvents(w, client.pendingEvents);
       if (client.pendingEvents.length > 0) client.pendingEvents = [];
@@ -284,6 +287,14 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       this.host.stats.snapshotSent(frame.length, body.baselineTick === 0);
       conn.send(frame);
     }
+  }
+
+  /** The exact state of the client's entity, for rooms that send it (client prediction). */
+  private ownState(client: RoomClient<P>): OwnState[] {
+    const entity = client.entity;
+    if (!this.definition.sendOwnState || !entity || !entity.alive) return [];
+    const rec = recordOf(entity);
+    return [{ id: rec.id, type: rec.type, wire: rec.type.fields.map((f) => f.type.toWire(rec.values[f.index])) }];
   }
 
   private relevantIds(client: RoomClient<P>): number[] {

@@ -1,9 +1,13 @@
 /**
- * The arena in the browser: joins the room named in the URL, sends input at the tick rate,
- * renders remote state through the SDK's interpolation, and wires up fire, build and chat.
+ * The arena in the browser: joins the room named in the URL, predicts its own ship with the
+ * shared movement step (so it moves the moment a key is pressed), renders everyone else through
+ * the SDK's interpolation, and wires up fire, build and chat. `?lag=150&jitter=30&loss=3` runs
+ * it through the SDK's network conditioner; the overlay shows what the netcode is doing.
  */
-import { connect, type ClientEntityOf, type ClientRoom } from '@tickwire/client';
+import { connect, type ClientRoom } from '@tickwire/client';
+import { conditionsFromQuery } from '@tickwire/protocol';
 import { arena, CELL, GRID_H, GRID_W, MAP_H, MAP_W, type Arena } from '../shared/protocol.js';
+import { cellKey, moveShip } from '../shared/sim.js';
 import { draw } from './render.js';
 import { Controls } from './controls.js';
 
@@ -14,6 +18,7 @@ localStorage.setItem('tickwire-name', name);
 
 const canvas = document.querySelector<HTMLCanvasElement>('#game')!;
 const status = document.querySelector<HTMLElement>('#status')!;
+const overlay = document.querySelector<HTMLElement>('#overlay')!;
 const scores = document.querySelector<HTMLOListElement>('#scores')!;
 const chatLines = document.querySelector<HTMLUListElement>('#chat-lines')!;
 const chatForm = document.querySelector<HTMLFormElement>('#chat-form')!;
@@ -32,9 +37,29 @@ function addChat(from: string, text: string): void {
 
 async function main(): Promise<void> {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const room: ClientRoom<Arena> = await connect({ url: `${scheme}://${location.host}/ws`, room: roomCode, name, protocol: arena });
-  (window as unknown as { tickwire: unknown }).tickwire = { room };
+  const conditions = conditionsFromQuery(params);
+  const room: ClientRoom<Arena> = await connect({ url: `${scheme}://${location.host}/ws`, room: roomCode, name, protocol: arena, conditions });
   addChat('', `joined room "${roomCode}" as ${name} — share ${location.origin}/?room=${encodeURIComponent(roomCode)}`);
+  if (conditions) addChat('', `network conditioner: ${JSON.stringify(conditions)}`);
+
+  // The walls the movement step collides with, kept from the replicated view.
+  const walls = new Set<number>();
+  const wallKeys = new Map<number, number>();
+  room.on('add', (e) => {
+    if (e.typeName !== 'wall') return;
+    const key = cellKey(e.state.cell.cx, e.state.cell.cy);
+    walls.add(key);
+    wallKeys.set(e.id, key);
+  });
+  room.on('remove', (e) => {
+    const key = wallKeys.get(e.id);
+    if (key !== undefined) walls.delete(key);
+    wallKeys.delete(e.id);
+  });
+  const predictor = room.predict({ type: 'ship', step: moveShip, world: () => ({ walls }) });
+  const corrections: number[] = [];
+  predictor.onCorrection = (size, _snapped, at) => size > 0 && corrections.push(at);
+  (window as unknown as { tickwire: unknown }).tickwire = { room, predictor };
 
   const controls = new Controls(canvas, MAP_W, MAP_H);
   let snapshots = 0;
@@ -50,22 +75,23 @@ async function main(): Promise<void> {
     status.textContent = `disconnected (${info.code}${info.reason ? ` ${info.reason}` : ''}) — reload to rejoin`;
   });
 
-  const me = () => room.entity;
-  const aimFrom = (ship: ClientEntityOf<Arena> | undefined) => {
-    if (ship?.typeName !== 'ship') return 0;
-    const pos = ship.render.position;
-    return Math.atan2(controls.mouse.y - pos.y, controls.mouse.x - pos.x);
+  /** The aim from our (predicted) ship to the mouse, in [0, 2π). */
+  const aim = () => {
+    const pos = predictor.state?.position;
+    if (!pos) return 0;
+    const a = Math.atan2(controls.mouse.y - pos.y, controls.mouse.x - pos.x);
+    return Number.isFinite(a) ? (a + 2 * Math.PI) % (2 * Math.PI) : 0;
   };
 
+  // One input per tick: the server applies one per tick, and the predictor steps once per input.
   setInterval(() => {
     if (!room.isOpen) return;
     const { dx, dy } = controls.direction();
-    room.sendInput({ dx, dy, aim: ((aimFrom(me()) % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI) });
+    room.sendInput({ dx, dy, aim: aim() });
   }, room.tickMs);
 
   controls.onFire(() => {
-    const angle = ((aimFrom(me()) % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI);
-    room.sendCommand('combat', 'fire', { angle }).catch(() => undefined);
+    room.sendCommand('combat', 'fire', { angle: aim() }).catch(() => undefined);
   });
   controls.onBuild(() => {
     const cx = Math.min(GRID_W - 1, Math.max(0, Math.floor(controls.mouse.x / CELL)));
@@ -83,9 +109,18 @@ async function main(): Promise<void> {
 
   const frame = () => {
     room.interpolate();
-    draw(canvas, room, controls.mouse);
+    draw(canvas, room, controls.mouse, predictor.state ? predictor.render : undefined);
     const ships = [...room.entities.values()].flatMap((e) => (e.typeName === 'ship' ? [e] : []));
-    status.textContent = `room ${roomCode} · ${ships.length} ships · RTT ${Math.round(room.rtt)} ms · ${snapshotRate} snapshots/s`;
+    const now = performance.now();
+    while (corrections.length > 0 && corrections[0]! < now - 1000) corrections.shift();
+    status.textContent = `room ${roomCode} · ${ships.length} ships · ${snapshotRate} snapshots/s`;
+    overlay.textContent = [
+      `RTT ${Math.round(room.rtt)} ms (jitter ${Math.round(room.clockSync.jitter)})`,
+      `interpolation ${Math.round(room.interpolationDelayMs)} ms → ${Math.round(room.targetDelayMs)} (${room.starvations} starved)`,
+      `buffer ${Math.max(0, (room.tick - room.renderTick()) * room.tickMs).toFixed(0)} ms ahead of render`,
+      `corrections ${corrections.length}/s, last ${predictor.stats.lastCorrection.toFixed(2)} (${predictor.stats.snaps} snaps)`,
+      `unacked inputs ${predictor.unacknowledged}`,
+    ].join('\n');
     const rows = ships
       .map((s) => s.state.pilot)
       .sort((a, b) => b.score - a.score)

@@ -3,7 +3,13 @@ import type { ClientRoom } from '@tickwire/client';
 import { CELL, MAP_H, MAP_W, MAX_HP, SHIP_RADIUS, type Arena } from '../shared/protocol.js';
 
 
-export function draw(canvas: HTMLCanvasElement, room: ClientRoom<Arena>, mouse: { x: number; y: number; inside: boolean }): void {
+/** Our own ship's predicted values, drawn instead of its (older) interpolated ones. */
+export interface Predicted {
+  position: { x: number; y: number };
+  heading: { angle: number };
+}
+
+export function draw(canvas: HTMLCanvasElement, room: ClientRoom<Arena>, mouse: { x: number; y: number; inside: boolean }, own?: Predicted): void {
   const ctx = canvas.getContext('2d')!;
   ctx.fillStyle = '#0b0f14';
   ctx.fillRect(0, 0, MAP_W, MAP_H);
@@ -32,11 +38,11 @@ export function draw(canvas: HTMLCanvasElement, room: ClientRoom<Arena>, mouse: 
 
   for (const e of room.entities.values()) {
     if (e.typeName !== 'ship') continue;
-    const p = e.render.position;
-    const angle = e.render.heading.angle;
+    const mine = e.id === room.entityId;
+    const p = mine && own ? own.position : e.render.position;
+    const angle = mine && own ? own.heading.angle : e.render.heading.angle;
     const pilot = e.state.pilot;
     const hp = e.state.health.hp;
-    const mine = e.id === room.entityId;
     ctx.save();
     ctx.translate(p.x, p.y);
     ctx.rotate(angle);

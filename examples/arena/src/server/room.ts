@@ -1,8 +1,12 @@
 /**
- * The arena's authoritative room: ships steered by input (speed and bounds enforced here, never
- * trusted from the client), bullets simulated on the server, walls placed on a grid.
+ * The arena's authoritative room: ships steered by input through the shared step (speed and
+ * bounds enforced here, never trusted from the client; one input per tick), bullets simulated
+ * on the server and checked against where their targets were when the shooter fired (lag
+ * compensation), walls placed on a grid.
  */
-import { defineRoom, reject, type Entity, type Room, type RoomClient } from '@tickwire/server';
+import { quantize } from '@tickwire/protocol';
+import { defineRoom, LagHistory, reject, type Entity, type Room, type RoomClient } from '@tickwire/server';
+import { cellKey, hitsWall, moveShip, type ArenaWorld } from '../shared/sim.js';
 import {
   arena,
   BUILD_RANGE,
@@ -12,12 +16,10 @@ import {
   CELL,
   FIRE_COOLDOWN_MS,
   GRID_H,
-  GRID_W,
   MAP_H,
   MAP_W,
   MAX_HP,
   SHIP_RADIUS,
-  SHIP_SPEED,
   WALLS_PER_PLAYER,
   type Arena,
 } from '../shared/protocol.js';
@@ -27,46 +29,29 @@ interface Bullet {
   vy: number;
   travelled: number;
   owner: number;
+  /** Ticks to rewind targets by: how far behind the present the shooter was looking. */
+  rewind: number;
 }
 
 interface Pilot {
-  dx: number;
-  dy: number;
-  aim: number;
   lastFire: number;
   walls: number[];
 }
 
 export interface ArenaState {
   walls: Map<number, Entity<Arena, 'wall'>>;
+  /** The walls' cell keys: the world the shared movement step reads. */
+  world: ArenaWorld & { walls: Set<number> };
   bullets: Map<number, Bullet>;
+  history: LagHistory<Entity<Arena, 'ship'>>;
   random: () => number;
 }
 
 type ArenaRoom = Room<Arena, ArenaState>;
 type Ship = Entity<Arena, 'ship'>;
 
-const cellKey = (cx: number, cy: number) => cy * GRID_W + cx;
-
 function pilot(client: RoomClient<Arena>): Pilot {
   return client.data as unknown as Pilot;
-}
-
-/** Whether a circle at (x, y) overlaps a wall cell. */
-function hitsWall(state: ArenaState, x: number, y: number, r: number): boolean {
-  const x0 = Math.max(0, Math.floor((x - r) / CELL));
-  const x1 = Math.min(GRID_W - 1, Math.floor((x + r) / CELL));
-  const y0 = Math.max(0, Math.floor((y - r) / CELL));
-  const y1 = Math.min(GRID_H - 1, Math.floor((y + r) / CELL));
-  for (let cy = y0; cy <= y1; cy++) {
-    for (let cx = x0; cx <= x1; cx++) {
-      if (!state.walls.has(cellKey(cx, cy))) continue;
-      const nx = Math.max(cx * CELL, Math.min(x, cx * CELL + CELL));
-      const ny = Math.max(cy * CELL, Math.min(y, cy * CELL + CELL));
-      if ((nx - x) ** 2 + (ny - y) ** 2 < r * r) return true;
-    }
-  }
-  return false;
 }
 
 function spawnPoint(room: ArenaRoom): { x: number; y: number } {
@@ -74,25 +59,9 @@ function spawnPoint(room: ArenaRoom): { x: number; y: number } {
   for (let i = 0; i < 50; i++) {
     const x = SHIP_RADIUS + random() * (MAP_W - 2 * SHIP_RADIUS);
     const y = SHIP_RADIUS + random() * (MAP_H - 2 * SHIP_RADIUS);
-    if (!hitsWall(room.state, x, y, SHIP_RADIUS * 2)) return { x, y };
+    if (!hitsWall(room.state.world.walls, x, y, SHIP_RADIUS * 2)) return { x, y };
   }
   return { x: MAP_W / 2, y: MAP_H / 2 };
-}
-
-function moveShips(room: ArenaRoom, dt: number): void {
-  for (const client of room.clients.values()) {
-    const ship = client.entity as Ship | undefined;
-    if (!ship || !client.connected) continue;
-    const p = pilot(client);
-    const norm = p.dx !== 0 && p.dy !== 0 ? Math.SQRT1_2 : 1;
-    const step = SHIP_SPEED * norm * dt;
-    const r = SHIP_RADIUS;
-    const x = Math.min(MAP_W - r, Math.max(r, ship.position.x + p.dx * step));
-    if (!hitsWall(room.state, x, ship.position.y, r)) ship.position.x = x;
-    const y = Math.min(MAP_H - r, Math.max(r, ship.position.y + p.dy * step));
-    if (!hitsWall(room.state, ship.position.x, y, r)) ship.position.y = y;
-    ship.heading.angle = p.aim;
-  }
 }
 
 function moveBullets(room: ArenaRoom, dt: number): void {
@@ -106,11 +75,13 @@ function moveBullets(room: ArenaRoom, dt: number): void {
     const x = e.position.x + b.vx * dt;
     const y = e.position.y + b.vy * dt;
     b.travelled += BULLET_SPEED * dt;
-    let gone = b.travelled > BULLET_RANGE || x < 0 || y < 0 || x > MAP_W || y > MAP_H || hitsWall(room.state, x, y, 2);
+    let gone = b.travelled > BULLET_RANGE || x < 0 || y < 0 || x > MAP_W || y > MAP_H || hitsWall(room.state.world.walls, x, y, 2);
     if (!gone) {
       for (const ship of room.entities.ofType('ship')) {
         if (ship.id === b.owner) continue;
-        if ((ship.position.x - x) ** 2 + (ship.position.y - y) ** 2 > (SHIP_RADIUS + 2) ** 2) continue;
+        // Where the shooter saw this ship when the bullet is where it is now.
+        const [sx, sy] = room.state.history.at(ship.id, room.tick - b.rewind) ?? [ship.position.x, ship.position.y];
+        if ((sx! - x) ** 2 + (sy! - y) ** 2 > (SHIP_RADIUS + 2) ** 2) continue;
         damage(room, ship, b.owner);
         gone = true;
         break;
@@ -155,14 +126,22 @@ export function arenaRoom(options: ArenaOptions = {}) {
     protocol: arena,
     tickRate: 20,
     snapshotRate: 20,
+    maxInputsPerTick: 1,
+    sendOwnState: true,
     maxClients: options.maxClients ?? 1000,
     reconnectWindowMs: options.reconnectWindowMs ?? 60_000,
-    setup: () => ({ walls: new Map(), bullets: new Map(), random: options.random ?? Math.random }),
+    setup: (room) => ({
+      walls: new Map(),
+      world: { walls: new Set<number>() },
+      bullets: new Map(),
+      history: new LagHistory({ tickMs: room.tickMs, windowMs: 1000, maxRewindMs: 400 }),
+      random: options.random ?? Math.random,
+    }),
     metadata: () => ({ map: { width: MAP_W, height: MAP_H, cell: CELL } }),
 
     onJoin(room, client) {
       const hue = Math.floor(room.state.random() * 360);
-      client.data = { dx: 0, dy: 0, aim: 0, lastFire: -Infinity, walls: [] } satisfies Pilot;
+      client.data = { lastFire: -Infinity, walls: [] } satisfies Pilot;
       const at = spawnPoint(room);
       return room.entities.create('ship', { position: at, health: { hp: MAX_HP }, pilot: { name: client.name, hue, score: 0 } });
     },
@@ -171,16 +150,17 @@ export function arenaRoom(options: ArenaOptions = {}) {
       if (client.entity) room.entities.remove(client.entity);
     },
 
-    onInput(_room, client, input) {
-      const p = pilot(client);
-      p.dx = input.dx;
-      p.dy = input.dy;
-      p.aim = input.aim;
+    onInput(room, client, input) {
+      const ship = client.entity as Ship | undefined;
+      if (!ship) return;
+      moveShip(ship, input, room.dt, room.state.world);
+      // The client predicts from quantized state: keep the server's the same, to the bit.
+      quantize(room.definition.protocol.entityType('ship'), ship, ['position', 'heading']);
     },
 
     commands: {
       combat: {
-        fire(room, client, { angle }) {
+        fire(room, client, { angle }, meta) {
           const ship = client.entity as Ship | undefined;
           if (!ship) reject('you have no ship');
           const p = pilot(client);
@@ -191,9 +171,10 @@ export function arenaRoom(options: ArenaOptions = {}) {
           const vy = Math.sin(angle) * BULLET_SPEED;
           const x = ship.position.x + Math.cos(angle) * (SHIP_RADIUS + 4);
           const y = ship.position.y + Math.sin(angle) * (SHIP_RADIUS + 4);
-          if (x < 0 || y < 0 || x > MAP_W || y > MAP_H || hitsWall(room.state, x, y, 2)) return;
+          if (x < 0 || y < 0 || x > MAP_W || y > MAP_H || hitsWall(room.state.world.walls, x, y, 2)) return;
           const bullet = room.entities.create('bullet', { position: { x, y } });
-          room.state.bullets.set(bullet.id, { vx, vy, travelled: 0, owner: ship.id });
+          const seen = room.state.history.rewindTick(meta.time, room.tick, room.epoch);
+          room.state.bullets.set(bullet.id, { vx, vy, travelled: 0, owner: ship.id, rewind: Math.round(room.tick - seen) });
         },
       },
       build: {
@@ -214,6 +195,7 @@ export function arenaRoom(options: ArenaOptions = {}) {
           if (p.walls.length >= WALLS_PER_PLAYER) reject(`you have built the most walls allowed (${WALLS_PER_PLAYER})`);
           const wall = room.entities.create('wall', { cell: { cx, cy, owner: ship.id } });
           room.state.walls.set(key, wall);
+          room.state.world.walls.add(key);
           p.walls.push(wall.id);
         },
       },
@@ -221,6 +203,9 @@ export function arenaRoom(options: ArenaOptions = {}) {
 
     onChat: (_room, _client, text) => text.slice(0, 200),
 
-    systems: [moveShips, moveBullets],
+    systems: [
+      moveBullets,
+      (room) => room.state.history.record(room.tick, room.entities.ofType('ship'), (s) => [s.position.x, s.position.y]),
+    ],
   });
 }
