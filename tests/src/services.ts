@@ -1,15 +1,5 @@
 /**
  * Tests that need something from the machine (a browser, PostgreSQL, Redis) skip with a message
- * saying how to get it, unless TICKWIRE_REQUIRE_SERVICES=1 (set by .ci/run), which turns the
- * skip into a failure: in CI they must really run.
+ * saying how to get it, unless TICKWIRE_REQUIRE_SERVICES=1 (set by .ci/run).
  */
-export const requireServices = process.env.TICKWIRE_REQUIRE_SERVICES === '1';
-
-/** Returns undefined when available; otherwise the skip reason (or throws when required). */
-export function unavailable(what: string, available: boolean, howToGet: string): string | undefined {
-  if (available) return undefined;
-  const message = `${what} is not available: ${howToGet}`;
-  if (requireServices) throw new Error(`${message} (TICKWIRE_REQUIRE_SERVICES=1 makes this a failure)`);
-  console.warn(`skipping: ${message}`);
-  return message;
-}
+export { requireServices, unavailable } from '@tickwire/storage/testing';

@@ -34,7 +34,7 @@ import {
 import type { ClientEntityOf } from './client-entity.js';
 import { ClockSync } from './clock-sync.js';
 import { Emitter } from './emitter.js';
-import { Predictor, type PredictionOptions } from './prediction.js';
+import { Predictor, type PredictionOptions, type RemoteSource } from './prediction.js';
 import { ReplicatedView, StaleSnapshot } from './view.js';
 
 export interface ClientRoomOptions {
@@ -480,7 +480,16 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     const mine = own.find((o) => o.id === this.entityId);
     if (mine) {
       this.ownState = mine;
-      this.predictor?.reconcile(ackInput, mine, now);
+      this.predictor?.reconcile(ackInput, mine, now, this.rollbackSources());
+    }
+  }
+
+  /** Remote entities of the predictor's rollback types, as of the newest snapshot. */
+  private *rollbackSources(): IterableIterator<RemoteSource> {
+    const types = this.predictor?.rollbackTypes;
+    if (!types) return;
+    for (const e of this.view.entities.values()) {
+      if (e.id !== this.entityId && types.includes(e.type.name)) yield { id: e.id, type: e.type, values: e.state };
     }
   }
 

@@ -11,4 +11,4 @@ export { ReplicatedView, type ViewChanges } from './view.js';
 export { ClockSync } from './clock-sync.js';
 export { Emitter } from './emitter.js';
 export { webSocketTransport, type WebSocketLike, type WebSocketConstructor } from './websocket-transport.js';
-export { Predictor, type PredictionOptions, type PredictionStats } from './prediction.js';
+export { Predictor, type PredictionOptions, type PredictionStats, type RemoteSource } from './prediction.js';

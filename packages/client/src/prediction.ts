@@ -8,6 +8,12 @@
  * are blended out of the rendered position over `blendMs`, large ones (beyond `snapDistance`
  * units or `snapAngle` radians) snap. With the same step and quantization on both sides, a
  * prediction the server agrees with produces no correction at all.
+ *
+ * Rollback (racing-style games, seed 003): with `remotes`, other players' entities are not shown
+ * in the interpolated past but simulated at the present with the local one. Each snapshot rolls
+ * them back to their authoritative state and re-simulates them, interleaved with the local
+ * replay, up to now; each local input steps them once more. Contact between players is then
+ * resolved on positions that are all current, and remote corrections blend like local ones.
  */
 import { copyValues, quantize, valuesFromWire, type EntityTypeInfo, type EntityTypeName, type EntityValuesOf, type GameProtocol, type InputOf, type MutableValues, type OwnState, type Step } from '@tickwire/protocol';
 
@@ -26,6 +32,30 @@ export interface PredictionOptions<P extends GameProtocol, T extends EntityTypeN
   blendMs?: number;
   /** Unacknowledged inputs kept for replay (default 128); older ones are dropped. */
   maxHistory?: number;
+  /**
+   * Rollback: also simulate remote entities of these types at the present, with a step that
+   * needs no input (it extrapolates from their state: velocity, last known controls...).
+   */
+  remotes?: {
+    types: readonly EntityTypeName<P>[];
+    step: (state: MutableValues<EntityValuesOf<P, EntityTypeName<P>>>, dt: number, world: W) => void;
+  };
+}
+
+/** A remote entity's authoritative state as of the newest snapshot (for rollback). */
+export interface RemoteSource {
+  id: number;
+  type: EntityTypeInfo;
+  values: Record<string, Record<string, unknown>>;
+}
+
+interface Remote {
+  type: EntityTypeInfo;
+  state: Bag;
+  previous: Bag;
+  offset: Map<string, number>;
+  offsetAt: number;
+  render: Bag;
 }
 
 export interface PredictionStats {
@@ -66,6 +96,7 @@ export class Predictor<P extends GameProtocol, T extends EntityTypeName<P>, W = 
   private offsetAt = 0;
   private stepAt = 0;
   private readonly fields: NumericField[];
+  private readonly remoteStates = new Map<number, Remote>();
   private readonly snapDistance: number;
   private readonly snapAngle: number;
   private readonly blendMs: number;
@@ -99,21 +130,91 @@ export class Predictor<P extends GameProtocol, T extends EntityTypeName<P>, W = 
     quantize(this.entityType, state);
   }
 
-  /** Applies an input the moment it is sent. */
+  /** Applies an input the moment it is sent (and, with rollback, steps the remotes once). */
   apply(seq: number, input: InputOf<P>, now: number): void {
     this.pending.push({ seq, input });
     if (this.pending.length > this.maxHistory) this.pending.shift();
     if (!this.state) return;
     this.previous = copyValues(this.state);
+    for (const r of this.remoteStates.values()) r.previous = copyValues(r.state);
     this.run(this.state, input);
+    this.stepRemotes();
     this.stepAt = now;
   }
 
-  /** Reconciles with the server's exact state after input `ackInput`. */
-  reconcile(ackInput: number, own: OwnState, now: number): void {
+  private stepRemotes(): void {
+    const remotes = this.options.remotes;
+    if (!remotes) return;
+    for (const r of this.remoteStates.values()) {
+      remotes.step(r.state as MutableValues<EntityValuesOf<P, EntityTypeName<P>>>, this.dt, this.world());
+      quantize(r.type, r.state);
+    }
+  }
+
+  /** The entity types simulated at the present under rollback (undefined: none). */
+  get rollbackTypes(): readonly string[] | undefined {
+    return this.options.remotes?.types;
+  }
+
+  /** Remote entities simulated at the present (rollback), by id. */
+  get remotes(): ReadonlyMap<number, { readonly state: Record<string, Record<string, unknown>> }> {
+    return this.remoteStates;
+  }
+
+  /** What to draw for a remote entity under rollback (undefined if it is not simulated). */
+  remoteRender(id: number): Record<string, Record<string, unknown>> | undefined {
+    return this.remoteStates.get(id)?.render;
+  }
+
+  /**
+   * Rolls the remotes back to their authoritative state and re-simulates them over the
+   * unacknowledged inputs, interleaved with the local replay (called from reconcile).
+   */
+  private rollback(sources: Iterable<RemoteSource>, authoritative: Bag, now: number): void {
+    const fresh = new Map<number, Remote>();
+    for (const src of sources) {
+      const old = this.remoteStates.get(src.id);
+      const state = copyValues(src.values);
+      fresh.set(src.id, { type: src.type, state, previous: old?.previous ?? copyValues(state), offset: old?.offset ?? new Map(), offsetAt: old?.offsetAt ?? now, render: old?.render ?? copyValues(state) });
+    }
+    const before = new Map([...this.remoteStates].map(([id, r]) => [id, r.state]));
+    this.remoteStates.clear();
+    for (const [id, r] of fresh) this.remoteStates.set(id, r);
+    // Local replay and remote re-simulation advance together, one input at a time.
+    for (const p of this.pending) {
+      this.run(authoritative as EntityValuesOf<P, T>, p.input);
+      this.stepRemotes();
+    }
+    for (const [id, r] of this.remoteStates) {
+      const prior = before.get(id);
+      if (!prior) continue;
+      const keep = this.blendMs <= 0 ? 0 : Math.max(0, 1 - (now - r.offsetAt) / this.blendMs);
+      for (const f of this.fieldsOf(r.type)) {
+        const key = `${f.component}.${f.name}`;
+        const delta = this.delta(f, r.state[f.component]![f.name] as number, prior[f.component]![f.name] as number);
+        r.offset.set(key, (r.offset.get(key) ?? 0) * keep + delta);
+        const pv = r.previous[f.component]!;
+        pv[f.name] = (pv[f.name] as number) - delta;
+      }
+      r.offsetAt = now;
+    }
+  }
+
+  private fieldsOf(type: EntityTypeInfo): NumericField[] {
+    return type.fields
+      .filter((f) => f.type.kind === 'float' || f.type.kind === 'angle')
+      .map((f) => ({ component: f.component, name: f.name, angle: f.type.kind === 'angle' }));
+  }
+
+  /**
+   * Reconciles with the server's exact state after input `ackInput`; with rollback, `remotes`
+   * are the other entities' authoritative states from the same snapshot.
+   */
+  reconcile(ackInput: number, own: OwnState, now: number, remotes: Iterable<RemoteSource> = []): void {
     while (this.pending.length > 0 && this.pending[0]!.seq <= ackInput) this.pending.shift();
     const authoritative = valuesFromWire<P, T>(own.type, own.wire);
-    for (const p of this.pending) this.run(authoritative, p.input);
+    if (this.options.remotes) this.rollback(remotes, authoritative as Bag, now);
+    else for (const p of this.pending) this.run(authoritative, p.input);
     this.stats.replayed += this.pending.length;
     const before = this.state;
     this.state = authoritative;
@@ -218,6 +319,16 @@ export class Predictor<P extends GameProtocol, T extends EntityTypeName<P>, W = 
       const from = prev[f.component]![f.name] as number;
       const v = from + this.delta(f, from, cur) * alpha + (this.offset.get(`${f.component}.${f.name}`) ?? 0) * keep;
       out[f.component]![f.name] = f.angle ? ((v % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI) : v;
+    }
+    for (const r of this.remoteStates.values()) {
+      const rkeep = this.blendMs <= 0 ? 0 : Math.max(0, 1 - (now - r.offsetAt) / this.blendMs);
+      for (const [c, values] of Object.entries(r.state)) r.render[c] = { ...values };
+      for (const f of this.fieldsOf(r.type)) {
+        const cur = r.state[f.component]![f.name] as number;
+        const from = r.previous[f.component]![f.name] as number;
+        const v = from + this.delta(f, from, cur) * alpha + (r.offset.get(`${f.component}.${f.name}`) ?? 0) * rkeep;
+        r.render[f.component]![f.name] = f.angle ? ((v % (2 * Math.PI)) + 2 * Math.PI) % (2 * Math.PI) : v;
+      }
     }
     return this.render;
   }

@@ -119,6 +119,8 @@ export interface ArenaOptions {
   /** Seat a dropped player's ship for this long (default 60 s). */
   reconnectWindowMs?: number;
   maxClients?: number;
+  /** Furthest back a hit check rewinds to favour a lagging shooter (default 400 ms; 0 turns lag compensation off). */
+  maxRewindMs?: number;
 }
 
 export function arenaRoom(options: ArenaOptions = {}) {
@@ -134,7 +136,7 @@ export function arenaRoom(options: ArenaOptions = {}) {
       walls: new Map(),
       world: { walls: new Set<number>() },
       bullets: new Map(),
-      history: new LagHistory({ tickMs: room.tickMs, windowMs: 1000, maxRewindMs: 400 }),
+      history: new LagHistory({ tickMs: room.tickMs, windowMs: 1000, maxRewindMs: options.maxRewindMs ?? 400 }),
       random: options.random ?? Math.random,
     }),
     metadata: () => ({ map: { width: MAP_W, height: MAP_H, cell: CELL } }),

@@ -1,0 +1,19 @@
+/**
+ * @tickwire/storage: persistence for tickwire servers on SQLite or PostgreSQL, through one
+ * Kysely query layer: room checkpoints, exactly-once critical transactions, and player data
+ * (accounts, characters, items, stats, balances).
+ *
+ * Open it with {@link openStorage}; the server depends only on the {@link Storage} interface.
+ */
+export { openStorage, parseStorageUrl, DEFAULT_SQLITE_PATH, type StorageOptions, type StorageTarget } from './open.js';
+export type { Storage } from './storage.js';
+export type { StorageKind, StorageLogger, Executor } from './context.js';
+export type { DurableEntityRow, PlayerCheckpointRow, RoomRecord, RoomSummary, CheckpointBatch } from './rooms.js';
+export type { TransactionOutcome } from './transactions.js';
+export type { PlayerStore } from './players.js';
+export { DEFAULT_CHARACTER_NAME, type Account, type Character } from './accounts.js';
+export type { Item } from './items.js';
+export { StorageError, InsufficientFunds, type StorageErrorCode } from './errors.js';
+export { migrationSteps, MIGRATION_LOCK_KEY, type MigrationStep } from './migrations.js';
+export { SQLITE_BUSY_TIMEOUT_MS } from './sqlite.js';
+export type * from './schema.js';

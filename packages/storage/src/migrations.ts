@@ -1,0 +1,164 @@
+/**
+ * The schema as a versioned list of steps, and the runner that applies the pending ones.
+ *
+ * All pending steps run in ONE transaction together with their rows in `tickwire_migrations`,
+ * so a database is never left between two versions. Two processes may migrate at once (two
+ * servers starting against one database): on PostgreSQL the transaction first takes a
+ * transaction-scoped advisory lock, on SQLite it is a write transaction (BEGIN IMMEDIATE, see
+ * sqlite-dialect.ts) and busy_timeout makes the second process wait. Either way the second one
+ * finds every step recorded and does nothing. Steps are append-only: never edit a released one,
+ * add a new version instead (and extend schema.ts to match).
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import type { StorageContext } from './context.js';
+
+/** One schema change. `up` runs inside the migration transaction. */
+export interface MigrationStep {
+  readonly version: number;
+  readonly name: string;
+  up(db: Kysely<Database>): Promise<void>;
+}
+
+/**
+ * Arbitrary constant key for pg_advisory_xact_lock ('tick' in ASCII). Advisory locks are per
+ * database, so every tickwire schema in one database shares it; that only serialises migrations.
+ */
+export const MIGRATION_LOCK_KEY = 0x7469636b;
+
+// Type names chosen to work on both databases: SQLite gives BIGINT integer affinity and
+// DOUBLE PRECISION real affinity, PostgreSQL takes them as they are.
+const EPOCH_MS = 'bigint';
+
+/** Every schema step, in version order. */
+export const migrationSteps: readonly MigrationStep[] = [
+  {
+    version: 1,
+    name: 'rooms and checkpoints',
+    async up(db) {
+      await db.schema
+        .createTable('rooms')
+        .addColumn('code', 'text', (c) => c.primaryKey())
+        .addColumn('meta', 'text')
+        .addColumn('checkpoint_at', EPOCH_MS)
+        .execute();
+      await db.schema
+        .createTable('room_entities')
+        .addColumn('room_code', 'text', (c) => c.notNull().references('rooms.code').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('room_entities_pk', ['room_code', 'key'])
+        .execute();
+      await db.schema
+        .createTable('room_players')
+        .addColumn('room_code', 'text', (c) => c.notNull().references('rooms.code').onDelete('cascade'))
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('room_players_pk', ['room_code', 'user_id'])
+        .execute();
+    },
+  },
+  {
+    version: 2,
+    name: 'idempotency keys',
+    async up(db) {
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('result', 'text')
+        .addColumn('created_at', EPOCH_MS, (c) => c.notNull())
+        .execute();
+      // For pruning old keys by age.
+      await db.schema.createIndex('idempotency_keys_created_at').on('idempotency_keys').column('created_at').execute();
+    },
+  },
+  {
+    version: 3,
+    name: 'accounts, characters, items, stats and balances',
+    async up(db) {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('created_at', EPOCH_MS, (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('characters')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('created_at', EPOCH_MS, (c) => c.notNull())
+        .addUniqueConstraint('characters_account_name_unique', ['account_id', 'name'])
+        .execute();
+      await db.schema
+        .createTable('active_characters')
+        .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id').onDelete('cascade'))
+        .addColumn('character_id', 'text', (c) => c.notNull().references('characters.id').onDelete('cascade'))
+        .execute();
+      await db.schema
+        .createTable('items')
+        .addColumn('uid', 'text', (c) => c.primaryKey())
+        .addColumn('character_id', 'text', (c) => c.notNull().references('characters.id').onDelete('cascade'))
+        .addColumn('item_type', 'text', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addColumn('container', 'text', (c) => c.notNull())
+        .addColumn('slot', 'integer', (c) => c.notNull())
+        .addColumn('created_at', EPOCH_MS, (c) => c.notNull())
+        .addUniqueConstraint('items_slot_unique', ['character_id', 'container', 'slot'])
+        .addCheckConstraint('items_quantity_positive', sql`quantity > 0`)
+        .addCheckConstraint('items_container_known', sql`container in ('inventory', 'equipment')`)
+        .addCheckConstraint('items_slot_non_negative', sql`slot >= 0`)
+        .execute();
+      await db.schema
+        .createTable('stats')
+        .addColumn('character_id', 'text', (c) => c.notNull().references('characters.id').onDelete('cascade'))
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('value', 'double precision', (c) => c.notNull())
+        .addPrimaryKeyConstraint('stats_pk', ['character_id', 'key'])
+        .execute();
+      await db.schema
+        .createTable('balances')
+        .addColumn('character_id', 'text', (c) => c.notNull().references('characters.id').onDelete('cascade'))
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('balances_pk', ['character_id', 'currency'])
+        .addCheckConstraint('balances_amount_non_negative', sql`amount >= 0`)
+        .execute();
+    },
+  },
+];
+
+/**
+ * Applies every step of `steps` not yet recorded, in one transaction. Idempotent, and safe when
+ * several processes run it against one database at once.
+ */
+export async function runMigrations(ctx: StorageContext, steps: readonly MigrationStep[] = migrationSteps): Promise<void> {
+  await ctx.db.transaction().execute(async (tx) => {
+    if (ctx.kind === 'postgres') {
+      await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(tx);
+    }
+    await tx.schema
+      .createTable('tickwire_migrations')
+      .ifNotExists()
+      .addColumn('version', 'integer', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('applied_at', EPOCH_MS, (c) => c.notNull())
+      .execute();
+    const applied = new Set((await tx.selectFrom('tickwire_migrations').select('version').execute()).map((r) => Number(r.version)));
+    const known = new Set(steps.map((s) => s.version));
+    const unknown = [...applied].filter((v) => !known.has(v));
+    if (unknown.length > 0) {
+      ctx.logger.warn(
+        { versions: unknown.sort((a, b) => a - b) },
+        'the database has schema versions this build does not know: a newer tickwire migrated it; upgrade this server before relying on it',
+      );
+    }
+    const pending = [...steps].sort((a, b) => a.version - b.version).filter((s) => !applied.has(s.version));
+    for (const step of pending) {
+      await step.up(tx);
+      await tx.insertInto('tickwire_migrations').values({ version: step.version, name: step.name, applied_at: ctx.now() }).execute();
+    }
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * openStorage: turns a URL into a migrated, ready Storage. The only place that knows which
+ * adapters exist; the rest of the package speaks Kysely and does not care.
+ */
+import type { StorageLogger } from './context.js';
+import { StorageError } from './errors.js';
+import { openPostgres } from './postgres.js';
+import { openSqlite } from './sqlite.js';
+import { createStorage, type Storage } from './storage.js';
+
+/** Where SQLite data goes when no URL is given (relative to the working directory). */
+export const DEFAULT_SQLITE_PATH = './data/tickwire.db';
+
+/** Options of {@link openStorage}. */
+export interface StorageOptions {
+  /**
+   * `postgres://...` / `postgresql://...` for PostgreSQL; `sqlite:PATH` or a plain file path
+   * for SQLite (`:memory:` for a throwaway database). Default: SQLite at `./data/tickwire.db`.
+   */
+  url?: string;
+  /** Where survivable problems are reported; defaults to console.warn. */
+  logger?: StorageLogger;
+  /** Clock for created_at columns, epoch ms; defaults to Date.now. */
+  now?: () => number;
+}
+
+/** Which database a URL names. */
+export type StorageTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+/**
+ * Resolves a storage URL (see {@link StorageOptions.url}). Throws INVALID_URL for a scheme it
+ * does not know.
+ *
+ * @example
+ * parseStorageUrl('sqlite:./saves/game.db'); // { kind: 'sqlite', path: './saves/game.db' }
+ */
+export function parseStorageUrl(url: string | undefined): StorageTarget {
+  if (url === undefined || url.trim() === '') return { kind: 'sqlite', path: DEFAULT_SQLITE_PATH };
+  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url };
+  if (/^sqlite:/i.test(url)) {
+    const path = url.slice('sqlite:'.length);
+    if (path === '') throw new StorageError('INVALID_URL', 'sqlite: needs a path, for example sqlite:./data/tickwire.db');
+    return { kind: 'sqlite', path };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url);
+  if (scheme) {
+    throw new StorageError('INVALID_URL', `unsupported storage URL scheme ${scheme[1]}://: use postgres://user@host:5432/db, sqlite:PATH or a file path`);
+  }
+  return { kind: 'sqlite', path: url };
+}
+
+const consoleLogger: StorageLogger = {
+  warn: (obj, msg) => console.warn(`[tickwire/storage] ${msg ?? ''}`, obj),
+};
+
+/**
+ * Opens SQLite or PostgreSQL (from `options.url`) and applies pending migrations before
+ * resolving.
+ *
+ * @example
+ * const storage = await openStorage({ url: process.env.DATABASE_URL, logger });
+ * const room = await storage.loadRoom('lobby');
+ */
+export async function openStorage(options: StorageOptions = {}): Promise<Storage> {
+  const target = parseStorageUrl(options.url);
+  const logger = options.logger ?? consoleLogger;
+  const now = options.now ?? Date.now;
+  const db = target.kind === 'postgres' ? await openPostgres(target.url, logger) : openSqlite(target.path, logger);
+  const storage = createStorage({ kind: target.kind, db, logger, now });
+  try {
+    await storage.migrate();
+  } catch (err) {
+    await storage.close().catch(() => undefined);
+    throw err;
+  }
+  return storage;
+}

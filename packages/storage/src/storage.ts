@@ -1,0 +1,77 @@
+/**
+ * The Storage interface the game server depends on, and its one implementation over Kysely.
+ * The server core sees only this interface; which database sits behind it is decided once, in
+ * openStorage (open.ts).
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { StorageContext, StorageKind } from './context.js';
+import { runMigrations } from './migrations.js';
+import { createPlayerStore, type PlayerStore } from './players.js';
+import { deleteRoom, listRooms, loadRoom, writeCheckpoint, type CheckpointBatch, type RoomRecord, type RoomSummary } from './rooms.js';
+import type { Database } from './schema.js';
+import { transact, type TransactionOutcome } from './transactions.js';
+
+/**
+ * Persistence for a tickwire server: room checkpoints, exactly-once critical transactions and
+ * player data, on SQLite or PostgreSQL. Create it with `openStorage`.
+ *
+ * @example
+ * const storage = await openStorage({ url: process.env.DATABASE_URL });
+ * const saved = await storage.loadRoom('lobby');
+ * await storage.writeCheckpoint({ code: 'lobby', upsertEntities: [{ key: 'chest-1', type: 'chest', data: { open: false } }],
+ *   deleteEntities: [], upsertPlayers: [], at: Date.now() });
+ * await storage.close();
+ */
+export interface Storage {
+  readonly kind: StorageKind;
+  /**
+   * The query layer, for game-specific queries. Inside a `transact` callback use its `tx`
+   * instead: on SQLite the transaction holds the only connection.
+   */
+  readonly db: Kysely<Database>;
+  /** Applies pending schema steps. Idempotent; safe when two processes run it at once. openStorage already ran it. */
+  migrate(): Promise<void>;
+  /** The room as of its last checkpoint (one consistent read), or undefined if never stored. */
+  loadRoom(code: string): Promise<RoomRecord | undefined>;
+  /** Every stored room with entity and player counts, ordered by code. */
+  listRooms(): Promise<RoomSummary[]>;
+  /** Writes a checkpoint batch as ONE transaction: after a crash the room is as of this batch or the one before, never between. */
+  writeCheckpoint(batch: CheckpointBatch): Promise<void>;
+  /** Deletes a room with its entities and players. */
+  deleteRoom(code: string): Promise<void>;
+  /**
+   * Critical transaction with an idempotency key: runs fn inside a DB transaction together with
+   * recording the key; commits before resolving. If the key was already committed, fn is NOT run
+   * again and the stored result is returned with replayed: true. Concurrent calls with the same
+   * key: exactly one applies. If fn throws, nothing it wrote is kept and the key stays unused.
+   * Results must be JSON-serialisable; the result is always returned as its JSON round trip,
+   * so the first call and a replay see the same value.
+   *
+   * @example
+   * const { result, replayed } = await storage.transact(`buy:${userId}:${requestId}`, async (tx) => {
+   *   await storage.players.adjustBalance(characterId, 'gold', -100, tx);
+   *   return { uid: await storage.players.addItem(characterId, 'sword', 1, 'inventory', 3, tx) };
+   * });
+   */
+  transact<T>(key: string, fn: (tx: Transaction<Database>) => Promise<T>): Promise<TransactionOutcome<T>>;
+  readonly players: PlayerStore;
+  /** Closes the connection(s). Further calls fail; a second close does nothing. */
+  close(): Promise<void>;
+}
+
+/** Builds the storage over an opened, not necessarily migrated, database. */
+export function createStorage(ctx: StorageContext): Storage {
+  let closed: Promise<void> | undefined;
+  return {
+    kind: ctx.kind,
+    db: ctx.db,
+    migrate: () => runMigrations(ctx),
+    loadRoom: (code) => loadRoom(ctx, code),
+    listRooms: () => listRooms(ctx),
+    writeCheckpoint: (batch) => writeCheckpoint(ctx, batch),
+    deleteRoom: (code) => deleteRoom(ctx, code),
+    transact: (key, fn) => transact(ctx, key, fn),
+    players: createPlayerStore(ctx),
+    close: () => (closed ??= ctx.db.destroy()),
+  };
+}
