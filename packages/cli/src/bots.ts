@@ -6,7 +6,7 @@
  */
 import { connect, type ClientRoom } from '@tickwire/client/node';
 import { arena, BUILD_RANGE, CELL, GRID_H, GRID_W, type Arena } from '@tickwire/arena/protocol';
-import { TickwireError, seededRandom } from '@tickwire/protocol';
+import { TickwireError, seededRandom, valuesFromWire, type NetworkConditions } from '@tickwire/protocol';
 import { summarize } from './percentiles.js';
 
 export interface BotsOptions {
@@ -23,6 +23,13 @@ export interface BotsOptions {
   log: (line: string) => void;
   /** Seed for the bots' choices. */
   seed?: number;
+  /** Network conditions each bot's link goes through (the SDK's conditioner). */
+  conditions?: NetworkConditions;
+  /**
+   * Decode every snapshot into a replicated view, as a game client does (default false: bots
+   * read only the snapshot head, which carries their own ship, and acknowledge every snapshot).
+   */
+  decode?: boolean;
 }
 
 export interface BotsReport {
@@ -76,7 +83,17 @@ export async function runBots(o: BotsOptions, clock: { now(): number } = perform
 
   const join = async (i: number) => {
     try {
-      const room = await connect({ url: o.url, room: o.room, name: `bot-${i}`, protocol: arena, interpolation: false, timeoutMs: 10_000 });
+      const room = await connect({
+        url: o.url,
+        room: o.room,
+        name: `bot-${i}`,
+        protocol: arena,
+        interpolation: false,
+        decodeEntities: o.decode === true,
+        conditions: o.conditions,
+        random,
+        timeoutMs: 10_000,
+      });
       const bot: Bot = { room, joinedAt: clock.now(), leftAt: 0, inputsSent: new Map(), dx: 0, dy: 0, aim: 0, nextTurn: 0, nextFire: clock.now() + random() * 1000, nextBuild: clock.now() + 3000 + random() * 10_000 };
       bots.push(bot);
       room.on('pong', (rtt) => rtts.push(rtt));
@@ -130,12 +147,14 @@ export async function runBots(o: BotsOptions, clock: { now(): number } = perform
     }
     if (now >= bot.nextBuild) {
       bot.nextBuild = now + 8000 + random() * 8000;
-      const me = room.entity;
-      if (me?.typeName === 'ship') {
+      // The snapshot head carries our ship's exact state, decoded or not.
+      const own = room.ownState;
+      if (own) {
+        const me = valuesFromWire<Arena, 'ship'>(own.type, own.wire);
         const r = random() * (BUILD_RANGE - CELL);
         const a = random() * Math.PI * 2;
-        const cx = Math.min(GRID_W - 1, Math.max(0, Math.floor((me.state.position.x + Math.cos(a) * r) / CELL)));
-        const cy = Math.min(GRID_H - 1, Math.max(0, Math.floor((me.state.position.y + Math.sin(a) * r) / CELL)));
+        const cx = Math.min(GRID_W - 1, Math.max(0, Math.floor((me.position.x + Math.cos(a) * r) / CELL)));
+        const cy = Math.min(GRID_H - 1, Math.max(0, Math.floor((me.position.y + Math.sin(a) * r) / CELL)));
         command('build', room.sendCommand('build', 'wall', { cx, cy }));
       }
     }

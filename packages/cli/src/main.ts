@@ -16,6 +16,10 @@ then a summary (or, with --json, exactly one JSON object on stdout).
   --duration S      seconds to run, joining included         (default 30)
   --rate R          inputs per second per bot                (default 20)
   --join-rate J     bots joining per second                  (default 100)
+  --lag MS          simulated round-trip latency per bot     (default 0)
+  --jitter MS       simulated jitter (+-MS/2 each way)       (default 0)
+  --loss PCT        simulated frame loss, percent each way   (default 0)
+  --decode          decode every snapshot like a game client (default: head only)
   --json            print the report as one JSON object on stdout
 `;
 
@@ -108,6 +112,8 @@ export async function main(argv: string[], out: Output = process.stdout, err: Ou
       duration: number(flags, 'duration', 30, 1),
       rate: number(flags, 'rate', 20, 1),
       joinRate: number(flags, 'join-rate', 100, 1),
+      conditions: flags.has('lag') || flags.has('jitter') || flags.has('loss') ? { lag: number(flags, 'lag', 0, 0), jitter: number(flags, 'jitter', 0, 0), loss: number(flags, 'loss', 0, 0) } : undefined,
+      decode: flags.has('decode'),
       log: (line) => err.write(`${line}\n`),
     });
     out.write(json ? `${JSON.stringify(report)}\n` : `${human(report)}\n`);

@@ -263,8 +263,10 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     const interval = 1000 / this.snapshotRate;
     const wanted = Math.min(500, Math.max(interval, 2 * interval + 2 * this.arrivalJitterMs));
     // A starvation grew the buffer; let it come back down slowly as the link calms.
-    this.bufferTargetMs = wanted >= this.bufferTargetMs ? wanted : this.bufferTargetMs - (this.bufferTargetMs - wanted) / 64;
+    this.bufferTargetMs = wanted >= this.bufferTargetMs ? wanted : this.bufferTargetMs - (this.bufferTargetMs - wanted) / 256;
     this.targetDelayMs = Math.max(0, this.snapshotAgeMs) + this.bufferTargetMs;
+    // Until the first few snapshots have been shown there is nothing to keep smooth: start at the target.
+    if (this.arrivals <= 3) this.interpolationDelayMs = this.targetDelayMs;
   }
 
   /**
