@@ -40,7 +40,7 @@ export interface ConnectionHost {
   readonly frames: FrameEncoder;
   readonly closing: boolean;
   /** The room for a code (created on first join), or a TickwireError saying why not. */
-  room(code: string): Room | TickwireError;
+  room(code: string): Promise<Room | TickwireError>;
   authenticate(hello: HelloBody): Promise<Identity> | Identity;
   forget(conn: Connection): void;
 }
@@ -198,7 +198,14 @@ export class Connection implements ClientConnection {
 
   private join(hello: HelloBody, identity: Identity): void {
     if (this.state !== 'authenticating') return;
-    const room = this.host.room(hello.room);
+    this.host.room(hello.room).then(
+      (room) => this.seatIn(room, hello, identity),
+      (err: unknown) => this.refuse(err),
+    );
+  }
+
+  private seatIn(room: Room | TickwireError, hello: HelloBody, identity: Identity): void {
+    if (this.state !== 'authenticating') return;
     if (room instanceof TickwireError) return this.refuse(room);
     if (hello.protocolHash !== room.definition.protocol.hash) {
       return this.refuse(

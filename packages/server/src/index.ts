@@ -16,3 +16,4 @@ export { Connection } from './connection.js';
 export { transition, type ConnectionState, type ConnectionEvent } from './connection-state.js';
 export type { RoomStats, ServerStats } from './stats.js';
 export { LagHistory, type LagCompensationOptions } from './lag-compensation.js';
+export { RoomPersistence, type RoomStore, type PersistenceDefinition, type CheckpointBatch, type StoredRoom, type DurableEntityRow, type PlayerCheckpointRow } from './persistence.js';

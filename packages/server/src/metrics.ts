@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { errorCodeName } from '@tickwire/protocol';
+import type { PersistenceStats } from './persistence.js';
 import type { ServerStats } from './stats.js';
 
 export interface MetricsSource {
@@ -27,11 +28,14 @@ function lazyCounter(registry: Registry, name: string, help: string, read: () =>
   });
 }
 
-export class ServerMetrics implements ServerStats {
+export class ServerMetrics implements ServerStats, PersistenceStats {
   readonly registry = new Registry();
   private readonly tickHistogram: Histogram;
   private readonly snapshotHistogram: Histogram;
   private readonly errors: Counter<'code'>;
+  private readonly queueDepths = new Map<string, number>();
+  private readonly checkpointHistogram: Histogram;
+  private readonly checkpointFailures: Counter;
   totals = { bytesIn: 0, bytesOut: 0, snapshots: 0, fullSnapshots: 0, snapshotsSkipped: 0, ticksDropped: 0, ticks: 0 };
 
   constructor(source: MetricsSource, options: { defaultMetrics?: boolean } = {}) {
@@ -60,6 +64,24 @@ export class ServerMetrics implements ServerStats {
       registers: [registry],
     });
     this.errors = new Counter({ name: 'tickwire_errors_total', help: 'Errors by code', labelNames: ['code'], registers: [registry] });
+    const depths = this.queueDepths;
+    new Gauge({
+      name: 'tickwire_write_queue_depth',
+      help: 'Checkpoint and commit jobs waiting for the database, all rooms',
+      registers: [registry],
+      collect() {
+        let n = 0;
+        for (const d of depths.values()) n += d;
+        this.set(n);
+      },
+    });
+    this.checkpointHistogram = new Histogram({
+      name: 'tickwire_checkpoint_seconds',
+      help: 'Time to write one checkpoint or critical commit',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    });
+    this.checkpointFailures = new Counter({ name: 'tickwire_checkpoint_failures_total', help: 'Checkpoint writes that failed (retried with the next one)', registers: [registry] });
   }
 
   tickDuration(ms: number): void {
@@ -83,6 +105,19 @@ export class ServerMetrics implements ServerStats {
 
   error(code: number): void {
     this.errors.inc({ code: errorCodeName(code) });
+  }
+
+  queueDepth(room: string, depth: number): void {
+    if (depth === 0) this.queueDepths.delete(room);
+    else this.queueDepths.set(room, depth);
+  }
+
+  checkpointWritten(ms: number): void {
+    this.checkpointHistogram.observe(ms / 1000);
+  }
+
+  checkpointFailed(): void {
+    this.checkpointFailures.inc();
   }
 
   bytesIn(n: number): void {

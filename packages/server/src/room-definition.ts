@@ -14,6 +14,7 @@ import type {
 } from '@tickwire/protocol';
 import { ErrorCode as Codes, TickwireError } from '@tickwire/protocol';
 import type { Entity } from './entity-store.js';
+import type { PersistenceDefinition } from './persistence.js';
 import type { Room } from './room.js';
 import type { RoomClient } from './room-client.js';
 
@@ -100,6 +101,12 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
    * controls are always sent. Omit to send every entity to everyone (and share encoding work).
    */
   isRelevant?(room: Room<P, S>, client: RoomClient<P>, entity: Entity<P>): boolean;
+  /**
+   * Durable state (needs a server `storage`): which entity types are stored, how a player's and
+   * the room's own data are saved and loaded, and how often (default every 1000 ms). Without it
+   * the room lives in memory only.
+   */
+  persistence?: PersistenceDefinition<Room<P, S>>;
   /** Extra data for the welcome message (JSON). */
   metadata?(room: Room<P, S>): Record<string, unknown>;
   /** The room is being disposed (empty for the grace period, or server shutdown). */

@@ -14,6 +14,8 @@ export { ROOM_CODE_PATTERN };
 
 export class RoomManager {
   private readonly rooms = new Map<string, Room>();
+  /** Rooms being hydrated from the database: joins wait for them. */
+  private readonly starting = new Map<string, Promise<Room | TickwireError>>();
 
   constructor(
     private readonly resolve: RoomResolver,
@@ -32,7 +34,35 @@ export class RoomManager {
     return this.rooms.values();
   }
 
-  /** The room for a code, created if needed; a TickwireError if the code is refused. */
+  /**
+   * The room for a code, created if needed (and rebuilt from its last checkpoint when the
+   * server has storage); a TickwireError if the code is refused.
+   */
+  async open(code: string): Promise<Room | TickwireError> {
+    const existing = this.rooms.get(code);
+    if (existing) return existing;
+    const pending = this.starting.get(code);
+    if (pending) return pending;
+    const created = this.getOrCreate(code);
+    if (created instanceof TickwireError || !created.persist) return created;
+    const hydrating = (async () => {
+      try {
+        await created.persist!.hydrate();
+        return created;
+      } catch (err) {
+        this.host.logger.error({ err, room: code }, 'could not load the room from storage');
+        this.rooms.delete(code);
+        await created.dispose();
+        return new TickwireError(ErrorCode.INTERNAL, `room '${code}' could not be loaded from storage; try again`);
+      } finally {
+        this.starting.delete(code);
+      }
+    })();
+    this.starting.set(code, hydrating);
+    return hydrating;
+  }
+
+  /** The room for a code, created if needed, without waiting for storage. */
   getOrCreate(code: string): Room | TickwireError {
     const existing = this.rooms.get(code);
     if (existing) return existing;
@@ -55,6 +85,7 @@ export class RoomManager {
   }
 
   async disposeAll(): Promise<void> {
+    await Promise.all(this.starting.values());
     await Promise.all([...this.rooms.values()].map((r) => this.dispose(r)));
   }
 }

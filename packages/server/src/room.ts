@@ -29,6 +29,7 @@ import { NetworkState } from './network-state.js';
 import type { LeaveReason, RoomDefinition } from './room-definition.js';
 import { Rejection } from './room-definition.js';
 import type { RoomClient } from './room-client.js';
+import { RoomPersistence, type PersistenceStats, type RoomStore } from './persistence.js';
 import { SnapshotEncoder } from './replicator.js';
 import type { RoomStats } from './stats.js';
 
@@ -37,7 +38,9 @@ export interface RoomHost {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly limits: Limits;
-  readonly stats: RoomStats;
+  readonly stats: RoomStats & PersistenceStats;
+  /** The database, if the server has one. */
+  readonly store?: RoomStore;
   /** Called when the room has been empty for its grace period. */
   roomIdle(room: Room): void;
 }
@@ -61,6 +64,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   readonly clients = new Map<number, RoomClient<P>>();
   readonly codec: MessageCodec<P>;
   readonly logger: Logger;
+  /** Durable state: checkpoints, critical commits. Null when the room or the server has none. */
+  readonly persist: RoomPersistence | null;
   private readonly net: NetworkState;
   private readonly encoder: SnapshotEncoder;
   private readonly frame = new BitWriter(4096);
@@ -103,6 +108,10 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.epoch = host.clock.now();
     this.lastUpdate = this.epoch;
     this.state = d.setup ? d.setup(this) : (undefined as S);
+    this.persist =
+      host.store && d.persistence
+        ? new RoomPersistence(this as unknown as Room, host.store, d.persistence as never, this.logger, host.stats)
+        : null;
     this.scheduleIdleCheck();
   }
 
@@ -191,6 +200,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     if (Math.floor((t * this.snapshotRate) / this.tickRate) !== Math.floor(((t - 1) * this.snapshotRate) / this.tickRate)) {
       this.sendSnapshots();
     }
+    this.persist?.tick(this.host.clock.now());
     this.host.stats.tickDuration(performance.now() - started);
   }
 
@@ -362,6 +372,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     if (!this.clients.delete(client.id)) return;
     if (client.releaseTimer) this.host.clock.clearTimeout(client.releaseTimer);
     client.releaseTimer = null;
+    this.persist?.leaving(client);
     try {
       this.definition.onLeave?.(this, client, reason);
     } catch (err) {
@@ -451,6 +462,11 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.timer = null;
     this.cancelIdle();
     for (const c of this.clients.values()) if (c.releaseTimer) this.host.clock.clearTimeout(c.releaseTimer);
+    try {
+      await this.persist?.flush();
+    } catch (err) {
+      this.fault('final checkpoint', err);
+    }
     try {
       await this.definition.onDispose?.(this);
     } catch (err) {

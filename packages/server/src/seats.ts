@@ -57,6 +57,7 @@ export function seat<P extends GameProtocol>(
       client.entity = entity;
       client.control(entity);
     }
+    room.persist?.joined(client as unknown as RoomClient);
   } catch (err) {
     room.dropSeat(client);
     if (err instanceof Rejection) throw new TickwireError(err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.JOIN_REFUSED : err.code, err.message);

@@ -11,6 +11,7 @@ import {
   CloseCode,
   ErrorCode,
   FrameEncoder,
+  TickwireError,
   PROTOCOL_VERSION,
   randomBytes,
   systemClock,
@@ -22,7 +23,8 @@ import {
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import { Connection, type ConnectionHost } from './connection.js';
-import { router, type Route } from './http-routes.js';
+import { router, sendJson, type Route } from './http-routes.js';
+import type { RoomStore } from './persistence.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import type { Identity } from './room-client.js';
@@ -50,6 +52,12 @@ export interface ServerOptions {
   routes?: readonly Route[];
   /** Collect Node process metrics (default true). */
   processMetrics?: boolean;
+  /**
+   * The database for durable room state (rooms with a `persistence` definition). Pass
+   * `await openStorage()` from @tickwire/storage: SQLite by default, PostgreSQL for a
+   * postgres:// URL.
+   */
+  storage?: RoomStore;
 }
 
 export interface ListenAddress {
@@ -82,8 +90,10 @@ export class TickwireServer implements ConnectionHost {
   private shuttingDown = false;
   private readonly authenticator: (hello: HelloBody) => Promise<Identity> | Identity;
   private readonly startedAt: number;
+  readonly store: RoomStore | undefined;
 
   constructor(options: ServerOptions) {
+    this.store = options.storage;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
     this.limits = resolveLimits(options.limits);
@@ -96,11 +106,21 @@ export class TickwireServer implements ConnectionHost {
       { defaultMetrics: options.processMetrics },
     );
     this.stats = this.metrics;
-    this.rooms = new RoomManager(resolve, { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics });
+    this.rooms = new RoomManager(resolve, { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store });
 
     const routes: Route[] = [
       { method: 'GET', path: '/api/health', handler: () => this.health() },
       { method: 'GET', path: '/api/rooms', handler: () => this.roomList() },
+      {
+        method: 'GET',
+        path: /^\/api\/rooms\/(?<code>[^/]+)$/,
+        handler: ({ res, params }) => {
+          const summary = this.roomSummary(decodeURIComponent(params.code ?? ''));
+          if (summary) return summary;
+          sendJson(res, 404, { error: 'NOT_FOUND', message: `no room '${params.code}' is open in this process` });
+          return undefined;
+        },
+      },
       {
         method: 'GET',
         path: '/metrics',
@@ -142,7 +162,41 @@ export class TickwireServer implements ConnectionHost {
   }
 
   room(code: string) {
-    return this.rooms.getOrCreate(code);
+    return this.rooms.open(code);
+  }
+
+  /**
+   * Opens every room the storage holds, rebuilt from its last checkpoint (walls stand again
+   * before anyone joins). Rooms nobody joins are disposed after their grace period as usual.
+   */
+  async restoreRooms(): Promise<string[]> {
+    const list = (await this.store?.listRooms?.()) ?? [];
+    const opened: string[] = [];
+    for (const { code } of list) {
+      const room = await this.rooms.open(code);
+      if (!(room instanceof TickwireError)) opened.push(code);
+    }
+    return opened;
+  }
+
+  /** One room's summary: players, entities by type, durable entities by type, checkpoint, queue. */
+  roomSummary(code: string) {
+    const r = this.rooms.get(code);
+    if (!r) return undefined;
+    const entities: Record<string, number> = {};
+    for (const e of r.entities.all()) entities[e.type] = (entities[e.type] ?? 0) + 1;
+    return {
+      code: r.code,
+      players: r.connectedCount,
+      seats: r.size,
+      tick: r.tick,
+      tickRate: r.tickRate,
+      snapshotRate: r.snapshotRate,
+      entities,
+      durable: r.persist?.durableCounts() ?? {},
+      lastCheckpointAt: r.persist?.lastCommittedAt != null ? new Date(r.persist.lastCommittedAt).toISOString() : null,
+      writeQueueDepth: r.persist?.queueDepth ?? 0,
+    };
   }
 
   authenticate(hello: HelloBody): Promise<Identity> | Identity {

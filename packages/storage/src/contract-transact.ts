@@ -116,6 +116,29 @@ export function transactContract(withStorage: WithStorage): void {
         expect(await buy('buy-2')).toEqual({ result: bought.result, replayed: true });
       }));
 
+    it('commits a room checkpoint together with the key, or neither', () =>
+      withStorage(async (storage) => {
+        const batch = { code: 'bank', upsertEntities: [{ key: 'vault', type: 'vault', data: { gold: 5 } }], deleteEntities: [], upsertPlayers: [{ userId: 'u1', data: { gold: 5 } }], at: T0 };
+        expect(await storage.isCommitted('dep-1')).toBe(false);
+        await storage.transact('dep-1', async () => undefined, { checkpoint: batch });
+        expect(await storage.isCommitted('dep-1')).toBe(true);
+        const room = await storage.loadRoom('bank');
+        expect(room?.entities).toEqual([{ key: 'vault', type: 'vault', data: { gold: 5 } }]);
+        expect(room?.players).toEqual([{ userId: 'u1', data: { gold: 5 } }]);
+        // A failing callback takes the checkpoint down with it.
+        const later = { ...batch, upsertPlayers: [{ userId: 'u1', data: { gold: 999 } }], at: T0 + 1 };
+        await expect(
+          storage.transact('dep-2', async () => {
+            throw new Error('no');
+          }, { checkpoint: later }),
+        ).rejects.toThrow('no');
+        expect(await storage.isCommitted('dep-2')).toBe(false);
+        expect((await storage.loadRoom('bank'))?.players).toEqual([{ userId: 'u1', data: { gold: 5 } }]);
+        // A replayed key writes nothing either.
+        await storage.transact('dep-1', async () => undefined, { checkpoint: later });
+        expect((await storage.loadRoom('bank'))?.players).toEqual([{ userId: 'u1', data: { gold: 5 } }]);
+      }));
+
     it('rejects an empty key', () =>
       withStorage(async (storage) => {
         await expectStorageError(

@@ -9,7 +9,7 @@ export { openStorage, parseStorageUrl, DEFAULT_SQLITE_PATH, type StorageOptions,
 export type { Storage } from './storage.js';
 export type { StorageKind, StorageLogger, Executor } from './context.js';
 export type { DurableEntityRow, PlayerCheckpointRow, RoomRecord, RoomSummary, CheckpointBatch } from './rooms.js';
-export type { TransactionOutcome } from './transactions.js';
+export type { TransactOptions, TransactionOutcome } from './transactions.js';
 export type { PlayerStore } from './players.js';
 export { DEFAULT_CHARACTER_NAME, type Account, type Character } from './accounts.js';
 export type { Item } from './items.js';

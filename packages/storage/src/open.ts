@@ -2,6 +2,7 @@
  * openStorage: turns a URL into a migrated, ready Storage. The only place that knows which
  * adapters exist; the rest of the package speaks Kysely and does not care.
  */
+import { sql } from 'kysely';
 import type { StorageLogger } from './context.js';
 import { StorageError } from './errors.js';
 import { openPostgres } from './postgres.js';
@@ -22,6 +23,12 @@ export interface StorageOptions {
   logger?: StorageLogger;
   /** Clock for created_at columns, epoch ms; defaults to Date.now. */
   now?: () => number;
+  /**
+   * SQLite only: how long a write waits for another process's lock once the storage is open
+   * (default 0: fail at once with SQLITE_BUSY and let the caller retry, because better-sqlite3
+   * would block the event loop while it waits). Opening and migrating always wait up to 5 s.
+   */
+  sqliteBusyTimeoutMs?: number;
 }
 
 /** Which database a URL names. */
@@ -69,6 +76,13 @@ export async function openStorage(options: StorageOptions = {}): Promise<Storage
   const storage = createStorage({ kind: target.kind, db, logger, now });
   try {
     await storage.migrate();
+    if (target.kind === 'sqlite') {
+      // better-sqlite3 is synchronous: a write waiting for another process's lock would block
+      // the event loop (and a game server's ticks) for the whole busy timeout. From here on a
+      // locked write fails at once with SQLITE_BUSY and the caller retries later (the room
+      // runtime's write-behind queue does). Migrations above still waited their turn.
+      await sql`PRAGMA busy_timeout = ${sql.raw(String(Math.max(0, Math.floor(options.sqliteBusyTimeoutMs ?? 0))))}`.execute(db);
+    }
   } catch (err) {
     await storage.close().catch(() => undefined);
     throw err;

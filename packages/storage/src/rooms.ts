@@ -6,7 +6,9 @@
  * as of its last committed checkpoint, never as half of one. Everything a batch stores is
  * serialised before the transaction starts, so an unstorable value fails the batch up front.
  */
+import type { Transaction } from 'kysely';
 import type { StorageContext } from './context.js';
+import type { Database } from './schema.js';
 import { StorageError } from './errors.js';
 import { fromJson, toJson } from './json.js';
 
@@ -124,6 +126,16 @@ export async function listRooms(ctx: StorageContext): Promise<RoomSummary[]> {
 
 /** Writes a checkpoint batch in one transaction (all of it or none of it). */
 export async function writeCheckpoint(ctx: StorageContext, batch: CheckpointBatch): Promise<void> {
+  const write = prepareCheckpoint(batch);
+  await ctx.db.transaction().execute(write);
+}
+
+/**
+ * Validates and serialises a batch up front (a value that cannot be stored fails before
+ * anything is written) and returns the writes, to run inside a transaction: the checkpoint's
+ * own, or a critical transaction's, so the two commit together.
+ */
+export function prepareCheckpoint(batch: CheckpointBatch): (tx: Transaction<Database>) => Promise<void> {
   const code = nonEmpty(batch.code, 'checkpoint code');
   if (!Number.isSafeInteger(batch.at)) throw new StorageError('INVALID_ARGUMENT', `a checkpoint's at must be whole epoch milliseconds, got ${batch.at}`);
   // Serialise everything first: a value that cannot be stored fails before anything is written.
@@ -139,7 +151,7 @@ export async function writeCheckpoint(ctx: StorageContext, batch: CheckpointBatc
   }
   const deletes = [...new Set(batch.deleteEntities)];
 
-  await ctx.db.transaction().execute(async (tx) => {
+  return async (tx) => {
     await tx
       .insertInto('rooms')
       .values({ code, meta: meta ?? null, checkpoint_at: batch.at })
@@ -164,7 +176,7 @@ export async function writeCheckpoint(ctx: StorageContext, batch: CheckpointBatc
         .onConflict((oc) => oc.columns(['room_code', 'user_id']).doUpdateSet((eb) => ({ data: eb.ref('excluded.data') })))
         .execute();
     }
-  });
+  };
 }
 
 /** Deletes a room and everything stored for it. Deleting an unknown room does nothing. */

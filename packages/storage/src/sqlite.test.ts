@@ -64,8 +64,14 @@ describe('sqlite adapter', () => {
           return Object.values(result.rows[0] ?? {})[0];
         }),
       );
-      expect(pragmas).toEqual([2, 5000, 1]); // FULL = 2
+      // FULL = 2; busy_timeout is lowered to 0 once open, so a locked write never blocks the event loop.
+      expect(pragmas).toEqual([2, 0, 1]);
       await again.close();
+      const patient = await openStorage({ url: path, sqliteBusyTimeoutMs: 250 });
+      const { sql } = await import('kysely');
+      const busy = await sql<Record<string, number>>`select * from pragma_busy_timeout`.execute(patient.db);
+      expect(Object.values(busy.rows[0] ?? {})[0]).toBe(250);
+      await patient.close();
     } finally {
       await storage.close();
       remove();

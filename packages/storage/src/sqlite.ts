@@ -3,7 +3,8 @@
  *
  * WAL lets readers run beside the writer; synchronous = FULL syncs the WAL on every commit so a
  * committed transaction survives kill -9 and power loss alike; busy_timeout (5 s) makes a second
- * process wait for the write lock instead of failing; foreign_keys enforces the schema's
+ * process wait for the write lock instead of failing while it opens and migrates (openStorage
+ * then lowers it, see StorageOptions.sqliteBusyTimeoutMs); foreign_keys enforces the schema's
  * references (SQLite leaves them off unless asked). One storage holds one connection and Kysely
  * serialises its use, so open one storage per database file per process.
  */

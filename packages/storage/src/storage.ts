@@ -9,7 +9,7 @@ import { runMigrations } from './migrations.js';
 import { createPlayerStore, type PlayerStore } from './players.js';
 import { deleteRoom, listRooms, loadRoom, writeCheckpoint, type CheckpointBatch, type RoomRecord, type RoomSummary } from './rooms.js';
 import type { Database } from './schema.js';
-import { transact, type TransactionOutcome } from './transactions.js';
+import { isCommitted, transact, type TransactOptions, type TransactionOutcome } from './transactions.js';
 
 /**
  * Persistence for a tickwire server: room checkpoints, exactly-once critical transactions and
@@ -53,7 +53,9 @@ export interface Storage {
    *   return { uid: await storage.players.addItem(characterId, 'sword', 1, 'inventory', 3, tx) };
    * });
    */
-  transact<T>(key: string, fn: (tx: Transaction<Database>) => Promise<T>): Promise<TransactionOutcome<T>>;
+  transact<T>(key: string, fn: (tx: Transaction<Database>) => Promise<T>, options?: TransactOptions): Promise<TransactionOutcome<T>>;
+  /** Whether a transaction with this key has committed (a retried action can be answered without running it). */
+  isCommitted(key: string): Promise<boolean>;
   readonly players: PlayerStore;
   /** Closes the connection(s). Further calls fail; a second close does nothing. */
   close(): Promise<void>;
@@ -70,7 +72,8 @@ export function createStorage(ctx: StorageContext): Storage {
     listRooms: () => listRooms(ctx),
     writeCheckpoint: (batch) => writeCheckpoint(ctx, batch),
     deleteRoom: (code) => deleteRoom(ctx, code),
-    transact: (key, fn) => transact(ctx, key, fn),
+    transact: (key, fn, options) => transact(ctx, key, fn, options),
+    isCommitted: (key) => isCommitted(ctx, key),
     players: createPlayerStore(ctx),
     close: () => (closed ??= ctx.db.destroy()),
   };

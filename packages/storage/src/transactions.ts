@@ -14,6 +14,7 @@ import type { Transaction } from 'kysely';
 import type { StorageContext } from './context.js';
 import { StorageError } from './errors.js';
 import { fromJson, toJson } from './json.js';
+import { prepareCheckpoint, type CheckpointBatch } from './rooms.js';
 import type { Database } from './schema.js';
 
 /** What {@link transact} resolved with: the result, and whether it was a replay of an earlier commit. */
@@ -35,12 +36,31 @@ async function storedResult(ctx: StorageContext, key: string): Promise<{ result:
  * Runs `fn` in a transaction together with recording `key`, exactly once per key; see
  * `Storage.transact`.
  */
-export async function transact<T>(ctx: StorageContext, key: string, fn: (tx: Transaction<Database>) => Promise<T>): Promise<TransactionOutcome<T>> {
+export interface TransactOptions {
+  /**
+   * A room checkpoint to write in the same database transaction: the state a critical action
+   * produced commits together with its key, or not at all.
+   */
+  checkpoint?: CheckpointBatch;
+}
+
+/** Whether a transaction with this key has committed. */
+export async function isCommitted(ctx: StorageContext, key: string): Promise<boolean> {
+  return (await storedResult(ctx, key)) !== undefined;
+}
+
+export async function transact<T>(
+  ctx: StorageContext,
+  key: string,
+  fn: (tx: Transaction<Database>) => Promise<T>,
+  options: TransactOptions = {},
+): Promise<TransactionOutcome<T>> {
   if (typeof key !== 'string' || key.length === 0) {
     throw new StorageError('INVALID_ARGUMENT', 'transact needs a non-empty idempotency key: derive it from the request (for example `buy:${userId}:${requestId}`)');
   }
   const earlier = await storedResult(ctx, key);
   if (earlier) return { result: decode<T>(earlier.result), replayed: true };
+  const checkpoint = options.checkpoint ? prepareCheckpoint(options.checkpoint) : undefined;
 
   const committed = await ctx.db.transaction().execute(async (tx) => {
     const claimed = await tx
@@ -51,6 +71,7 @@ export async function transact<T>(ctx: StorageContext, key: string, fn: (tx: Tra
       .executeTakeFirst();
     if (!claimed) return undefined; // another call committed this key while we waited
     const result = await fn(tx);
+    if (checkpoint) await checkpoint(tx);
     const text = result === undefined ? null : toJson(result, `the result of transaction ${key}`);
     await tx.updateTable('idempotency_keys').set({ result: text }).where('key', '=', key).execute();
     return { text };
