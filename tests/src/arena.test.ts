@@ -2,7 +2,7 @@
  * The arena's rules, enforced by the server: speed and bounds, fire cooldown, hits and
  * respawns, and wall placement checks. SDK clients on a manual clock.
  */
-import { arena, BULLET_DAMAGE, CELL, MAP_W, MAX_HP, SHIP_SPEED, WALLS_PER_PLAYER, type Arena } from '@tickwire/arena/protocol';
+import { arena, BULLET_DAMAGE, CELL, MAP_W, MAX_HP, SHIP_SPEED, WALL_COST, WALLS_PER_PLAYER, type Arena } from '@tickwire/arena/protocol';
 import { arenaRoom } from '@tickwire/arena/room';
 import { ErrorCode } from '@tickwire/protocol';
 import type { Entity, Room } from '@tickwire/server';
@@ -84,6 +84,7 @@ describe('arena rules', () => {
     const me = ship(a.entityId);
     me.position.x = 300;
     me.position.y = 300;
+    me.pilot.resources = 5;
     const other = ship(b.entityId);
     other.position.x = 900;
     other.position.y = 700;
@@ -97,7 +98,10 @@ describe('arena rules', () => {
       await w.step(100);
       return p;
     };
+    expect(await build(cell(380, 300))).toBe(`a wall costs ${WALL_COST} resources; you have 5: pick up crates`);
+    me.pilot.resources = 999;
     expect(await build(cell(380, 300))).toBe('ok');
+    expect(me.pilot.resources).toBe(999 - WALL_COST);
     expect(await build(cell(380, 300))).toBe('there is a wall there already');
     expect(await build(cell(900, 300))).toBe('out of building range');
     expect(await build(cell(300, 300))).toBe('a ship is in the way');

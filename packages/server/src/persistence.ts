@@ -57,7 +57,7 @@ export interface RoomStore {
   loadRoom(code: string): Promise<StoredRoom | undefined>;
   listRooms?(): Promise<{ code: string }[]>;
   writeCheckpoint(batch: CheckpointBatch): Promise<void>;
-  transact<T>(key: string, fn: (tx: never) => Promise<T>, options?: { checkpoint?: CheckpointBatch }): Promise<{ result: T; replayed: boolean }>;
+  transact<T>(key: string, fn: (tx: unknown) => Promise<T>, options?: { checkpoint?: CheckpointBatch }): Promise<{ result: T; replayed: boolean }>;
   isCommitted(key: string): Promise<boolean>;
 }
 

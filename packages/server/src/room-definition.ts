@@ -27,6 +27,11 @@ export interface InputMeta {
 export interface CommandMeta extends InputMeta {
   /** The entity the command targets (0 = none); already checked to be controlled by the client. */
   entity: number;
+  /**
+   * An idempotency key for this command: the same for a retry of it on this seat, different
+   * for every other command, across server restarts too. Pass it to `room.persist.commit()`.
+   */
+  key: string;
 }
 
 /** What a command handler may return: nothing (accepted) or a promise of it (accepted once settled). */

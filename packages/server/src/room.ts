@@ -14,6 +14,7 @@ import {
   ErrorCode,
   MessageCodec,
   TickwireError,
+  randomBytes,
   writeEvents,
   writeSnapshotHead,
   type Clock,
@@ -61,6 +62,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   /** Server-clock ms of tick 0. */
   readonly epoch: number;
   droppedTicks = 0;
+  /** Random id of this room instance: tells apart rooms of one code across restarts. */
+  readonly instanceId = Array.from(randomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('');
   readonly clients = new Map<number, RoomClient<P>>();
   readonly codec: MessageCodec<P>;
   readonly logger: Logger;
@@ -239,7 +242,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       reply(false, ErrorCode.COMMAND_FAILED, 'the command failed on the server');
     };
     try {
-      const out: unknown = handler(this, client, c.payload, { seq: c.seq, time: c.time, entity: c.entity });
+      const key = `${this.code}:${this.instanceId}:${client.id}:${c.seq}`;
+      const out: unknown = handler(this, client, c.payload, { seq: c.seq, time: c.time, entity: c.entity, key });
       if (out instanceof Promise) out.then(() => settle(undefined), (err: unknown) => settle(err ?? new Error('rejected')));
       else settle(undefined);
     } catch (err) {

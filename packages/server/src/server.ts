@@ -69,8 +69,13 @@ export interface ListenAddress {
   wsUrl: string;
 }
 
-/** Development mode: everyone is an anonymous user with a random id. */
-function anonymous(): Identity {
+/**
+ * Development mode: everyone is anonymous. A client may name its anonymous identity with a
+ * token `anon:<id>` (the arena page keeps one in localStorage, so a returning player gets their
+ * checkpoint back); otherwise it gets a random id. Production servers pass `authenticate`.
+ */
+function anonymous(hello: HelloBody): Identity {
+  if (/^anon:[A-Za-z0-9_-]{1,64}$/.test(hello.token)) return { userId: hello.token };
   const bytes = randomBytes(8);
   return { userId: `anon-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}` };
 }
@@ -98,7 +103,7 @@ export class TickwireServer implements ConnectionHost {
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
     this.limits = resolveLimits(options.limits);
     this.wsPath = options.wsPath ?? '/ws';
-    this.authenticator = options.authenticate ?? (() => anonymous());
+    this.authenticator = options.authenticate ?? anonymous;
     this.startedAt = this.clock.now();
     const resolve: RoomResolver = typeof options.rooms === 'function' ? options.rooms : () => options.rooms as AnyRoomDefinition;
     this.metrics = new ServerMetrics(

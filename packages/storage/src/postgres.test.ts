@@ -1,5 +1,4 @@
 // Loads before anything imports pg: see the module's header.
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { storageContract, type StorageFixture } from './contract.js';
@@ -7,47 +6,19 @@ import { StorageError } from './errors.js';
 import { migrationSteps } from './migrations.js';
 import { openStorage } from './open.js';
 import { redactUrl } from './postgres.js';
-import { unavailable } from './testing.js';
+import { freshPostgresSchema, postgresAdmin, postgresReachable, postgresTestUrl, unavailable } from './testing.js';
 import type { Storage } from './storage.js';
 
-const baseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function reachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: baseUrl, connectionTimeoutMillis: 3000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
+const baseUrl = postgresTestUrl();
 
 const skipReason = unavailable(
   `PostgreSQL at ${redactUrl(baseUrl)}`,
-  await reachable(),
+  await postgresReachable(baseUrl),
   'start it (on this machine: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or point DATABASE_URL at one',
 );
 
-async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: baseUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** A fresh schema, and the URL whose connections use it (search_path via the startup options). */
-async function freshSchema(): Promise<{ schema: string; url: string; drop(): Promise<void> }> {
-  const schema = `tickwire_test_${randomUUID().replaceAll('-', '')}`;
-  await admin((c) => c.query(`create schema ${schema}`));
-  const url = new URL(baseUrl);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { schema, url: url.toString(), drop: () => admin((c) => c.query(`drop schema if exists ${schema} cascade`)).then(() => undefined) };
-}
+const admin = <T>(fn: (client: pg.Client) => Promise<T>) => postgresAdmin(baseUrl, fn);
+const freshSchema = () => freshPostgresSchema(baseUrl);
 
 async function postgresFixture(): Promise<StorageFixture> {
   const { url, drop } = await freshSchema();

@@ -6,7 +6,7 @@
  */
 import { connect, type ClientRoom } from '@tickwire/client';
 import { conditionsFromQuery } from '@tickwire/protocol';
-import { arena, CELL, GRID_H, GRID_W, MAP_H, MAP_W, type Arena } from '../shared/protocol.js';
+import { arena, CELL, GRID_H, GRID_W, MAP_H, MAP_W, WALL_COST, type Arena } from '../shared/protocol.js';
 import { cellKey, moveShip } from '../shared/sim.js';
 import { draw } from './render.js';
 import { Controls } from './controls.js';
@@ -15,6 +15,11 @@ const params = new URLSearchParams(location.search);
 const roomCode = params.get('room') ?? 'arena-1';
 const name = params.get('name') ?? localStorage.getItem('tickwire-name') ?? `pilot-${Math.floor(Math.random() * 9000 + 1000)}`;
 localStorage.setItem('tickwire-name', name);
+// A stable anonymous identity, so coming back (even after a server restart) restores this
+// pilot's resources and position. (`?as=other` plays as someone else in another tab.)
+const anonId =
+  params.get('as') ?? localStorage.getItem('tickwire-id') ?? Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+if (!params.get('as')) localStorage.setItem('tickwire-id', anonId);
 
 const canvas = document.querySelector<HTMLCanvasElement>('#game')!;
 const status = document.querySelector<HTMLElement>('#status')!;
@@ -38,7 +43,7 @@ function addChat(from: string, text: string): void {
 async function main(): Promise<void> {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const conditions = conditionsFromQuery(params);
-  const room: ClientRoom<Arena> = await connect({ url: `${scheme}://${location.host}/ws`, room: roomCode, name, protocol: arena, conditions });
+  const room: ClientRoom<Arena> = await connect({ url: `${scheme}://${location.host}/ws`, room: roomCode, name, token: `anon:${anonId}`, protocol: arena, conditions });
   addChat('', `joined room "${roomCode}" as ${name} — share ${location.origin}/?room=${encodeURIComponent(roomCode)}`);
   if (conditions) addChat('', `network conditioner: ${JSON.stringify(conditions)}`);
 
@@ -113,7 +118,9 @@ async function main(): Promise<void> {
     const ships = [...room.entities.values()].flatMap((e) => (e.typeName === 'ship' ? [e] : []));
     const now = performance.now();
     while (corrections.length > 0 && corrections[0]! < now - 1000) corrections.shift();
-    status.textContent = `room ${roomCode} · ${ships.length} ships · ${snapshotRate} snapshots/s`;
+    const mine = room.entity;
+    const resources = mine?.typeName === 'ship' ? mine.state.pilot.resources : 0;
+    status.textContent = `room ${roomCode} · ${ships.length} ships · ${snapshotRate} snapshots/s · resources ${resources} (a wall costs ${WALL_COST})`;
     overlay.textContent = [
       `RTT ${Math.round(room.rtt)} ms (jitter ${Math.round(room.clockSync.jitter)})`,
       `interpolation ${Math.round(room.interpolationDelayMs)} ms → ${Math.round(room.targetDelayMs)} (${room.starvations} starved)`,

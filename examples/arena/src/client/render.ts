@@ -27,6 +27,15 @@ export function draw(canvas: HTMLCanvasElement, room: ClientRoom<Arena>, mouse: 
     ctx.fillRect(c.cx * CELL + 1, c.cy * CELL + 1, CELL - 2, CELL - 2);
   }
 
+  for (const e of room.entities.values()) {
+    if (e.typeName !== 'crate') continue;
+    const p = e.render.position;
+    ctx.fillStyle = '#d29922';
+    ctx.fillRect(p.x - 7, p.y - 7, 14, 14);
+    ctx.strokeStyle = '#6e4b00';
+    ctx.strokeRect(p.x - 7 + 0.5, p.y - 7 + 0.5, 13, 13);
+  }
+
   ctx.fillStyle = '#f0e68c';
   for (const e of room.entities.values()) {
     if (e.typeName !== 'bullet') continue;

@@ -1,13 +1,19 @@
 /**
- * Starts the arena: the game WebSocket at /ws and the built page on one port.
+ * Starts the arena: the game WebSocket at /ws and the built page on one port, with the world
+ * kept in a database: SQLite in ./data/ by default (nothing to set up), PostgreSQL when
+ * DATABASE_URL is a postgres:// URL.
  *
  *   PORT=8080 npm start
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm start
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createServer } from '@tickwire/server';
+import { openStorage } from '@tickwire/storage';
+import { pino } from 'pino';
 import { arenaRoom } from './room.js';
 
+const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const staticDir = fileURLToPath(new URL('../../dist/public', import.meta.url));
 if (!existsSync(staticDir)) {
   console.error(`the arena page is not built (${staticDir} is missing): run "npm start" from the repository root, or "npm run build -w examples/arena"`);
@@ -20,11 +26,28 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(1);
 }
 
-const server = createServer({ rooms: arenaRoom(), staticDir });
-server.handleSignals();
+// The repository's data/ folder, wherever npm runs this from.
+const defaultDb = fileURLToPath(new URL('../../../../data/arena.db', import.meta.url));
+const url = process.env.DATABASE_URL || defaultDb;
+let storage;
+try {
+  storage = await openStorage({ url, logger });
+} catch (err) {
+  console.error(`could not open the database: ${(err as Error).message}`);
+  process.exit(1);
+}
+logger.info({ database: storage.kind, where: storage.kind === 'sqlite' ? url : url.replace(/:[^:@/]*@/, ':***@') }, 'storage ready');
+
+const server = createServer({ rooms: arenaRoom(), staticDir, storage, logger });
+const db = storage;
+server.handleSignals((code) => {
+  db.close().finally(() => process.exit(code));
+});
 try {
   const addr = await server.listen(port, process.env.HOST);
-  server.logger.info(`arena ready: open http://localhost:${addr.port} (two tabs to play against yourself; /?room=name picks a room)`);
+  const restored = await server.restoreRooms();
+  if (restored.length > 0) logger.info({ rooms: restored }, 'rooms restored from their last checkpoint');
+  logger.info(`arena ready: open http://localhost:${addr.port} (two tabs to play against yourself; /?room=name picks a room)`);
 } catch (err) {
   const e = err as NodeJS.ErrnoException;
   console.error(e.code === 'EADDRINUSE' ? `port ${port} is in use: set PORT to another port (PORT=8081 npm start)` : String(err));

@@ -2,7 +2,12 @@
  * The arena's authoritative room: ships steered by input through the shared step (speed and
  * bounds enforced here, never trusted from the client; one input per tick), bullets simulated
  * on the server and checked against where their targets were when the shooter fired (lag
- * compensation), walls placed on a grid.
+ * compensation), walls placed on a grid for resources picked up from crates.
+ *
+ * Durable (with a server storage): walls, and each pilot's position, health, resources and
+ * score, checkpointed every second and on join and leave. Building is a critical transaction:
+ * the resources spent and the wall built are committed before the builder hears "ok".
+ * Bullets and crates are ephemeral.
  */
 import { quantize } from '@tickwire/protocol';
 import { defineRoom, LagHistory, reject, type Entity, type Room, type RoomClient } from '@tickwire/server';
@@ -14,11 +19,17 @@ import {
   BULLET_RANGE,
   BULLET_SPEED,
   CELL,
+  CRATE_EVERY_MS,
+  CRATE_VALUE,
   FIRE_COOLDOWN_MS,
   GRID_H,
   MAP_H,
   MAP_W,
+  MAX_CRATES,
   MAX_HP,
+  MAX_RESOURCES,
+  START_RESOURCES,
+  WALL_COST,
   SHIP_RADIUS,
   WALLS_PER_PLAYER,
   type Arena,
@@ -45,10 +56,41 @@ export interface ArenaState {
   bullets: Map<number, Bullet>;
   history: LagHistory<Entity<Arena, 'ship'>>;
   random: () => number;
+  nextCrateAt: number;
+}
+
+/** What a pilot keeps across sessions and restarts. */
+interface PilotSave {
+  x: number;
+  y: number;
+  hp: number;
+  resources: number;
+  score: number;
 }
 
 type ArenaRoom = Room<Arena, ArenaState>;
 type Ship = Entity<Arena, 'ship'>;
+
+/** Drops crates now and then; a ship that touches one picks up its resources. */
+function crates(room: ArenaRoom): void {
+  const now = room.time * 1000;
+  const state = room.state;
+  if (now >= state.nextCrateAt) {
+    state.nextCrateAt = now + CRATE_EVERY_MS;
+    if ([...room.entities.ofType('crate')].length < MAX_CRATES) {
+      const at = spawnPoint(room);
+      room.entities.create('crate', { position: at });
+    }
+  }
+  for (const crate of room.entities.ofType('crate')) {
+    for (const ship of room.entities.ofType('ship')) {
+      if ((ship.position.x - crate.position.x) ** 2 + (ship.position.y - crate.position.y) ** 2 > (SHIP_RADIUS + 10) ** 2) continue;
+      ship.pilot.resources = Math.min(MAX_RESOURCES, ship.pilot.resources + CRATE_VALUE);
+      room.entities.remove(crate);
+      break;
+    }
+  }
+}
 
 function pilot(client: RoomClient<Arena>): Pilot {
   return client.data as unknown as Pilot;
@@ -121,6 +163,8 @@ export interface ArenaOptions {
   maxClients?: number;
   /** Furthest back a hit check rewinds to favour a lagging shooter (default 400 ms; 0 turns lag compensation off). */
   maxRewindMs?: number;
+  /** Checkpoint period when the server has storage (default 1000 ms). */
+  checkpointMs?: number;
 }
 
 export function arenaRoom(options: ArenaOptions = {}) {
@@ -138,14 +182,47 @@ export function arenaRoom(options: ArenaOptions = {}) {
       bullets: new Map(),
       history: new LagHistory({ tickMs: room.tickMs, windowMs: 1000, maxRewindMs: options.maxRewindMs ?? 400 }),
       random: options.random ?? Math.random,
+      nextCrateAt: 0,
     }),
+
+    persistence: {
+      durable: ['wall'],
+      checkpointMs: options.checkpointMs ?? 1000,
+      restore(room, row) {
+        const data = row.data as { cell: { cx: number; cy: number } };
+        const wall = room.entities.create('wall', { cell: { cx: data.cell.cx, cy: data.cell.cy, owner: 0 } });
+        const key = cellKey(data.cell.cx, data.cell.cy);
+        room.state.walls.set(key, wall);
+        room.state.world.walls.add(key);
+        return wall;
+      },
+      player: {
+        save(_room, client): PilotSave | undefined {
+          const ship = client.entity as Ship | undefined;
+          if (!ship?.alive) return undefined;
+          return { x: ship.position.x, y: ship.position.y, hp: ship.health.hp, resources: ship.pilot.resources, score: ship.pilot.score };
+        },
+        load(_room, client, data) {
+          const ship = client.entity as Ship | undefined;
+          const saved = data as Partial<PilotSave>;
+          if (!ship) return;
+          if (typeof saved.x === 'number' && typeof saved.y === 'number') {
+            ship.position.x = saved.x;
+            ship.position.y = saved.y;
+          }
+          if (typeof saved.hp === 'number' && saved.hp > 0) ship.health.hp = saved.hp;
+          if (typeof saved.resources === 'number') ship.pilot.resources = saved.resources;
+          if (typeof saved.score === 'number') ship.pilot.score = saved.score;
+        },
+      },
+    },
     metadata: () => ({ map: { width: MAP_W, height: MAP_H, cell: CELL } }),
 
     onJoin(room, client) {
       const hue = Math.floor(room.state.random() * 360);
       client.data = { lastFire: -Infinity, walls: [] } satisfies Pilot;
       const at = spawnPoint(room);
-      return room.entities.create('ship', { position: at, health: { hp: MAX_HP }, pilot: { name: client.name, hue, score: 0 } });
+      return room.entities.create('ship', { position: at, health: { hp: MAX_HP }, pilot: { name: client.name, hue, score: 0, resources: START_RESOURCES } });
     },
 
     onLeave(room, client) {
@@ -180,7 +257,7 @@ export function arenaRoom(options: ArenaOptions = {}) {
         },
       },
       build: {
-        wall(room, client, { cx, cy }) {
+        async wall(room, client, { cx, cy }, meta) {
           const ship = client.entity as Ship | undefined;
           if (!ship) reject('you have no ship');
           const key = cellKey(cx, cy);
@@ -195,10 +272,26 @@ export function arenaRoom(options: ArenaOptions = {}) {
           }
           const p = pilot(client);
           if (p.walls.length >= WALLS_PER_PLAYER) reject(`you have built the most walls allowed (${WALLS_PER_PLAYER})`);
+          if (ship.pilot.resources < WALL_COST) reject(`a wall costs ${WALL_COST} resources; you have ${ship.pilot.resources}: pick up crates`);
+          // Spend and build in memory, then commit both before answering (in the same
+          // synchronous step, so no checkpoint can carry one without the other).
+          ship.pilot.resources -= WALL_COST;
           const wall = room.entities.create('wall', { cell: { cx, cy, owner: ship.id } });
           room.state.walls.set(key, wall);
           room.state.world.walls.add(key);
           p.walls.push(wall.id);
+          if (!room.persist) return;
+          try {
+            await room.persist.commit(meta.key);
+          } catch (err) {
+            // Not durable: undo it, and tell the builder.
+            ship.pilot.resources += WALL_COST;
+            room.entities.remove(wall);
+            room.state.walls.delete(key);
+            room.state.world.walls.delete(key);
+            p.walls = p.walls.filter((id) => id !== wall.id);
+            throw err;
+          }
         },
       },
     },
@@ -207,6 +300,7 @@ export function arenaRoom(options: ArenaOptions = {}) {
 
     systems: [
       moveBullets,
+      crates,
       (room) => room.state.history.record(room.tick, room.entities.ofType('ship'), (s) => [s.position.x, s.position.y]),
     ],
   });

@@ -19,6 +19,14 @@ export const FIRE_COOLDOWN_MS = 250;
 export const BUILD_RANGE = 220;
 export const WALLS_PER_PLAYER = 12;
 export const MAX_HP = 100;
+/** Resources a wall costs, a crate gives, and the most a pilot can carry. */
+export const WALL_COST = 10;
+export const CRATE_VALUE = 5;
+export const MAX_RESOURCES = 999;
+export const MAX_CRATES = 12;
+export const CRATE_EVERY_MS = 2500;
+/** Resources a new pilot starts with: enough for two walls. */
+export const START_RESOURCES = 20;
 
 const coord = (max: number) => t.float({ min: 0, max, precision: 0.1, linear: true });
 
@@ -28,13 +36,14 @@ export const arena = defineProtocol({
     position: { x: coord(MAP_W), y: coord(MAP_H) },
     heading: { angle: t.angle({ bits: 10 }) },
     health: { hp: t.uint({ max: MAX_HP }) },
-    pilot: { name: t.string(24), hue: t.uint({ max: 359 }), score: t.uint({ max: 65535 }) },
+    pilot: { name: t.string(24), hue: t.uint({ max: 359 }), score: t.uint({ max: 65535 }), resources: t.uint({ max: 999 }) },
     cell: { cx: t.uint({ max: GRID_W - 1 }), cy: t.uint({ max: GRID_H - 1 }), owner: t.ref() },
   },
   entities: {
     ship: ['position', 'heading', 'health', 'pilot'],
     bullet: ['position'],
     wall: ['cell'],
+    crate: ['position'],
   },
   input: {
     dx: t.int({ min: -1, max: 1 }),
