@@ -87,6 +87,22 @@ export class ServerMetrics implements ServerStats, PersistenceStats {
   tickDuration(ms: number): void {
     this.totals.ticks++;
     this.tickHistogram.observe(ms / 1000);
+    this.recentTicks[this.recentHead] = ms;
+    this.recentHead = (this.recentHead + 1) % this.recentTicks.length;
+    if (this.recentCount < this.recentTicks.length) this.recentCount++;
+  }
+
+  private readonly recentTicks = new Float64Array(8192);
+  private recentHead = 0;
+  private recentCount = 0;
+
+  /** Exact percentiles (ms) of the last 8192 tick durations, all rooms; `reset` starts a new window. */
+  tickPercentiles(reset = false): { count: number; p50: number; p99: number; max: number } {
+    const xs = Array.from(this.recentTicks.subarray(0, this.recentCount)).sort((a, b) => a - b);
+    const at = (p: number) => (xs.length === 0 ? 0 : xs[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!);
+    const out = { count: xs.length, p50: at(50), p99: at(99), max: xs.at(-1) ?? 0 };
+    if (reset) this.recentCount = this.recentHead = 0;
+    return out;
   }
 
   ticksDropped(n: number): void {

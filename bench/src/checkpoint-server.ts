@@ -1,0 +1,42 @@
+/**
+ * The scene server with or without persistence, for measuring what checkpoints cost the tick.
+ * Every pilot's position is checkpointed each second when a database is given.
+ *
+ *   node --conditions=source --import tsx bench/src/checkpoint-server.ts [--db URL]
+ *
+ * GET /bench/ticks[?reset=1] answers exact tick duration percentiles.
+ */
+import { createServer, type RoomClient } from '@tickwire/server';
+import { openStorage } from '@tickwire/storage';
+import { pino } from 'pino';
+import { flags } from './args.js';
+import { sceneRoom, type Scene } from './scene.js';
+
+const f = flags();
+const db = f.get('db');
+const storage = db ? await openStorage({ url: db, logger: { warn: () => undefined } }) : undefined;
+const base = sceneRoom(0, 'turn');
+const room = {
+  ...base,
+  persistence: {
+    checkpointMs: 1000,
+    player: {
+      save: (_room: unknown, client: RoomClient<Scene>) => {
+        const ship = client.entity;
+        return ship?.type === 'ship' ? { x: ship.position.x, y: ship.position.y, hp: ship.health.hp } : undefined;
+      },
+      load: () => undefined,
+    },
+  },
+};
+const server = createServer({
+  rooms: room,
+  storage,
+  logger: pino({ level: 'warn' }),
+  processMetrics: false,
+  limits: { messagesPerSecond: 1000, messageBurst: 1000 },
+  routes: [{ method: 'GET', path: '/bench/ticks', handler: ({ url }) => server.metrics.tickPercentiles(url.searchParams.has('reset')) }],
+});
+const addr = await server.listen(0, '127.0.0.1');
+server.handleSignals();
+console.log(JSON.stringify({ url: addr.url, wsUrl: addr.wsUrl, pid: process.pid }));
