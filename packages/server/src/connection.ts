@@ -235,7 +235,7 @@ export class Connection implements ClientConnection {
     switch (msg.kind) {
       case 'input': {
         // In INPUT, 0 means "no new ack"; only a lone ACK of 0 asks for a full snapshot.
-        if (msg.ackTick > 0) client.view.acknowledge(msg.ackTick);
+        if (msg.ackTick > 0) room.acknowledge(client, msg.ackTick);
         const dropped = queueInputs(client, msg.inputs, limits.maxBufferedInputs);
         if (dropped > 0) this.notice(ErrorCode.TOO_MANY_INPUTS, `input queue full (${limits.maxBufferedInputs}): ${dropped} input(s) dropped`);
         return;
@@ -250,7 +250,7 @@ export class Connection implements ClientConnection {
         client.pendingCommands.push({ seq: msg.seq, time: msg.time, entity: msg.entity, command: msg.command, payload: msg.payload });
         return;
       case 'ack':
-        client.view.acknowledge(msg.tick);
+        room.acknowledge(client, msg.tick);
         return;
       case 'ping':
         this.send(this.host.frames.pong(msg.seq, { clientTime: msg.clientTime, serverTime: this.host.clock.now() }));

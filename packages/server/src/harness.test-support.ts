@@ -14,6 +14,7 @@ import {
   readSnapshotBody,
   t,
   type EntityTypeInfo,
+  type GameProtocol,
   type InputEntry,
   type ServerMessage,
   type SnapshotVisitor,
@@ -22,7 +23,7 @@ import {
 } from '@tickwire/protocol';
 import { pino } from 'pino';
 import { createServer, type ServerOptions } from './server.js';
-import { defineRoom, type RoomDefinition } from './room-definition.js';
+import { defineRoom, type AnyRoomDefinition, type RoomDefinition } from './room-definition.js';
 
 export const game = defineProtocol({
   name: 'harness',
@@ -84,12 +85,16 @@ export class RawClient {
   readonly snapshots: RecordedSnapshot[] = [];
   readonly types = new Map<number, EntityTypeInfo>();
   closed: { code: number; reason: string } | null = null;
-  readonly codec = new MessageCodec(game);
+  readonly codec: MessageCodec<GameProtocol>;
   readonly frames = new FrameEncoder();
   autoAck = true;
   private inputSeq = 0;
 
-  constructor(readonly transport: Transport) {
+  constructor(
+    readonly transport: Transport,
+    readonly protocol: GameProtocol = game,
+  ) {
+    this.codec = new MessageCodec(protocol);
     transport.onmessage = (frame) => this.receive(frame);
     transport.onclose = (code, reason) => {
       this.closed = { code, reason };
@@ -97,7 +102,7 @@ export class RawClient {
   }
 
   private receive(frame: Uint8Array): void {
-    const msg = decodeServer(frame, game);
+    const msg = decodeServer(frame, this.protocol);
     this.received.push(msg);
     if (msg.kind !== 'snapshot') return;
     const snap: RecordedSnapshot = { tick: msg.tick, ackInput: msg.ackInput, full: false, baselineTick: 0, removed: [], records: [], events: [], bytes: frame.length };
@@ -121,8 +126,8 @@ export class RawClient {
         snap.records.push({ id, created: false, type: type.name, mask, wire: wire.slice(0, type.fields.length) });
       },
     };
-    readSnapshotBody(msg.reader, game, msg.tick, visitor);
-    snap.events = readEvents(msg.reader, game);
+    readSnapshotBody(msg.reader, this.protocol, msg.tick, visitor);
+    snap.events = readEvents(msg.reader, this.protocol);
     msg.reader.expectEnd();
     this.snapshots.push(snap);
     if (this.autoAck) this.send(this.codec.ack(msg.tick));
@@ -133,7 +138,7 @@ export class RawClient {
   }
 
   hello(room = 'r', extra: { resumeToken?: Uint8Array; protocolHash?: number; name?: string } = {}): void {
-    this.send(this.frames.hello({ room, name: extra.name ?? 'raw', token: '', resumeToken: extra.resumeToken, protocolHash: extra.protocolHash ?? game.hash }));
+    this.send(this.frames.hello({ room, name: extra.name ?? 'raw', token: '', resumeToken: extra.resumeToken, protocolHash: extra.protocolHash ?? this.protocol.hash }));
   }
 
   input(dx: number, time = 0, ackTick = 0): number {
@@ -158,9 +163,10 @@ export class RawClient {
 }
 
 /** A server on a manual clock with helpers to join raw clients and step time. */
-export function harness(room: RoomDefinition<Game> = gameRoom(), options: Partial<ServerOptions> = {}) {
+export function harness<P extends GameProtocol = Game>(room: RoomDefinition<P> | RoomDefinition<Game> = gameRoom(), options: Partial<ServerOptions> = {}) {
   const clock = new ManualClock(1000);
-  const server = createServer({ rooms: room, clock, logger: silent, processMetrics: false, ...options });
+  const protocol = room.protocol as GameProtocol;
+  const server = createServer({ rooms: room as unknown as AnyRoomDefinition, clock, logger: silent, processMetrics: false, ...options });
   const h = {
     clock,
     server,
@@ -168,7 +174,7 @@ export function harness(room: RoomDefinition<Game> = gameRoom(), options: Partia
     connect(): RawClient {
       const [mine, theirs] = createMemoryPipe();
       server.accept(theirs);
-      return new RawClient(mine);
+      return new RawClient(mine, protocol);
     },
     async join(code = 'r'): Promise<RawClient> {
       const c = h.connect();

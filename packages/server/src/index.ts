@@ -17,3 +17,5 @@ export { transition, type ConnectionState, type ConnectionEvent } from './connec
 export type { RoomStats, ServerStats } from './stats.js';
 export { LagHistory, type LagCompensationOptions } from './lag-compensation.js';
 export { RoomPersistence, type RoomStore, type PersistenceDefinition, type CheckpointBatch, type StoredRoom, type DurableEntityRow, type PlayerCheckpointRow } from './persistence.js';
+export { SpatialGrid, candidatesFor, type InterestDefinition, type Tier, type Candidate } from './interest.js';
+export { InterestEncoder, InterestState } from './interest-replicator.js';

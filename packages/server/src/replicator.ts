@@ -14,6 +14,7 @@ import {
   type GameProtocol,
 } from '@tickwire/protocol';
 import type { EntityRecord, EntityStore } from './entity-store.js';
+import type { InterestState } from './interest-replicator.js';
 import type { NetworkState } from './network-state.js';
 
 export interface EncodedBody {
@@ -35,6 +36,8 @@ export class ClientView {
   ackedTick = 0;
   /** Per-client relevance only: tick since which each currently relevant entity has been sent. */
   readonly knownSince = new Map<number, number>();
+  /** Interest-managed rooms: what the client holds, entity by entity. */
+  interest: InterestState | undefined;
   lastSentIds: readonly number[] = [];
 
   constructor(readonly capacity: number) {

@@ -14,6 +14,7 @@ import type {
 } from '@tickwire/protocol';
 import { ErrorCode as Codes, TickwireError } from '@tickwire/protocol';
 import type { Entity } from './entity-store.js';
+import type { InterestDefinition } from './interest.js';
 import type { PersistenceDefinition } from './persistence.js';
 import type { Room } from './room.js';
 import type { RoomClient } from './room-client.js';
@@ -112,6 +113,11 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
    * the room lives in memory only.
    */
   persistence?: PersistenceDefinition<Room<P, S>>;
+  /**
+   * Interest management: a spatial grid, distance tiers with their own rates and components,
+   * channels, and a per-client byte budget. Replaces `isRelevant` when given.
+   */
+  interest?: InterestDefinition<RoomClient<P>, Entity<P>>;
   /** Extra data for the welcome message (JSON). */
   metadata?(room: Room<P, S>): Record<string, unknown>;
   /** The room is being disposed (empty for the grace period, or server shutdown). */

@@ -23,7 +23,7 @@ import {
   type TimerHandle,
 } from '@tickwire/protocol';
 import type { Logger } from 'pino';
-import { EntityStore, recordOf } from './entity-store.js';
+import { EntityStore, recordOf, type Entity } from './entity-store.js';
 import { takeActions, type Action } from './input-queue.js';
 import type { Limits } from './limits.js';
 import { NetworkState } from './network-state.js';
@@ -31,7 +31,9 @@ import type { LeaveReason, RoomDefinition } from './room-definition.js';
 import { Rejection } from './room-definition.js';
 import type { RoomClient } from './room-client.js';
 import { RoomPersistence, type PersistenceStats, type RoomStore } from './persistence.js';
-import { SnapshotEncoder } from './replicator.js';
+import { SnapshotEncoder, type EncodedBody } from './replicator.js';
+import { candidatesFor, SpatialGrid } from './interest.js';
+import { InterestEncoder, InterestState } from './interest-replicator.js';
 import type { RoomStats } from './stats.js';
 
 /** What a room needs from the server that hosts it. */
@@ -73,6 +75,9 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   private readonly encoder: SnapshotEncoder;
   private readonly frame = new BitWriter(4096);
   private readonly typeBits: number;
+  private readonly grid: SpatialGrid | null;
+  private readonly interestEncoder: InterestEncoder | null;
+  private readonly channelMembers = new Map<string, number[]>();
   private readonly maxCatchUp: number;
   private readonly emptyGraceMs: number;
   private accumulator = 0;
@@ -106,6 +111,16 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.entities = new EntityStore(d.protocol);
     this.codec = new MessageCodec(d.protocol);
     this.typeBits = d.protocol.entityTypeBits;
+    const interest = d.interest;
+    if (interest) {
+      if (interest.tiers.length === 0) throw new RangeError(`room '${code}': interest needs at least one tier`);
+      const last = interest.tiers[interest.tiers.length - 1]!.radius;
+      this.grid = new SpatialGrid(interest.cellSize ?? Math.max(1, last / 4));
+      this.interestEncoder = new InterestEncoder(d.protocol, this.entities as unknown as EntityStore, interest.tiers, this.tickRate, (interest.budgetBytes ?? 0) * 8);
+    } else {
+      this.grid = null;
+      this.interestEncoder = null;
+    }
     this.net = new NetworkState(this.entities as unknown as EntityStore, history + 2);
     this.encoder = new SnapshotEncoder(d.protocol, this.entities as unknown as EntityStore, this.net);
     this.epoch = host.clock.now();
@@ -273,6 +288,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.encoder.beginTick(tick);
     const limits = this.host.limits;
     const relevant = this.definition.isRelevant;
+    if (this.grid) this.indexInterest();
     for (const client of this.clients.values()) {
       const conn = client.connection;
       if (!conn) continue;
@@ -291,7 +307,11 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
         continue;
       }
       client.stalledSince = 0;
-      const body = relevant ? this.encoder.filteredBody(client.view, this.relevantIds(client)) : this.encoder.sharedBody(client.view);
+      const body = this.grid
+        ? this.interestBody(client)
+        : relevant
+          ? this.encoder.filteredBody(client.view, this.relevantIds(client))
+          : this.encoder.sharedBody(client.view);
       const w = this.frame.reset();
       writeSnapshotHead(w, this.typeBits, tick, client.lastInputSeq, this.ownState(client));
       w.appendBits(body.bytes, body.bits);
@@ -309,6 +329,41 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     if (!this.definition.sendOwnState || !entity || !entity.alive) return [];
     const rec = recordOf(entity);
     return [{ id: rec.id, type: rec.type, wire: rec.type.fields.map((f) => f.type.toWire(rec.values[f.index])) }];
+  }
+
+  /** Rebuilds the spatial grid and the channel lists once per snapshot. */
+  private indexInterest(): void {
+    const def = this.definition.interest!;
+    const entities = this.entities.all() as Iterable<Entity<P>>;
+    this.grid!.rebuild(entities, (e) => def.position(e), def.channel ? (e) => def.channel!(e) : undefined);
+    this.channelMembers.clear();
+    if (def.channel) {
+      for (const e of this.entities.all() as Iterable<Entity<P>>) {
+        const ch = def.channel(e);
+        if (ch === undefined) continue;
+        let list = this.channelMembers.get(ch);
+        if (!list) this.channelMembers.set(ch, (list = []));
+        list.push(e.id);
+      }
+    }
+  }
+
+  private interestBody(client: RoomClient<P>): EncodedBody {
+    const def = this.definition.interest!;
+    const view = client.view;
+    const state = (view.interest ??= new InterestState(this.historySize));
+    const own = client.entity as Entity<P> | undefined;
+    const viewer = def.viewer ? def.viewer(client) : own && own.alive ? def.position(own) : undefined;
+    const candidates = candidatesFor(def, this.grid!, client, viewer, this.channelMembers, client.controls);
+    const body = this.interestEncoder!.encode(this.tick, state, candidates);
+    view.sent(this.tick, []);
+    return body;
+  }
+
+  /** A client acknowledged a snapshot (0: it lost its state and needs a full one). */
+  acknowledge(client: RoomClient<P>, tick: number): void {
+    if (!client.view.acknowledge(tick)) return;
+    client.view.interest?.acknowledge(tick, (id) => this.entities.record(id)?.type.fields.length ?? -1);
   }
 
   private relevantIds(client: RoomClient<P>): number[] {

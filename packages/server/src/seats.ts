@@ -36,7 +36,7 @@ export function seat<P extends GameProtocol>(
     client.connection?.close(CloseCode.REPLACED, 'replaced by a newer connection of the same player');
     client.connection = conn;
     client.disconnectedAt = 0;
-    client.view.acknowledge(0);
+    room.acknowledge(client, 0);
     client.pendingInputs.length = 0;
     client.lastQueuedInputSeq = 0;
     client.lastInputSeq = 0;

@@ -1,0 +1,158 @@
+import { defineProtocol, t } from '@tickwire/protocol';
+import { describe, expect, it } from 'vitest';
+import type { Entity } from './entity-store.js';
+import { harness, type RawClient, type RecordedRecord } from './harness.test-support.js';
+import { SpatialGrid } from './interest.js';
+import { defineRoom } from './room-definition.js';
+import type { Room } from './room.js';
+
+// Seed 004's shape: ships with position, shields and systems; a crew-only entity per ship.
+const space = defineProtocol({
+  name: 'space',
+  components: {
+    pos: { x: t.float({ min: -100000, max: 100000, precision: 1 }), y: t.float({ min: -100000, max: 100000, precision: 1 }) },
+    shields: { s: t.uint({ max: 1000 }) },
+    systems: { energy: t.uint({ max: 100000 }) },
+  },
+  entities: { ship: ['pos', 'shields', 'systems'], console: ['systems'] },
+});
+type Space = typeof space;
+type Ship = Entity<Space, 'ship'>;
+
+const tiers = [
+  { name: 'near', radius: 10_000 },
+  { name: 'mid', radius: 20_000, rate: 2, components: ['pos', 'shields'] },
+  { name: 'far', radius: 50_000, rate: 1, components: ['pos'] },
+];
+
+function spaceRoom(budgetBytes?: number) {
+  return defineRoom<Space, { npcs: Ship[] }>({
+    protocol: space,
+    reconnectWindowMs: 0,
+    setup: () => ({ npcs: [] }),
+    onJoin: (room) => room.entities.create('ship', { pos: { x: 0, y: 0 } }),
+    interest: {
+      position: (e) => (e.type === 'ship' ? { x: e.pos.x, y: e.pos.y } : undefined),
+      tiers,
+      channel: (e) => (e.type === 'console' ? `crew:${e.systems.energy % 2}` : undefined),
+      channels: (client) => [`crew:${client.id % 2}`],
+      budgetBytes,
+    },
+    systems: [
+      (room) => {
+        // Everything changes every tick: the tiers alone decide what is sent.
+        for (const s of room.state.npcs) {
+          s.pos.y += 1;
+          s.shields.s = (s.shields.s + 1) % 1000;
+          s.systems.energy = (s.systems.energy + 2) % 100000;
+        }
+      },
+    ],
+  });
+}
+
+function records(c: RawClient, from: number, id: number): RecordedRecord[] {
+  return c.snapshots.slice(from).flatMap((s) => s.records.filter((r) => r.id === id));
+}
+
+async function world(budgetBytes?: number) {
+  const h = harness<Space>(spaceRoom(budgetBytes));
+  const a = await h.join();
+  const room = h.server.rooms.get('r') as unknown as Room<Space, { npcs: Ship[] }>;
+  const npc = (x: number) => {
+    const s = room.entities.create('ship', { pos: { x, y: 0 } });
+    room.state.npcs.push(s);
+    return s;
+  };
+  return { h, a, room, npc };
+}
+
+describe('interest management', () => {
+  it('sends each tier at its rate with its components, and nothing out of range', async () => {
+    const { h, a, npc } = await world();
+    const near = npc(5_000);
+    const mid = npc(15_000);
+    const far = npc(30_000);
+    const out = npc(60_000);
+    await h.step(500);
+    const mark = a.snapshots.length;
+    await h.step(2000);
+    const n = records(a, mark, near.id);
+    const m = records(a, mark, mid.id);
+    const f = records(a, mark, far.id);
+    // 40 snapshots in 2 s: near every one, mid at 2 Hz, far at 1 Hz.
+    expect(n.length).toBeGreaterThanOrEqual(39);
+    expect(m.length).toBeGreaterThanOrEqual(3);
+    expect(m.length).toBeLessThanOrEqual(5);
+    expect(f.length).toBeGreaterThanOrEqual(1);
+    expect(f.length).toBeLessThanOrEqual(3);
+    // Fields: x, y, shields, energy (bits 0-3); ships move along y only, so x never changes.
+    expect(n.every((r) => r.mask === 0b1110)).toBe(true); // everything that changed
+    expect(m.every((r) => r.mask === 0b0110)).toBe(true); // position and shields
+    expect(f.every((r) => r.mask === 0b0010)).toBe(true); // position only
+    expect(a.types.has(out.id)).toBe(false);
+  });
+
+  it('removes entities that leave range and re-creates them in full when they come back', async () => {
+    const { h, a, npc } = await world();
+    const s = npc(5_000);
+    await h.step(300);
+    expect(a.types.has(s.id)).toBe(true);
+    s.pos.x = 70_000;
+    await h.step(100);
+    expect(a.snapshots.some((snap) => snap.removed.includes(s.id))).toBe(true);
+    expect(a.types.has(s.id)).toBe(false);
+    const mark = a.snapshots.length;
+    s.pos.x = 4_000;
+    await h.step(100);
+    const back = records(a, mark, s.id);
+    expect(back[0]?.created).toBe(true);
+    expect(a.types.has(s.id)).toBe(true);
+  });
+
+  it('sends channel entities to their members only, whatever the distance', async () => {
+    const { h, a, room } = await world();
+    const b = await h.join();
+    const ca = room.clients.get(a.welcome!.clientId)!;
+    const cb = room.clients.get(b.welcome!.clientId)!;
+    // console with energy parity = a's channel.
+    const forA = room.entities.create('console', { systems: { energy: ca.id % 2 } });
+    const forB = room.entities.create('console', { systems: { energy: cb.id % 2 } });
+    (cb.entity as Ship).pos.x = 90_000; // b is far from everything
+    await h.step(300);
+    expect(a.types.has(forA.id)).toBe(true);
+    expect(a.types.has(forB.id)).toBe(false);
+    expect(b.types.has(forB.id)).toBe(true);
+    expect(b.types.has(forA.id)).toBe(false);
+  });
+
+  it('keeps each snapshot within the byte budget and still sends every entity in time', async () => {
+    const budget = 120;
+    const { h, a, npc } = await world(budget);
+    const ships = Array.from({ length: 60 }, (_, i) => npc(100 + i * 50));
+    await h.step(3000);
+    const mark = a.snapshots.length;
+    await h.step(2000);
+    const later = a.snapshots.slice(mark);
+    // Entity records only: the frame head, the body header and padding are not counted.
+    for (const s of later) expect(s.bytes).toBeLessThanOrEqual(budget + 24);
+    for (const ship of ships) expect(records(a, mark, ship.id).length).toBeGreaterThan(0);
+  });
+
+  it('answers a grid query from nearby cells only', () => {
+    const grid = new SpatialGrid(100);
+    const at = new Map<number, { x: number; y: number }>([
+      [1, { x: 10, y: 10 }],
+      [2, { x: 150, y: 10 }],
+      [3, { x: 5000, y: 5000 }],
+      [4, { x: -90, y: -20 }],
+    ]);
+    grid.rebuild(
+      [...at.keys()].map((id) => ({ id, type: 'ship', alive: true })),
+      (e) => at.get(e.id),
+    );
+    const seen: number[] = [];
+    grid.query(0, 0, 200, (id) => seen.push(id));
+    expect(seen.sort()).toEqual([1, 2, 4]);
+  });
+});
