@@ -188,7 +188,8 @@ export class BitWriter {
 export class BitReader {
   private pos = 0;
   private readonly end: number;
-  private readonly scratch = new DataView(new ArrayBuffer(8));
+  // Made on first use: most frames have no float64 in them, and a reader is made per frame.
+  private scratch: DataView | null = null;
 
   constructor(
     private readonly buf: Uint8Array,
@@ -287,9 +288,10 @@ export class BitReader {
   }
 
   readFloat64(): number {
-    this.scratch.setUint32(0, this.readBits(32), true);
-    this.scratch.setUint32(4, this.readBits(32), true);
-    return this.scratch.getFloat64(0, true);
+    const scratch = (this.scratch ??= new DataView(new ArrayBuffer(8)));
+    scratch.setUint32(0, this.readBits(32), true);
+    scratch.setUint32(4, this.readBits(32), true);
+    return scratch.getFloat64(0, true);
   }
 
   readBytes(n: number): Uint8Array {

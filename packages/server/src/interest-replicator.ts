@@ -24,16 +24,23 @@ interface SentSnapshot {
   records: SentRecord[];
 }
 
+/** What one client holds of one entity. */
+export interface HeldEntity {
+  /** Acknowledged value tick per field (null until the creation is acknowledged). */
+  known: Int32Array | null;
+  /** Accumulated priority while due and left out by the budget. */
+  priority: number;
+  /** Last tick a record for it was sent. */
+  lastSent: number;
+  /** Snapshot stamp: marks the entities relevant in the current encode. */
+  seen: number;
+}
+
 /** What one client holds, entity by entity. */
 export class InterestState {
-  /** Acknowledged value tick per field, by entity (-1: never acknowledged). */
-  readonly known = new Map<number, Int32Array>();
   /** Entities the client may hold: created in a snapshot sent to it and not removed since. */
-  readonly present = new Set<number>();
-  readonly priority = new Map<number, number>();
-  readonly lastSent = new Map<number, number>();
+  readonly held = new Map<number, HeldEntity>();
   private readonly ring: (SentSnapshot | undefined)[];
-  private head = 0;
   /** Next snapshot must be full (first one, or the client asked to start over). */
   fresh = true;
 
@@ -41,45 +48,41 @@ export class InterestState {
     this.ring = new Array<SentSnapshot | undefined>(capacity);
   }
 
+  /** Ring slot of a tick: snapshots go where their tick says, so an ack finds its own at once. */
+  private slot(tick: number): number {
+    return tick % this.ring.length;
+  }
+
   sent(snapshot: SentSnapshot): void {
-    this.ring[this.head] = snapshot;
-    this.head = (this.head + 1) % this.ring.length;
+    this.ring[this.slot(snapshot.tick)] = snapshot;
   }
 
   /** The client acknowledged a snapshot: what it carried is now known. 0 starts over. */
   acknowledge(tick: number, fieldCount: (id: number) => number): void {
     if (tick === 0) {
-      this.known.clear();
-      this.present.clear();
-      this.lastSent.clear();
+      this.held.clear();
       this.fresh = true;
       return;
     }
-    const snap = this.ring.find((s) => s?.tick === tick);
-    if (!snap) return;
+    const snap = this.ring[this.slot(tick)];
+    if (!snap || snap.tick !== tick) return;
     for (const r of snap.records) {
-      if (!this.present.has(r.id)) continue; // removed since
-      let k = this.known.get(r.id);
+      const h = this.held.get(r.id);
+      if (!h) continue; // removed since
+      let k = h.known;
       if (!k) {
         const n = fieldCount(r.id);
         if (n < 0) continue;
-        this.known.set(r.id, (k = new Int32Array(n).fill(-1)));
+        h.known = k = new Int32Array(n).fill(-1);
       }
       for (let f = 0; f < k.length; f++) if (r.mask & (1 << f) && k[f]! < tick) k[f] = tick;
     }
-  }
-
-  forget(id: number): void {
-    this.known.delete(id);
-    this.present.delete(id);
-    this.priority.delete(id);
-    this.lastSent.delete(id);
   }
 }
 
 interface Due {
   rec: EntityRecord;
-  created: boolean;
+  held: HeldEntity | undefined;
   mask: number;
   priority: number;
   bits: number;
@@ -90,8 +93,11 @@ export class InterestEncoder {
   private readonly scratch = new BitWriter(256);
   private readonly w = new BitWriter(4096);
   private readonly body: SnapshotBodyWriter;
-  private readonly masks = new Map<string, number>();
+  /** Fields each tier sends, by entity type index then tier. */
+  private readonly masks: number[][];
   private readonly periods: number[];
+  private stamp = 0;
+  private readonly due: Due[] = [];
   private readonly weights: number[];
 
   constructor(
@@ -102,57 +108,55 @@ export class InterestEncoder {
     private readonly budgetBits: number,
   ) {
     this.body = new SnapshotBodyWriter(this.w, protocol.entityTypeBits);
+    this.masks = protocol.entityTypes.map((type) => tiers.map((t) => this.tierMask(type, t)));
     this.periods = tiers.map((t) => (t.rate && t.rate > 0 ? Math.max(1, Math.round(tickRate / t.rate)) : 1));
     this.weights = tiers.map((t, i) => t.weight ?? 1 / 2 ** i);
   }
 
   /** The fields (as a mask) a tier sends for an entity type. */
-  private allowed(type: EntityTypeInfo, tier: number): number {
-    if (tier < 0) return -1;
-    const key = `${type.index}:${tier}`;
-    let m = this.masks.get(key);
-    if (m === undefined) {
-      const comps = this.tiers[tier]!.components;
-      m = 0;
-      for (const f of type.fields) if (!comps || comps.includes(f.component)) m |= 1 << f.index;
-      this.masks.set(key, m);
-    }
+  private tierMask(type: EntityTypeInfo, tier: Tier): number {
+    let m = 0;
+    for (const f of type.fields) if (!tier.components || tier.components.includes(f.component)) m |= 1 << f.index;
     return m;
   }
 
   /** Builds one client's body for `tick` and records what it sent. */
   encode(tick: number, state: InterestState, candidates: readonly Candidate[]): EncodedBody {
     const store = this.store;
-    const relevant = new Set<number>();
-    const due: Due[] = [];
+    const stamp = ++this.stamp;
+    const due = this.due;
+    due.length = 0;
     for (const c of candidates) {
       const rec = store.record(c.id);
       if (!rec || !rec.published) continue;
-      relevant.add(c.id);
-      const created = !state.present.has(c.id);
-      const allowed = this.allowed(rec.type, c.tier);
-      let mask = 0;
-      if (created) mask = -1;
-      else {
-        if (c.tier >= 0 && tick - (state.lastSent.get(c.id) ?? -Infinity) < this.periods[c.tier]!) continue;
-        const known = state.known.get(c.id);
+      const held = state.held.get(c.id);
+      let mask = -1;
+      if (held) {
+        held.seen = stamp;
+        if (c.tier >= 0 && tick - held.lastSent < this.periods[c.tier]!) continue;
+        const allowed = c.tier < 0 ? -1 : this.masks[rec.type.index]![c.tier]!;
+        const known = held.known;
         const ct = rec.changedTick;
+        mask = 0;
         for (let f = 0; f < ct.length; f++) {
           if ((allowed & (1 << f)) !== 0 && ct[f]! > (known ? known[f]! : -1)) mask |= 1 << f;
         }
         if (mask === 0) continue;
       }
       // Own, channel and global entities, and newcomers, go first; the rest by tier and distance.
-      const weight = created || c.tier < 0 ? 1e9 : this.weights[c.tier]! / (1 + Math.sqrt(c.d2) / (this.tiers[c.tier]!.radius || 1));
-      const priority = (state.priority.get(c.id) ?? 0) + weight;
-      state.priority.set(c.id, priority);
-      due.push({ rec, created, mask, priority, bits: 0 });
+      const weight = !held || c.tier < 0 ? 1e9 : this.weights[c.tier]! / (1 + c.d2 / (this.tiers[c.tier]!.radius ** 2 || 1));
+      const priority = (held ? held.priority : 0) + weight;
+      if (held) held.priority = priority;
+      due.push({ rec, held, mask, priority, bits: 0 });
     }
 
     const removed: number[] = [];
-    for (const id of state.present) if (!relevant.has(id)) removed.push(id);
+    for (const [id, h] of state.held) {
+      if (h.seen === stamp) continue;
+      removed.push(id);
+      state.held.delete(id);
+    }
     removed.sort((a, b) => a - b);
-    for (const id of removed) state.forget(id);
 
     // Spend the budget on the highest priorities; what does not fit waits with its priority kept.
     let chosen = due;
@@ -177,13 +181,15 @@ export class InterestEncoder {
     const records: SentRecord[] = [];
     for (const d of chosen) {
       const rec = d.rec;
-      this.body.recordHeader(rec.id, d.created);
-      if (d.created) writeFullFields(w, typeBits, rec.type, rec.wire, rec.rates, rec.keyTick, tick);
+      const created = d.held === undefined;
+      this.body.recordHeader(rec.id, created);
+      if (created) writeFullFields(w, typeBits, rec.type, rec.wire, rec.rates, rec.keyTick, tick);
       else writeChangedFields(w, rec.type, d.mask >>> 0, rec.wire, rec.rates, rec.keyTick, tick);
       records.push({ id: rec.id, mask: d.mask });
-      state.present.add(rec.id);
-      state.priority.set(rec.id, 0);
-      state.lastSent.set(rec.id, tick);
+      if (d.held) {
+        d.held.priority = 0;
+        d.held.lastSent = tick;
+      } else state.held.set(rec.id, { known: null, priority: 0, lastSent: tick, seen: stamp });
     }
     state.sent({ tick, records });
     return { bytes: w.toBytes(), bits: w.bitLength, baselineTick: full ? 0 : tick - 1 };
@@ -192,8 +198,8 @@ export class InterestEncoder {
   private measure(d: Due, tick: number): number {
     const s = this.scratch.reset();
     s.writeGamma(0);
-    s.writeBool(d.created);
-    if (d.created) writeFullFields(s, this.protocol.entityTypeBits, d.rec.type, d.rec.wire, d.rec.rates, d.rec.keyTick, tick);
+    s.writeBool(d.held === undefined);
+    if (d.held === undefined) writeFullFields(s, this.protocol.entityTypeBits, d.rec.type, d.rec.wire, d.rec.rates, d.rec.keyTick, tick);
     else writeChangedFields(s, d.rec.type, d.mask >>> 0, d.rec.wire, d.rec.rates, d.rec.keyTick, tick);
     return s.bitLength;
   }

@@ -53,12 +53,11 @@ export interface Candidate {
   d2: number;
 }
 
-/** The per-snapshot spatial index. */
+/** The per-snapshot spatial index: cells hold flat [id, x, y] triples (no per-entity lookups). */
 export class SpatialGrid {
   private readonly cells = new Map<number, number[]>();
   /** Entities without a position: every client gets them (unless they are in a channel). */
   readonly global: number[] = [];
-  private readonly positions = new Map<number, { x: number; y: number }>();
 
   constructor(readonly cellSize: number) {}
 
@@ -68,26 +67,21 @@ export class SpatialGrid {
   }
 
   rebuild<E extends AnyEntity>(entities: Iterable<E>, position: (e: E) => { x: number; y: number } | undefined, channel?: (e: E) => string | undefined): void {
-    this.cells.clear();
+    for (const cell of this.cells.values()) cell.length = 0;
     this.global.length = 0;
-    this.positions.clear();
+    const s = this.cellSize;
     for (const e of entities) {
-      if (channel?.(e) !== undefined) continue; // channel entities go to members only
+      if (channel && channel(e) !== undefined) continue; // channel entities go to members only
       const p = position(e);
       if (!p) {
         this.global.push(e.id);
         continue;
       }
-      this.positions.set(e.id, { x: p.x, y: p.y });
-      const k = this.key(Math.floor(p.x / this.cellSize), Math.floor(p.y / this.cellSize));
+      const k = this.key(Math.floor(p.x / s), Math.floor(p.y / s));
       let cell = this.cells.get(k);
       if (!cell) this.cells.set(k, (cell = []));
-      cell.push(e.id);
+      cell.push(e.id, p.x, p.y);
     }
-  }
-
-  position(id: number): { x: number; y: number } | undefined {
-    return this.positions.get(id);
   }
 
   /** Ids within `radius` of (x, y), with squared distances, visiting only the cells in range. */
@@ -102,17 +96,18 @@ export class SpatialGrid {
       for (let cy = y0; cy <= y1; cy++) {
         const cell = this.cells.get(this.key(cx, cy));
         if (!cell) continue;
-        for (const id of cell) {
-          const p = this.positions.get(id)!;
-          const d2 = (p.x - x) ** 2 + (p.y - y) ** 2;
-          if (d2 < r2) visit(id, d2);
+        for (let i = 0; i < cell.length; i += 3) {
+          const dx = cell[i + 1]! - x;
+          const dy = cell[i + 2]! - y;
+          const d2 = dx * dx + dy * dy;
+          if (d2 < r2) visit(cell[i]!, d2);
         }
       }
     }
   }
 }
 
-/** The entities relevant to one client, each with its tier. */
+/** The entities relevant to one client, each with its tier; `out` is reused between calls. */
 export function candidatesFor<C, E extends AnyEntity>(
   def: InterestDefinition<C, E>,
   grid: SpatialGrid,
@@ -120,26 +115,29 @@ export function candidatesFor<C, E extends AnyEntity>(
   viewer: { x: number; y: number } | undefined,
   members: Map<string, number[]>,
   own: ReadonlySet<number>,
+  out: Candidate[] = [],
 ): Candidate[] {
-  const out: Candidate[] = [];
-  const seen = new Set<number>();
+  out.length = 0;
   const tiers = def.tiers;
-  const add = (id: number, tier: number, d2: number) => {
-    if (seen.has(id)) return;
-    seen.add(id);
-    out.push({ id, tier, d2 });
+  // Own, channel and global entities are few: dedupe them against each other with a small set,
+  // and grid results against them only.
+  const extra = new Set<number>(own);
+  for (const id of own) out.push({ id, tier: -1, d2: 0 });
+  const add = (id: number) => {
+    if (extra.has(id)) return;
+    extra.add(id);
+    out.push({ id, tier: -1, d2: 0 });
   };
-  for (const id of own) add(id, -1, 0);
-  if (def.channels) {
-    for (const ch of def.channels(client)) for (const id of members.get(ch) ?? []) add(id, -1, 0);
-  }
-  for (const id of grid.global) add(id, -1, 0);
+  if (def.channels) for (const ch of def.channels(client)) for (const id of members.get(ch) ?? []) add(id);
+  for (const id of grid.global) add(id);
   if (viewer && tiers.length > 0) {
     const r2s = tiers.map((t) => t.radius * t.radius);
-    grid.query(viewer.x, viewer.y, tiers[tiers.length - 1]!.radius, (id, d2) => {
+    const last = r2s.length - 1;
+    grid.query(viewer.x, viewer.y, tiers[last]!.radius, (id, d2) => {
+      if (extra.has(id)) return;
       let tier = 0;
-      while (tier < r2s.length - 1 && d2 >= r2s[tier]!) tier++;
-      add(id, tier, d2);
+      while (tier < last && d2 >= r2s[tier]!) tier++;
+      out.push({ id, tier, d2 });
     });
   }
   return out;

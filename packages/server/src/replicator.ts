@@ -31,7 +31,6 @@ interface SentSnapshot {
 /** What the server remembers about one client's view of the room. */
 export class ClientView {
   private readonly ring: (SentSnapshot | undefined)[];
-  private head = 0;
   /** Newest acknowledged tick still usable as a baseline; 0 = none. */
   ackedTick = 0;
   /** Per-client relevance only: tick since which each currently relevant entity has been sent. */
@@ -44,15 +43,16 @@ export class ClientView {
     this.ring = new Array<SentSnapshot | undefined>(capacity);
   }
 
+  // Snapshots sit in the slot their tick names, so a lookup (every ack, every baseline) is one
+  // read; the ring spans `capacity` ticks of history.
   sent(tick: number, ids: readonly number[]): void {
-    this.ring[this.head] = { tick, ids };
-    this.head = (this.head + 1) % this.capacity;
+    this.ring[tick % this.capacity] = { tick, ids };
     this.lastSentIds = ids;
   }
 
   find(tick: number): SentSnapshot | undefined {
-    for (const s of this.ring) if (s && s.tick === tick) return s;
-    return undefined;
+    const s = this.ring[tick % this.capacity];
+    return s && s.tick === tick ? s : undefined;
   }
 
   /** Sent snapshots at or after a tick. */

@@ -32,7 +32,7 @@ import { Rejection } from './room-definition.js';
 import type { RoomClient } from './room-client.js';
 import { RoomPersistence, type PersistenceStats, type RoomStore } from './persistence.js';
 import { SnapshotEncoder, type EncodedBody } from './replicator.js';
-import { candidatesFor, SpatialGrid } from './interest.js';
+import { candidatesFor, SpatialGrid, type Candidate } from './interest.js';
 import { InterestEncoder, InterestState } from './interest-replicator.js';
 import type { RoomStats } from './stats.js';
 
@@ -78,6 +78,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   private readonly grid: SpatialGrid | null;
   private readonly interestEncoder: InterestEncoder | null;
   private readonly channelMembers = new Map<string, number[]>();
+  private readonly candidates: Candidate[] = [];
   private readonly maxCatchUp: number;
   private readonly emptyGraceMs: number;
   private accumulator = 0;
@@ -354,7 +355,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     const state = (view.interest ??= new InterestState(this.historySize));
     const own = client.entity as Entity<P> | undefined;
     const viewer = def.viewer ? def.viewer(client) : own && own.alive ? def.position(own) : undefined;
-    const candidates = candidatesFor(def, this.grid!, client, viewer, this.channelMembers, client.controls);
+    const candidates = candidatesFor(def, this.grid!, client, viewer, this.channelMembers, client.controls, this.candidates);
     const body = this.interestEncoder!.encode(this.tick, state, candidates);
     view.sent(this.tick, []);
     return body;

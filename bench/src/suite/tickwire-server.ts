@@ -1,0 +1,33 @@
+/**
+ * tickwire's server process for one run: the workload's room on port 0, its CPU and memory
+ * read from outside by the benchmark.
+ *
+ *   node --conditions=source --import tsx bench/src/suite/tickwire-server.ts --size 1000 [--relevance]
+ */
+import { createServer } from '@tickwire/server';
+import { pino } from 'pino';
+import { flags, num } from '../args.js';
+import { announce, serveStats } from './child-line.js';
+import { meanNeighbours } from './rules.js';
+import { benchRoom, type RoomCounters } from './tickwire-room.js';
+
+const f = flags();
+const mean = (xs: number[]) => (xs.length > 0 ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+const counters: RoomCounters = { inputs: 0, positions: new Map() };
+const room = benchRoom({ size: num(f, 'size', 1000), relevance: f.has('relevance'), counters });
+const server = createServer({
+  rooms: room,
+  logger: pino({ level: 'warn' }),
+  processMetrics: false,
+  // Bench clients send 20 inputs, a ping and the odd ACK a second; the defaults allow 120.
+  limits: { messagesPerSecond: 1000, messageBurst: 1000 },
+});
+const addr = await server.listen(0, '127.0.0.1');
+serveStats((detail) => ({
+  clients: [...server.rooms.all()].reduce((a, r) => a + r.clients.size, 0),
+  inputs: counters.inputs,
+  ...(detail ? { neighbours: mean([...counters.positions.values()].map((positions) => meanNeighbours(positions()))) } : {}),
+}));
+announce({ ready: true, port: addr.port, pid: process.pid });
+// Exit normally on SIGTERM so `TICKWIRE_SERVER_PROF=dir npm run bench ...` gets its CPU profile written.
+process.on('SIGTERM', () => process.exit(0));
