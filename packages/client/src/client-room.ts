@@ -138,6 +138,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   private pingTimer: TimerHandle | null = null;
   private ackTimer: TimerHandle | null = null;
   private lastAckSent = -1;
+  private lastInputAt = -Infinity;
   private open = true;
   private readonly adaptive: boolean;
   private readonly decodeEntities: boolean;
@@ -305,6 +306,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     if (this.unacked.length > 64) this.unacked.shift();
     const batch = this.unacked.slice(-this.redundancy);
     this.lastAckSent = this.view.tick;
+    this.lastInputAt = this.clock.now();
     this.send(this.codec.input(this.view.tick, batch));
     return entry.seq;
   }
@@ -495,12 +497,16 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     }
   }
 
-  /** Acks ride on the next input; if none goes out within half a tick, a lone ACK does. */
+  /**
+   * Acks ride on inputs. A client that is not sending inputs acks alone half a tick after a
+   * snapshot; one that sent an input within the last tick and a half leaves it to the next
+   * input (a lone ACK would be one more frame for the server to read, ~8 a second for nothing).
+   */
   private scheduleAck(): void {
     if (this.ackTimer) return;
     this.ackTimer = this.clock.setTimeout(() => {
       this.ackTimer = null;
-      if (this.lastAckSent < this.view.tick) {
+      if (this.lastAckSent < this.view.tick && this.clock.now() - this.lastInputAt >= this.tickMs * 1.5) {
         this.lastAckSent = this.view.tick;
         this.send(this.codec.ack(this.view.tick));
       }
