@@ -539,7 +539,7 @@ describe('reads past the end', () => {
   });
 });
 
-describe('property: any sequence of typed writes reads back identically', () => {
+describe('property: every sequence of typed writes reads back identically', () => {
   type Op =
     | { k: 'bits'; n: number; v: number }
     | { k: 'bool'; v: boolean }

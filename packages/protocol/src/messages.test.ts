@@ -388,7 +388,7 @@ describe('malformed frames', () => {
     }
   });
 
-  it('decodeHello: any other kind is NOT_JOINED', () => {
+  it('decodeHello: every other kind is NOT_JOINED', () => {
     expectProtocolError(() => decodeHello(codec.ping(1, 0)), ErrorCode.NOT_JOINED);
     expectProtocolError(() => decodeHello(codec.leave()), ErrorCode.NOT_JOINED);
     expectProtocolError(() => decodeHello(frame(0xee, 0)), ErrorCode.NOT_JOINED);

@@ -114,7 +114,7 @@ describe('t.uint', () => {
     expect(f.changed(10, 15)).toBe(true);
     expect(f.changed(15, 10)).toBe(true);
     expect(f.changed(15, 11)).toBe(false);
-    // Default threshold: any change.
+    // Default threshold: every change counts.
     expect(t.uint({ max: 100 }).changed(10, 11)).toBe(true);
     expect(t.uint({ max: 100 }).changed(10, 10)).toBe(false);
   });

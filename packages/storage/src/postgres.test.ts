@@ -44,9 +44,11 @@ async function postgresFixture(): Promise<StorageFixture> {
   }
 }
 
+// Without a server (and without TICKWIRE_REQUIRE_SERVICES, which makes it a failure) the suite
+// shows as one skipped test whose name says why and how to start one.
 if (skipReason) {
   describe('storage contract: postgres', () => {
-    it.skip(`skipped: ${skipReason}`, () => undefined);
+    it.skipIf(true)(`skipped: ${skipReason}`, () => undefined);
   });
 } else {
   storageContract('postgres', postgresFixture);
