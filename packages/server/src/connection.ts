@@ -134,7 +134,10 @@ export class Connection implements ClientConnection {
       else if (this.state === 'handshake') this.hello(frame);
       else throw new ProtocolError(ErrorCode.NOT_JOINED, 'wait for WELCOME before sending anything else');
     } catch (err) {
-      if (err instanceof TickwireError) this.malformed(err, peekEnvelope(frame)?.seq ?? 0, peekEnvelope(frame)?.kind);
+      if (err instanceof TickwireError) {
+        const envelope = peekEnvelope(frame);
+        this.malformed(err, envelope?.seq ?? 0, envelope?.kind);
+      }
       else {
         this.host.logger.error({ err }, 'unexpected error handling a client frame');
         this.fail(ErrorCode.INTERNAL, 'internal error');

@@ -114,6 +114,8 @@ export class RoomPersistence {
   private readonly pendingDeletes = new Set<string>();
   /** Stored player data waiting for its player to join. */
   private readonly storedPlayers = new Map<string, unknown>();
+  /** Data of players who left since the last batch (taken before game code removed their entity). */
+  private readonly leavingPlayers = new Map<string, string | undefined>();
   private readonly queue: Job[] = [];
   private writing = false;
   private readonly inFlight = new Set<string>();
@@ -185,13 +187,16 @@ export class RoomPersistence {
     this.flushSoon = true;
   }
 
-  private readonly leavingPlayers = new Map<string, string | undefined>();
-
   /** Called by the room every tick; collects a checkpoint when one is due. Never waits. */
   tick(nowMs: number): void {
     if (!this.flushSoon && nowMs - this.lastCheckpoint < this.checkpointMs) return;
-    this.flushSoon = false;
     this.lastCheckpoint = nowMs;
+    this.checkpointNow();
+  }
+
+  /** Queues whatever changed since the last batch (nothing, if nothing did). */
+  private checkpointNow(): void {
+    this.flushSoon = false;
     const { batch, marks } = this.collect();
     if (batch.upsertEntities.length === 0 && batch.deleteEntities.length === 0 && batch.upsertPlayers.length === 0 && batch.meta === undefined) return;
     this.enqueue({ kind: 'checkpoint', batch, marks });
@@ -254,8 +259,7 @@ export class RoomPersistence {
 
   /** Writes a final checkpoint and waits for the queue to drain. */
   async flush(): Promise<void> {
-    this.flushSoon = true;
-    this.tick(Number.POSITIVE_INFINITY);
+    this.checkpointNow();
     await this.idle;
   }
 

@@ -50,6 +50,8 @@ export class RoomClient<P extends GameProtocol = GameProtocol> {
   disconnectedAt = 0;
   /** When this client's snapshots started being skipped for backpressure (0 = not now). */
   stalledSince = 0;
+  /** When this client was last told an input was refused (notices go out at most once a second). */
+  lastInputNotice = -Infinity;
   releaseTimer: TimerHandle | null = null;
   readonly joinedAt: number;
 

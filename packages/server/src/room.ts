@@ -272,8 +272,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     const code = err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.INVALID_INPUT : err.code;
     this.host.stats.error(code);
     const now = this.host.clock.now();
-    if (now - ((client.data.__lastInputNotice as number | undefined) ?? -Infinity) < 1000) return;
-    client.data.__lastInputNotice = now;
+    if (now - client.lastInputNotice < 1000) return;
+    client.lastInputNotice = now;
     client.send(this.codec.error(0, { code, fatal: false, message: err.message }));
   }
 
@@ -289,12 +289,12 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.encoder.beginTick(tick);
     const limits = this.host.limits;
     const relevant = this.definition.isRelevant;
+    const now = this.host.clock.now();
     if (this.grid) this.indexInterest();
     for (const client of this.clients.values()) {
       const conn = client.connection;
       if (!conn) continue;
       const queued = conn.bufferedAmount;
-      const now = this.host.clock.now();
       const stalled = client.stalledSince > 0 && now - client.stalledSince > limits.maxStallMs;
       if (queued > limits.maxBufferedBytes || client.pendingEvents.length > limits.maxPendingEvents || stalled) {
         this.host.stats.error(ErrorCode.TOO_SLOW);
