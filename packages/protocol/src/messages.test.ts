@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BitReader, BitWriter, GAMMA_MAX } from './bits.js';
 import { ErrorCode, ProtocolError, TickwireError } from './errors.js';
-import type { InputEntry } from './messages.js';
+import type { ClientMessage, InputEntry } from './messages.js';
 import { Kind, LIMITS, MessageCodec, PROTOCOL_VERSION, decodeHello, decodeServer, kindName, peekEnvelope, writeEnvelope } from './messages.js';
 import type { EntityTypeInfo } from './schema.js';
 import { defineProtocol } from './schema.js';
@@ -69,14 +69,16 @@ const inputArb = fc.record({
 });
 const text = (maxLength: number) => fc.string({ unit: 'binary', maxLength });
 const u32 = fc.integer({ min: 0, max: U32 });
-const seqArb = fc.oneof(fc.nat(1000), fc.maxSafeNat());
+const seqArb = fc.oneof(fc.nat(1000), fc.integer({ min: 0, max: LIMITS.maxSeq }));
 const finiteDouble = fc.double({ noNaN: true, noDefaultInfinity: true });
+/** PING times: the clock readings a client sends (and the server echoes). */
+const clockArb = fc.oneof(fc.double({ min: 0, max: LIMITS.maxClientTimeMs, noNaN: true }), fc.constantFrom(0, -0, LIMITS.maxClientTimeMs));
 
 /** 1..16 consecutive inputs whose times step back from the newest by 0..65535 ms (mod 2^32). */
 const inputsArb = fc
   .record({
     inputs: fc.array(inputArb, { minLength: 1, maxLength: LIMITS.inputsPerMessage }),
-    lowSeq: fc.oneof(fc.nat(100), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER - 20 })),
+    lowSeq: fc.oneof(fc.nat(100), fc.integer({ min: 0, max: LIMITS.maxSeq - 20 })),
     newestTime: fc.oneof(u32, fc.integer({ min: 0, max: 100 })),
     ages: fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 15, maxLength: 15 }),
   })
@@ -234,7 +236,7 @@ describe('client messages round-trip through decodeClient', () => {
 
   it('ping, chat, ack, leave', () => {
     expect(codec.decodeClient(codec.ping(9, 1234.5678))).toEqual({ kind: 'ping', seq: 9, clientTime: 1234.5678 });
-    expect(codec.decodeClient(codec.ping(Number.MAX_SAFE_INTEGER, -0))).toEqual({ kind: 'ping', seq: Number.MAX_SAFE_INTEGER, clientTime: -0 });
+    expect(codec.decodeClient(codec.ping(LIMITS.maxSeq, -0))).toEqual({ kind: 'ping', seq: LIMITS.maxSeq, clientTime: -0 });
     expect(codec.decodeClient(codec.chat('héllo 👋 世界'))).toEqual({ kind: 'chat', seq: 0, text: 'héllo 👋 世界' });
     expect(codec.decodeClient(codec.ack(0))).toEqual({ kind: 'ack', seq: 0, tick: 0 });
     expect(codec.decodeClient(codec.ack(GAMMA_MAX))).toEqual({ kind: 'ack', seq: 0, tick: GAMMA_MAX });
@@ -244,7 +246,7 @@ describe('client messages round-trip through decodeClient', () => {
 
   it('property: ping and chat', () => {
     fc.assert(
-      fc.property(seqArb, finiteDouble, text(60), (seq, clientTime, txt) => {
+      fc.property(seqArb, clockArb, text(60), (seq, clientTime, txt) => {
         expect(codec.decodeClient(codec.ping(seq, clientTime))).toEqual({ kind: 'ping', seq, clientTime });
         expect(codec.decodeClient(codec.chat(txt))).toEqual({ kind: 'chat', seq: 0, text: txt });
       }),
@@ -313,9 +315,10 @@ describe('server messages round-trip through decodeServer', () => {
         }),
         seqArb,
         text(8),
-        (welcome, seq, name) => {
+        clockArb,
+        (welcome, seq, name, clientTime) => {
           expect(decodeServer(codec.welcome(welcome), game)).toEqual({ kind: 'welcome', seq: 0, ...welcome });
-          const pong = { clientTime: welcome.tickEpoch, serverTime: welcome.serverTime };
+          const pong = { clientTime, serverTime: welcome.serverTime };
           expect(decodeServer(codec.pong(seq, pong), game)).toEqual({ kind: 'pong', seq, ...pong });
           const chat = { from: welcome.clientId, name, text: welcome.metadata.slice(0, 60) };
           expect(decodeServer(codec.chatMessage(chat), game)).toEqual({ kind: 'chatMessage', seq: 0, ...chat });
@@ -508,7 +511,7 @@ const clientFrameArb: fc.Arbitrary<Uint8Array> = fc.oneof(
     codec.command(seq, 'combat', 'fire', entity, time, { angle: k * AIM_STEP, power }),
   ),
   fc.tuple(seqArb, text(8), fc.option(fc.nat(), { nil: undefined })).map(([seq, txt, to]) => codec.command(seq, 'social', 'say', 1, 0, { text: txt, to })),
-  fc.tuple(seqArb, finiteDouble).map(([seq, time]) => codec.ping(seq, time)),
+  fc.tuple(seqArb, clockArb).map(([seq, time]) => codec.ping(seq, time)),
   text(20).map((s) => codec.chat(s)),
   fc.nat().map((tick) => codec.ack(tick)),
   fc.constant(null).map(() => codec.leave()),
@@ -563,7 +566,7 @@ const serverFrameArb: fc.Arbitrary<Uint8Array> = fc.oneof(
     })
     .map((b) => codec.welcome(b)),
   fc.tuple(seqArb, fc.boolean(), fc.nat(0xffff), text(20)).map(([seq, ok, code, message]) => codec.commandResult(seq, { ok, code, message })),
-  fc.tuple(seqArb, finiteDouble, finiteDouble).map(([seq, clientTime, serverTime]) => codec.pong(seq, { clientTime, serverTime })),
+  fc.tuple(seqArb, clockArb, finiteDouble).map(([seq, clientTime, serverTime]) => codec.pong(seq, { clientTime, serverTime })),
   fc.tuple(seqArb, fc.nat(), fc.nat(255)).map(([seq, target, damage]) => codec.event(seq, 'hit', { target, damage })),
   fc.tuple(seqArb, text(40)).map(([seq, s]) => codec.event(seq, 'announce', { text: s })),
   fc.tuple(fc.nat(), text(8), text(20)).map(([from, name, s]) => codec.chatMessage({ from, name, text: s })),
@@ -663,5 +666,392 @@ describe('hostile input: decoders throw only ProtocolError', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/* ------------------------------------------------------------------------------------------ */
+/* Limits: a decoder accepts only what the other side can be sent back.                       */
+/* ------------------------------------------------------------------------------------------ */
+
+/** LEB128 of any non-negative integer, without the encoder's range check: values past the limits. */
+function rawVarUint(w: BitWriter, v: bigint): void {
+  do {
+    const low = Number(v & 0x7fn);
+    v >>= 7n;
+    w.writeBits(v > 0n ? low | 0x80 : low, 8);
+  } while (v > 0n);
+}
+
+/** Writes the low `n` bits of a non-negative integer below 2^53, 32 at a time. */
+function wideBits(w: BitWriter, v: number, n: number): void {
+  for (let left = n; left > 0; ) {
+    const k = Math.min(32, left);
+    w.writeBits(v % 2 ** k, k);
+    v = Math.floor(v / 2 ** k);
+    left -= k;
+  }
+}
+
+/** Gamma code of any integer in 0..2^53-2, without the encoder's 32-bit range check. */
+function rawGamma(w: BitWriter, v: number): void {
+  const n = v + 1;
+  let len = 0;
+  for (let x = n; x >= 1; x = Math.floor(x / 2)) len++;
+  wideBits(w, 0, len - 1);
+  w.writeBits(1, 1);
+  wideBits(w, n - 2 ** (len - 1), len - 1);
+}
+
+/** A codec-built frame (seq 0, so a one-byte seq) with its envelope seq replaced by `seq`. */
+function withSeq(f: Uint8Array, seq: bigint): Uint8Array {
+  const w = new BitWriter();
+  w.writeBits(f[0]!, 8);
+  w.writeBits(f[1]!, 8);
+  rawVarUint(w, seq);
+  w.writeBytes(f.subarray(3));
+  return w.toBytes();
+}
+
+const MAX_SEQ = BigInt(LIMITS.maxSeq);
+/** Seqs on both sides of the limit, up to what an 8-byte LEB128 holds and past it. */
+const anySeqArb = fc.oneof(
+  fc.bigInt({ min: 0n, max: 1000n }),
+  fc.bigInt({ min: MAX_SEQ - 3n, max: MAX_SEQ + 3n }),
+  fc.constantFrom(2n ** 32n, 2n ** 52n - 1n, 2n ** 52n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 56n),
+  fc.bigInt({ min: 0n, max: 2n ** 60n }),
+);
+/** Gamma-coded values on both sides of 2^32 - 2. */
+const anyGammaArb = fc.oneof(
+  fc.nat(100),
+  fc.integer({ min: GAMMA_MAX - 3, max: GAMMA_MAX + 3 }),
+  fc.constantFrom(2 ** 40, 2 ** 52),
+  fc.integer({ min: 0, max: GAMMA_MAX }),
+);
+/** Every kind of double, the clock range's edges and NaN/infinities included. */
+const anyDoubleArb = fc.oneof(
+  fc.double(),
+  fc.constantFrom(0, -0, -1, Number.MIN_VALUE, -Number.MIN_VALUE, LIMITS.maxClientTimeMs, LIMITS.maxClientTimeMs + 2, Number.MAX_VALUE, Infinity, -Infinity, Number.NaN),
+);
+
+describe('limits: every decoded value can be encoded again', () => {
+  it('rawGamma writes what writeGamma writes, where both can', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: GAMMA_MAX }), (v) => {
+        const a = new BitWriter();
+        const b = new BitWriter();
+        a.writeGamma(v);
+        rawGamma(b, v);
+        expect([b.bitLength, ...b.toBytes()]).toEqual([a.bitLength, ...a.toBytes()]);
+      }),
+    );
+  });
+
+  const clientFrames: [string, Uint8Array][] = [
+    ['hello', codec.hello({ room: 'r', name: 'n', token: '', resumeToken: undefined, protocolHash: 1 })],
+    ['input', codec.input(3, [{ seq: 0, time: 9, input: { dx: 1, dy: 0, aim: 0, fire: true } }])],
+    ['command', codec.command(0, 'combat', 'reload', 0, 0, {})],
+    ['ping', codec.ping(0, 1.5)],
+    ['chat', codec.chat('hi')],
+    ['ack', codec.ack(7)],
+    ['leave', codec.leave()],
+  ];
+  const serverFrames: [string, Uint8Array][] = [
+    ['commandResult', codec.commandResult(0, { ok: true, code: 0, message: '' })],
+    ['pong', codec.pong(0, { clientTime: 1, serverTime: 2 })],
+    ['event', codec.event(0, 'roundOver', {})],
+    ['error', codec.error(0, { code: 1, fatal: false, message: '' })],
+  ];
+
+  it(`envelope seq: 0..${LIMITS.maxSeq} round-trips in every kind, anything above is VALUE_OUT_OF_RANGE`, () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...clientFrames, ...serverFrames), anySeqArb, ([name, f], seq) => {
+        const g = withSeq(f, seq);
+        const decode = () => (clientFrames.some(([n]) => n === name) ? codec.decodeClient(g) : decodeServer(g, game));
+        if (seq <= MAX_SEQ) {
+          const msg = decode();
+          // INPUT's seq is its newest input's: seq 0 with one input is the only one that fits every seq.
+          expect(msg.seq).toBe(Number(seq));
+          expect(peekEnvelope(g)?.seq).toBe(Number(seq));
+        } else {
+          expectProtocolError(decode, ErrorCode.VALUE_OUT_OF_RANGE);
+          expect(peekEnvelope(g)).toBeUndefined();
+          if (name === 'hello') expectProtocolError(() => decodeHello(g), ErrorCode.VALUE_OUT_OF_RANGE);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('encoders refuse a seq above the limit instead of writing a frame the other side refuses', () => {
+    const over = LIMITS.maxSeq + 1;
+    expect(() => codec.ping(over, 0)).toThrow(RangeError);
+    expect(() => codec.commandResult(over, { ok: true, code: 0, message: '' })).toThrow(RangeError);
+    expect(() => codec.command(over, 'combat', 'reload', 0, 0, {})).toThrow(RangeError);
+    expect(() => codec.input(0, [{ seq: over, time: 0, input: {} }])).toThrow(RangeError);
+    expect(() => writeSnapshotHead(new BitWriter(), game.entityTypeBits, over, 0)).toThrow(RangeError);
+    expect(() => writeSnapshotHead(new BitWriter(), game.entityTypeBits, 1, over)).toThrow(RangeError);
+    expect(codec.decodeClient(codec.ping(LIMITS.maxSeq, 0)).seq).toBe(LIMITS.maxSeq);
+  });
+
+  it(`snapshot ackInput: 0..${LIMITS.maxSeq} round-trips, anything above is VALUE_OUT_OF_RANGE`, () => {
+    fc.assert(
+      fc.property(anySeqArb, fc.boolean(), (ackInput, own) => {
+        const w = new BitWriter();
+        w.writeBits(PROTOCOL_VERSION, 8);
+        w.writeBits(Kind.SNAPSHOT, 8);
+        w.writeVarUint(1);
+        rawVarUint(w, ackInput * 2n + (own ? 1n : 0n));
+        if (own) {
+          w.writeGamma(0);
+          w.writeGamma(1);
+          w.writeBits(game.entityType('marker').index, game.entityTypeBits);
+          w.align();
+        }
+        const f = w.toBytes();
+        if (ackInput <= MAX_SEQ) {
+          const msg = decodeServer(f, game);
+          expect(msg.kind === 'snapshot' && [msg.ackInput, msg.own.length]).toEqual([Number(ackInput), own ? 1 : 0]);
+          // ...and the server could have written it.
+          writeSnapshotHead(new BitWriter(), game.entityTypeBits, 1, Number(ackInput));
+        } else {
+          expectProtocolError(() => decodeServer(f, game), ErrorCode.VALUE_OUT_OF_RANGE);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('INPUT ages: 0..65535 ms round-trip, anything above is VALUE_OUT_OF_RANGE', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(LIMITS.maxInputAgeMs), fc.integer({ min: LIMITS.maxInputAgeMs - 2, max: LIMITS.maxInputAgeMs + 2 }), anyGammaArb), u32, (age, time) => {
+        const input = { dx: 0, dy: 0, aim: 0, fire: false };
+        const f = frame(Kind.INPUT, 6, (w) => {
+          w.writeGamma(0);
+          w.writeGamma(1);
+          w.writeBits(time, 32);
+          game.input.write(w, input);
+          rawGamma(w, age);
+          game.input.write(w, input);
+        });
+        if (age <= LIMITS.maxInputAgeMs) {
+          const msg = codec.decodeClient(f);
+          expect(msg.kind === 'input' && msg.inputs.map((e) => [e.seq, e.time])).toEqual([
+            [5, (time - age) >>> 0],
+            [6, time],
+          ]);
+        } else {
+          expectProtocolError(() => codec.decodeClient(f), ErrorCode.VALUE_OUT_OF_RANGE);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it(`PING and PONG clientTime: finite 0..${LIMITS.maxClientTimeMs} round-trips, anything else is VALUE_OUT_OF_RANGE on both sides`, () => {
+    fc.assert(
+      fc.property(anyDoubleArb, (clientTime) => {
+        const ok = clientTime >= 0 && clientTime <= LIMITS.maxClientTimeMs;
+        const ping = frame(Kind.PING, 1, (w) => w.writeFloat64(clientTime));
+        const pong = frame(Kind.PONG, 1, (w) => (w.writeFloat64(clientTime), w.writeFloat64(5)));
+        if (ok) {
+          expect(codec.decodeClient(ping)).toEqual({ kind: 'ping', seq: 1, clientTime });
+          expect(codec.decodeClient(codec.ping(1, clientTime))).toEqual({ kind: 'ping', seq: 1, clientTime });
+          expect(decodeServer(pong, game)).toEqual({ kind: 'pong', seq: 1, clientTime, serverTime: 5 });
+        } else {
+          expectProtocolError(() => codec.decodeClient(ping), ErrorCode.VALUE_OUT_OF_RANGE);
+          expectProtocolError(() => decodeServer(pong, game), ErrorCode.VALUE_OUT_OF_RANGE);
+          const e = thrown(() => codec.ping(1, clientTime));
+          expect(e).toBeInstanceOf(TickwireError);
+          expect((e as TickwireError).code).toBe(ErrorCode.VALUE_OUT_OF_RANGE);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('ACK tick, INPUT ackTick and COMMAND entity: 0..2^32-2 round-trip, anything above is VALUE_OUT_OF_RANGE', () => {
+    fc.assert(
+      fc.property(anyGammaArb, (v) => {
+        const ack = frame(Kind.ACK, 0, (w) => rawGamma(w, v));
+        const input = frame(Kind.INPUT, 1, (w) => {
+          rawGamma(w, v);
+          w.writeGamma(0);
+          w.writeBits(0, 32);
+          game.input.write(w, {});
+        });
+        const command = frame(Kind.COMMAND, 1, (w) => {
+          const reload = game.command('combat', 'reload')!;
+          w.writeGamma(reload.featureIndex);
+          w.writeGamma(reload.actionIndex);
+          rawGamma(w, v);
+          w.writeBits(0, 32);
+        });
+        if (v <= GAMMA_MAX) {
+          expect(codec.decodeClient(ack)).toEqual({ kind: 'ack', seq: 0, tick: v });
+          expect(codec.decodeClient(input)).toMatchObject({ kind: 'input', ackTick: v });
+          expect(codec.decodeClient(command)).toMatchObject({ kind: 'command', entity: v });
+        } else {
+          for (const f of [ack, input, command]) expectProtocolError(() => codec.decodeClient(f), ErrorCode.VALUE_OUT_OF_RANGE);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+/* Hostile frames built field by field, each field drawn at, around and past its limit. */
+
+const utf8 = new TextEncoder();
+/** A string field's bytes: valid text, random bytes (often not UTF-8), or a length at the edge. */
+const stringBytesArb = (max: number): fc.Arbitrary<Uint8Array> =>
+  fc.oneof(
+    { arbitrary: fc.string({ unit: 'binary', maxLength: Math.min(max, 40) }).map((s) => utf8.encode(s)), weight: 4 },
+    fc.uint8Array({ maxLength: Math.min(max + 2, 42) }),
+    fc.constantFrom(max, max + 1).map((n) => new Uint8Array(n).fill(0x61)),
+  );
+const writeRawString = (w: BitWriter, bytes: Uint8Array) => (w.writeGamma(bytes.length), w.writeBytes(bytes));
+
+const hostileClientFrameArb: fc.Arbitrary<Uint8Array> = fc
+  .tuple(
+    // Mostly the kind that matches the body; sometimes another one.
+    fc.option(fc.constantFrom(Kind.HELLO, Kind.INPUT, Kind.COMMAND, Kind.PING, Kind.CHAT, Kind.ACK, Kind.LEAVE), { freq: 8 }),
+    // Mostly seqs that fit, so that payloads get decoded and echoed too.
+    fc.oneof({ arbitrary: fc.bigInt({ min: 0n, max: MAX_SEQ }), weight: 3 }, anySeqArb),
+    fc.oneof(
+      fc.record({
+        k: fc.constant('hello' as const),
+        room: stringBytesArb(LIMITS.roomCodeBytes),
+        name: stringBytesArb(LIMITS.nameBytes),
+        token: stringBytesArb(64),
+        resume: fc.option(fc.uint8Array({ minLength: 16, maxLength: 16 }), { nil: undefined }),
+        hash: u32,
+      }),
+      fc.record({
+        k: fc.constant('input' as const),
+        ackTick: anyGammaArb,
+        countLess1: fc.oneof(fc.nat(3), fc.integer({ min: 14, max: 17 })),
+        time: u32,
+        ages: fc.array(fc.oneof({ arbitrary: fc.nat(100), weight: 10 }, fc.integer({ min: 0xfffe, max: 0x10001 }), anyGammaArb), { minLength: 18, maxLength: 18 }),
+        // dx, dy, aim, fire: 17 bits, with dx or dy out of range (3) now and then.
+        inputBits: fc.array(fc.oneof({ arbitrary: fc.nat(2 ** 15 - 1).map((v) => v * 4), weight: 10 }, fc.nat(2 ** 17 - 1)), { minLength: 18, maxLength: 18 }),
+      }),
+      fc.record({
+        k: fc.constant('command' as const),
+        fi: fc.oneof(fc.nat(2), anyGammaArb),
+        ai: fc.oneof(fc.nat(2), anyGammaArb),
+        entity: anyGammaArb,
+        time: u32,
+        payload: fc.uint8Array({ maxLength: 40 }),
+      }),
+      fc.record({ k: fc.constant('ping' as const), clientTime: anyDoubleArb }),
+      fc.record({ k: fc.constant('chat' as const), text: stringBytesArb(LIMITS.chatBytes) }),
+      fc.record({ k: fc.constant('ack' as const), tick: anyGammaArb }),
+      fc.record({ k: fc.constant('leave' as const) }),
+    ),
+    fc.oneof({ arbitrary: fc.constant([]), weight: 3 }, { arbitrary: fc.array(mutationArb, { minLength: 1, maxLength: 2 }), weight: 1 }),
+  )
+  .map(([otherKind, seq, body, muts]) => {
+    const kinds = { hello: Kind.HELLO, input: Kind.INPUT, command: Kind.COMMAND, ping: Kind.PING, chat: Kind.CHAT, ack: Kind.ACK, leave: Kind.LEAVE };
+    const w = new BitWriter();
+    w.writeBits(PROTOCOL_VERSION, 8);
+    w.writeBits(otherKind ?? kinds[body.k], 8);
+    rawVarUint(w, seq);
+    switch (body.k) {
+      case 'hello':
+        writeRawString(w, body.room);
+        writeRawString(w, body.name);
+        writeRawString(w, body.token);
+        w.writeBool(body.resume !== undefined);
+        if (body.resume) w.writeBytes(body.resume);
+        w.writeBits(body.hash, 32);
+        break;
+      case 'input':
+        rawGamma(w, body.ackTick);
+        rawGamma(w, body.countLess1);
+        w.writeBits(body.time, 32);
+        for (let i = 0; i <= body.countLess1; i++) {
+          if (i > 0) rawGamma(w, body.ages[i]!);
+          w.writeBits(body.inputBits[i]!, 17); // dx, dy, aim, fire: some wire values out of range
+        }
+        break;
+      case 'command':
+        rawGamma(w, body.fi);
+        rawGamma(w, body.ai);
+        rawGamma(w, body.entity);
+        w.writeBits(body.time, 32);
+        w.writeBytes(body.payload);
+        break;
+      case 'ping':
+        w.writeFloat64(body.clientTime);
+        break;
+      case 'chat':
+        writeRawString(w, body.text);
+        break;
+      case 'ack':
+        rawGamma(w, body.tick);
+        break;
+      case 'leave':
+        break;
+    }
+    return muts.length ? mutate(w.toBytes(), muts) : w.toBytes();
+  });
+
+/**
+ * What a server writes with the values of a client frame it accepted: the seq in ERROR and in
+ * COMMAND_RESULT/PONG, an input seq as a snapshot's ackInput, the PING time in PONG, the room,
+ * name and chat text in WELCOME and CHAT_MESSAGE, an acknowledged tick. None of it may throw.
+ */
+function echo(msg: ClientMessage): void {
+  codec.error(msg.seq, { code: ErrorCode.VALUE_OUT_OF_RANGE, fatal: false, message: 'x' });
+  switch (msg.kind) {
+    case 'hello':
+      codec.welcome({ room: msg.room, clientId: 1, entity: 0, tickRate: 20, snapshotRate: 20, tick: 0, tickEpoch: 0, serverTime: 0, resumeToken: new Uint8Array(16), metadata: '{}' });
+      codec.chatMessage({ from: 1, name: msg.name, text: '' });
+      break;
+    case 'input':
+      for (const e of msg.inputs) writeSnapshotHead(new BitWriter(), game.entityTypeBits, 1, e.seq);
+      writeSnapshotHead(new BitWriter(), game.entityTypeBits, msg.ackTick, 0);
+      break;
+    case 'command':
+      codec.commandResult(msg.seq, { ok: false, code: ErrorCode.NOT_YOUR_ENTITY, message: String(msg.entity) });
+      break;
+    case 'ping':
+      codec.pong(msg.seq, { clientTime: msg.clientTime, serverTime: 1 });
+      break;
+    case 'chat':
+      codec.chatMessage({ from: 1, name: 'n', text: msg.text });
+      break;
+    case 'ack':
+      writeSnapshotHead(new BitWriter(), game.entityTypeBits, msg.tick, 0);
+      codec.ack(msg.tick);
+      break;
+    case 'leave':
+      break;
+  }
+}
+
+describe('hostile input: whatever the server decodes, it can answer', () => {
+  it('frames with every field at, around and past its limit, some mutated: refused with a ProtocolError, or echoed without a throw', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(hostileClientFrameArb, (f) => {
+        // The server answers a bad frame with an ERROR carrying its seq, when the envelope reads.
+        const envelope = peekEnvelope(f);
+        codec.error(envelope?.seq ?? 0, { code: ErrorCode.TRUNCATED, fatal: false, message: '' });
+        let msg: ClientMessage;
+        try {
+          msg = codec.decodeClient(f);
+        } catch (e) {
+          if (e instanceof ProtocolError) return;
+          throw e;
+        }
+        accepted++;
+        echo(msg);
+        if (msg.kind === 'hello') echo({ kind: 'hello', ...decodeHello(f) });
+      }),
+      { numRuns: 20_000 },
+    );
+    // Not a vacuous pass: a good share of these frames decode.
+    expect(accepted).toBeGreaterThan(1000);
   });
 });

@@ -12,7 +12,7 @@ import { ErrorCode, ProtocolError, TickwireError } from './errors.js';
 import type { CommandInfo, GameProtocol } from './schema.js';
 import { readSnapshotHead, type OwnState } from './snapshot.js';
 import { Struct, optional, t } from './types.js';
-import type { ValuesOf } from './types.js';
+import type { FieldType, ValuesOf } from './types.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -51,12 +51,52 @@ export const LIMITS = {
   inputsPerMessage: 16,
   /** Entity records or removals in one snapshot, and events in one frame. */
   snapshotItems: 1 << 20,
+  /**
+   * Largest envelope `seq` (input, command and ping numbers, server ticks) and snapshot
+   * `ackInput`: 2^32 - 2, what a gamma code carries, so every number a client sends can be
+   * echoed back (an input seq as the snapshot's ackInput, a command seq in its result, a ping
+   * seq in its pong) and every tick acknowledged. At 60 inputs a second that is 2.2 years of
+   * one connection; at 20 ticks a second, 6.8 years of one room.
+   */
+  maxSeq: 0xfffffffe,
+  /** Largest gap in ms between consecutive inputs of one INPUT message (the encoder caps it). */
+  maxInputAgeMs: 0xffff,
+  /**
+   * Largest PING `clientTime` (echoed in PONG): a clock reading in ms, 0 .. 2^53 - 1, which
+   * covers both a page clock (performance.now) and wall-clock ms since 1970.
+   */
+  maxClientTimeMs: Number.MAX_SAFE_INTEGER,
 } as const;
 
 export const RESUME_TOKEN_BYTES = 16;
 
 /** Room codes: 1-64 letters, digits, '_', '-', '.', ':' (starting with a letter or digit). */
 export const ROOM_CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+
+/**
+ * A clock reading in ms: a finite f64 in 0..max. The PING time the server echoes in PONG, so
+ * the same range holds both ways.
+ */
+function clockMs(max: number): FieldType<number> {
+  const f64 = t.f64();
+  const describe = `f64(min=0,max=${max})`;
+  const inRange = (v: number): boolean => v >= 0 && v <= max;
+  return {
+    ...f64,
+    describe,
+    maxWire: max,
+    toWire(v) {
+      const x = f64.toWire(v) as number;
+      if (!inRange(x)) throw new TickwireError(ErrorCode.VALUE_OUT_OF_RANGE, `${describe} needs a time in 0..${max} ms, got ${x}`);
+      return x;
+    },
+    read(r) {
+      const x = f64.read(r) as number;
+      if (!inRange(x)) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `time ${x} is outside 0..${max} ms`);
+      return x;
+    },
+  };
+}
 
 /** Fixed message bodies. */
 export const bodies = {
@@ -67,7 +107,7 @@ export const bodies = {
     resumeToken: optional(t.bytes(RESUME_TOKEN_BYTES)),
     protocolHash: t.uint(32),
   }),
-  ping: new Struct({ clientTime: t.f64() }),
+  ping: new Struct({ clientTime: clockMs(LIMITS.maxClientTimeMs) }),
   chat: new Struct({ text: t.string(LIMITS.chatBytes) }),
   ack: new Struct({ tick: t.varuint() }),
   leave: new Struct({}),
@@ -84,7 +124,7 @@ export const bodies = {
     metadata: t.string(LIMITS.metadataBytes),
   }),
   commandResult: new Struct({ ok: t.bool(), code: t.uint(16), message: t.string(LIMITS.errorMessageBytes) }),
-  pong: new Struct({ clientTime: t.f64(), serverTime: t.f64() }),
+  pong: new Struct({ clientTime: clockMs(LIMITS.maxClientTimeMs), serverTime: t.f64() }),
   chatMessage: new Struct({ from: t.varuint(), name: t.string(LIMITS.nameBytes), text: t.string(LIMITS.chatBytes) }),
   error: new Struct({ code: t.uint(16), fatal: t.bool(), message: t.string(LIMITS.errorMessageBytes) }),
 };
@@ -102,8 +142,9 @@ export interface Envelope {
   seq: number;
 }
 
-/** Writes the envelope: version (u8), kind (u8), seq (LEB128). */
+/** Writes the envelope: version (u8), kind (u8), seq (LEB128, 0..LIMITS.maxSeq). */
 export function writeEnvelope(w: BitWriter, kind: Kind, seq: number): void {
+  if (!(seq <= LIMITS.maxSeq)) throw new RangeError(`envelope seq must be at most ${LIMITS.maxSeq}, got ${seq}`);
   w.writeBits(PROTOCOL_VERSION, 8);
   w.writeBits(kind, 8);
   w.writeVarUint(seq);
@@ -111,7 +152,8 @@ export function writeEnvelope(w: BitWriter, kind: Kind, seq: number): void {
 
 /**
  * Reads the envelope and leaves `r` at the payload. Throws UNSUPPORTED_VERSION for another
- * version (the message names both), TRUNCATED for frames under 3 bytes.
+ * version (the message names both), TRUNCATED for frames under 3 bytes, VALUE_OUT_OF_RANGE for
+ * a seq above LIMITS.maxSeq (it could not be echoed back).
  */
 export function readEnvelope(r: BitReader): Envelope {
   if (r.bitsLeft < 24) throw new ProtocolError(ErrorCode.TRUNCATED, 'frame shorter than the 3-byte envelope');
@@ -124,6 +166,7 @@ export function readEnvelope(r: BitReader): Envelope {
     );
   }
   const seq = r.readVarUint();
+  if (seq > LIMITS.maxSeq) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `seq ${seq} is above the limit of ${LIMITS.maxSeq}`);
   return { version, kind, seq };
 }
 
@@ -236,7 +279,7 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
       if (e.seq !== newest.seq - (inputs.length - 1 - i)) throw new RangeError('input sequence numbers must be consecutive');
       if (i !== inputs.length - 1) {
         const age = (prevTime - (e.time >>> 0)) >>> 0;
-        w.writeGamma(Math.min(age, 0xffff));
+        w.writeGamma(Math.min(age, LIMITS.maxInputAgeMs));
         prevTime = e.time >>> 0;
       }
       this.game.input.write(w, e.input);
@@ -289,7 +332,11 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
         let time = r.readBits(32);
         const inputs: InputEntry<Record<string, unknown>>[] = new Array(count);
         for (let i = 0; i < count; i++) {
-          if (i > 0) time = (time - r.readGamma()) >>> 0;
+          if (i > 0) {
+            const age = r.readGamma();
+            if (age > LIMITS.maxInputAgeMs) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `input age ${age} ms is above the limit of ${LIMITS.maxInputAgeMs}`);
+            time = (time - age) >>> 0;
+          }
           inputs[count - 1 - i] = { seq: seq - i, time, input: this.game.input.read(r) };
         }
         msg = { kind: 'input', seq, ackTick, inputs };

@@ -140,6 +140,7 @@ export interface OwnState {
 
 /** Writes the per-client head of a snapshot frame: envelope, ackInput, own state; ends byte-aligned. */
 export function writeSnapshotHead(w: BitWriter, typeBits: number, tick: number, ackInput: number, own: readonly OwnState[] = []): void {
+  if (!(ackInput <= LIMITS.maxSeq)) throw new RangeError(`ackInput must be at most ${LIMITS.maxSeq}, got ${ackInput}`);
   writeEnvelope(w, Kind.SNAPSHOT, tick);
   w.writeVarUint(ackInput * 2 + (own.length > 0 ? 1 : 0));
   if (own.length === 0) return;
@@ -185,6 +186,7 @@ export interface SnapshotHead {
 export function readSnapshotHead(r: BitReader, game: GameProtocol): SnapshotHead {
   const head = r.readVarUint();
   const ackInput = Math.floor(head / 2);
+  if (ackInput > LIMITS.maxSeq) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `ackInput ${ackInput} is above the limit of ${LIMITS.maxSeq}`);
   const own: OwnState[] = [];
   if (head % 2 === 1) {
     const count = r.readGamma() + 1;
