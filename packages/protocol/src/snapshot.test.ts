@@ -12,7 +12,9 @@ import {
   readEvents,
   readSnapshotBody,
   readSnapshotHead,
+  allFieldsMask,
   writeChangedFields,
+  writeCreatedFields,
   writeEvents,
   writeFullFields,
   writeSnapshotHead,
@@ -62,7 +64,7 @@ function expectProtocolError(fn: () => unknown, code: ErrorCode): void {
 type Logged =
   | { op: 'begin'; full: boolean; baselineTick: number }
   | { op: 'remove'; id: number }
-  | { op: 'create'; id: number; type: string; wire: WireValue[]; rates: number[]; keyTicks: number[] }
+  | { op: 'create'; id: number; type: string; mask: number; wire: WireValue[]; rates: number[]; keyTicks: number[] }
   | { op: 'update'; id: number; type: string; mask: number; fields: [index: number, wire: WireValue, rate: number, keyTick: number][] };
 
 /** A client view that records every call, copying the scratch arrays it is handed. */
@@ -85,10 +87,11 @@ class Recorder implements SnapshotVisitor {
     this.log.push({ op: 'remove', id });
   }
 
-  create(id: number, type: EntityTypeInfo, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
-    const n = type.fields.length;
+  /** Logs the carried fields only (all of them, or a partial creation's masked ones), in order. */
+  create(id: number, type: EntityTypeInfo, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[], mask: number): void {
+    const carried = type.fields.map((_, i) => i).filter((i) => mask === -1 || (mask & (1 << i)) !== 0);
     this.held.set(id, type);
-    this.log.push({ op: 'create', id, type: type.name, wire: wire.slice(0, n), rates: rates.slice(0, n), keyTicks: keyTicks.slice(0, n) });
+    this.log.push({ op: 'create', id, type: type.name, mask, wire: carried.map((i) => wire[i]!), rates: carried.map((i) => rates[i]!), keyTicks: carried.map((i) => keyTicks[i]!) });
   }
 
   update(id: number, type: EntityTypeInfo, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
@@ -101,8 +104,10 @@ class Recorder implements SnapshotVisitor {
 interface RecordSpec {
   id: number;
   type: EntityTypeInfo;
-  /** undefined: a created record (every field); else an update of the masked fields. */
+  /** undefined: a created record; else an update of the masked fields. */
   mask?: number;
+  /** A created record's fields: undefined for every field, else a partial creation's mask. */
+  createMask?: number;
   wire: WireValue[];
   /** Per field; only linear fields' entries go on the wire. */
   rates?: number[];
@@ -124,7 +129,8 @@ function writeBody(w: BitWriter, spec: BodySpec): void {
     const n = r.type.fields.length;
     const rates = r.rates ?? new Array<number>(n).fill(0);
     const keyTicks = r.keyTicks ?? new Array<number>(n).fill(spec.tick);
-    if (r.mask === undefined) writeFullFields(w, TYPE_BITS, r.type, r.wire, rates, keyTicks, spec.tick);
+    if (r.mask === undefined && r.createMask === undefined) writeFullFields(w, TYPE_BITS, r.type, r.wire, rates, keyTicks, spec.tick);
+    else if (r.mask === undefined) writeCreatedFields(w, TYPE_BITS, r.type, r.createMask!, r.wire, rates, keyTicks, spec.tick);
     else writeChangedFields(w, r.type, r.mask, r.wire, rates, keyTicks, spec.tick);
   }
   expect(body.done).toBe(true);
@@ -147,8 +153,11 @@ function expectedLog(spec: BodySpec): Logged[] {
     const rate = (i: number) => (lin(i) ? r.rates![i]! : 0);
     const keyTick = (i: number) => (lin(i) ? r.keyTicks![i]! : spec.tick);
     if (r.mask === undefined) {
-      const idx = r.type.fields.map((_, i) => i);
-      log.push({ op: 'create', id: r.id, type: r.type.name, wire: [...r.wire], rates: idx.map(rate), keyTicks: idx.map(keyTick) });
+      // A mask naming every field is sent (and read back) as the complete form.
+      const all = allFieldsMask(r.type);
+      const mask = r.createMask === undefined || (r.createMask & all) === all ? -1 : (r.createMask & all) >>> 0;
+      const idx = r.type.fields.map((_, i) => i).filter((i) => mask === -1 || (mask & (1 << i)) !== 0);
+      log.push({ op: 'create', id: r.id, type: r.type.name, mask, wire: idx.map((i) => r.wire[i]!), rates: idx.map(rate), keyTicks: idx.map(keyTick) });
     } else {
       const fields: [number, WireValue, number, number][] = [];
       for (let i = 0; i < r.type.fields.length; i++) if (r.mask & (1 << i)) fields.push([i, r.wire[i]!, rate(i), keyTick(i)]);
@@ -192,6 +201,7 @@ describe('snapshot body round trips', () => {
       op: 'create',
       id: 1,
       type: 'ship',
+      mask: -1,
       wire: [100, 5000, 90, true, 'alpha', 2, null, 72.5],
       rates: [37, -5, 0, 0, 0, 0, 0, 0],
       keyTicks: [988, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
@@ -263,6 +273,37 @@ describe('snapshot body round trips', () => {
     expect(rec2.log).toEqual(expectedLog(all));
   });
 
+  it('partial creations carry a field mask and only the fields it names (interest tiers)', () => {
+    const tick = 50;
+    // A far ship: its position only (x linear, y); a wide entity with fields 0 and 31.
+    const wideWire = Array.from({ length: 32 }, (_, i) => i % 8);
+    const spec: BodySpec = {
+      tick,
+      baselineTick: 48,
+      removed: [],
+      records: [
+        { id: 4, type: ship, createMask: 0b11, wire: shipWire(300, 0, ''), rates: [8, 0, 0, 0, 0, 0, 0, 0], keyTicks: [45, 50, 50, 50, 50, 50, 50, 50] },
+        { id: 6, type: wideType, createMask: 0x80000001, wire: wideWire },
+        { id: 7, type: rock, createMask: 0b11, wire: [1, 2] },
+        { id: 8, type: marker, createMask: 0, wire: [0, false, '', 0, null, 0] },
+      ],
+    };
+    const bytes = encodeBody(spec);
+    const rec = new Recorder();
+    decodeBody(bytes, tick, rec);
+    expect(rec.log.slice(1)).toEqual([
+      { op: 'create', id: 4, type: 'ship', mask: 0b11, wire: [300, 5000], rates: [8, 0], keyTicks: [45, 50] },
+      { op: 'create', id: 6, type: 'wide', mask: 0x80000001, wire: [0, 7], rates: [0, 0], keyTicks: [50, 50] },
+      // A mask naming every field is the complete form: one bit, no mask on the wire.
+      { op: 'create', id: 7, type: 'rock', mask: -1, wire: [1, 2], rates: [0, 0], keyTicks: [50, 50] },
+      { op: 'create', id: 8, type: 'marker', mask: 0, wire: [], rates: [], keyTicks: [] },
+    ]);
+    // The far ship costs its mask (8 bits) and two fields, not its whole state.
+    const complete = encodeBody({ ...spec, records: [{ ...spec.records[0]!, createMask: undefined }] });
+    const partial = encodeBody({ ...spec, records: [spec.records[0]!] });
+    expect(partial.length).toBeLessThan(complete.length);
+  });
+
   it('linear fields: the key frame value, rate and age give the value at any tick', () => {
     // Server: x was 500.0 (wire 5000) at tick 90, moving +0.25 wire steps/tick (rate 4/16).
     const tick = 100;
@@ -317,7 +358,7 @@ describe('snapshot body round trips', () => {
       readSnapshotBody(msg.reader, game, msg.tick, rec);
       expect(readEvents(msg.reader, game)).toEqual([]);
       msg.reader.expectEnd();
-      expect(rec.log[1]).toEqual({ op: 'create', id: 2, type: 'rock', wire: [1, 2], rates: [3, 4], keyTicks: [300, 299] });
+      expect(rec.log[1]).toEqual({ op: 'create', id: 2, type: 'rock', mask: -1, wire: [1, 2], rates: [3, 4], keyTicks: [300, 299] });
     }
   });
 
@@ -466,6 +507,7 @@ const bodyArb: fc.Arbitrary<{ spec: BodySpec; held: Map<number, EntityTypeInfo> 
       fc.record({
         gap: fc.oneof(fc.nat(3), fc.nat(100_000)),
         created: fc.boolean(),
+        partial: fc.boolean(),
         typeIndex: fc.nat(game.entityTypes.length - 1),
         seed: fc.nat(),
       }),
@@ -491,6 +533,7 @@ const bodyArb: fc.Arbitrary<{ spec: BodySpec; held: Map<number, EntityTypeInfo> 
         .map(({ wire, rates, ages, mask }): RecordSpec => {
           const spec: RecordSpec = { id: recordId, type, wire, rates, keyTicks: ages.map((a) => tick - a) };
           if (!(full || r.created)) spec.mask = mask;
+          else if (r.partial) spec.createMask = mask;
           return spec;
         });
     });

@@ -19,7 +19,8 @@
  *   recordCount: gamma, then each record:
  *     idGap: gamma(id - previous id - 1)
  *     created: 1 bit
- *     created: typeIndex (entityTypeBits bits), then every field
+ *     created: typeIndex (entityTypeBits bits), partial: 1 bit, then every field (partial 0), or
+ *              a field mask (one bit per field of the type) and each field it names (partial 1)
  *     update:  change mask (one bit per field of the type), then each changed field
  *   a field is its type's wire value; a linear field's value is its key frame value, followed
  *   by the rate (signed gamma, in 1/16 wire step per tick) and the key frame's age in ticks
@@ -72,7 +73,7 @@ export class SnapshotBodyWriter {
   }
 }
 
-/** Writes a created entity's fields: type index, then every field. */
+/** Writes a created entity with every field: type index, partial bit 0, then every field. */
 export function writeFullFields(
   w: BitWriter,
   typeBits: number,
@@ -82,9 +83,39 @@ export function writeFullFields(
   keyTicks: readonly number[],
   tick: number,
 ): void {
+  writeCreatedFields(w, typeBits, type, -1, wire, rates, keyTicks, tick);
+}
+
+/** The mask naming every field of a type (-1 for a type of 32 fields). */
+export function allFieldsMask(type: EntityTypeInfo): number {
+  const n = type.fields.length;
+  return n >= 32 ? -1 : (1 << n) - 1;
+}
+
+/**
+ * Writes a created entity with the fields `mask` names: type index, then partial bit 0 and every
+ * field when the mask names them all (or is -1), else partial bit 1, the mask and those fields.
+ * Interest tiers create entities partially: a far entity arrives with the far tier's fields only.
+ */
+export function writeCreatedFields(
+  w: BitWriter,
+  typeBits: number,
+  type: EntityTypeInfo,
+  mask: number,
+  wire: readonly WireValue[],
+  rates: readonly number[],
+  keyTicks: readonly number[],
+  tick: number,
+): void {
   w.writeBits(type.index, typeBits);
   const fields = type.fields;
-  for (let i = 0; i < fields.length; i++) writeField(w, fields[i]!.type, wire[i]!, rates[i]!, keyTicks[i]!, tick);
+  const all = allFieldsMask(type);
+  const partial = (mask & all) !== all;
+  w.writeBool(partial);
+  if (partial) w.writeBits((mask & all) >>> 0, fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    if (!partial || (mask & (1 << i)) !== 0) writeField(w, fields[i]!.type, wire[i]!, rates[i]!, keyTicks[i]!, tick);
+  }
 }
 
 /** Writes an updated entity's changed fields: change mask, then the fields it names. */
@@ -171,9 +202,11 @@ export interface SnapshotVisitor {
   remove(id: number): void;
   /**
    * `wire`, `rates` and `keyTicks` are scratch arrays reused for the next record: copy what you
-   * keep. For linear fields `wire` holds the key frame value at `keyTicks[i]`.
+   * keep. For linear fields `wire` holds the key frame value at `keyTicks[i]`. `mask` names the
+   * fields the record carries: -1 for all of them; a partial creation (interest tiers) carries
+   * some, and the entity has no value yet for the others.
    */
-  create(id: number, type: EntityTypeInfo, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void;
+  create(id: number, type: EntityTypeInfo, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[], mask: number): void;
   update(id: number, type: EntityTypeInfo, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void;
 }
 
@@ -237,8 +270,11 @@ export function readSnapshotBody(r: BitReader, game: GameProtocol, tick: number,
       const type = types[ti];
       if (!type) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `entity type #${ti} is not declared`);
       const fields = type.fields;
-      for (let f = 0; f < fields.length; f++) readField(r, fields[f]!.type, f, tick, scratchWire, scratchRates, scratchKeys);
-      visitor.create(id, type, scratchWire, scratchRates, scratchKeys);
+      const mask = r.readBool() ? r.readBits(fields.length) : -1;
+      for (let f = 0; f < fields.length; f++) {
+        if (mask === -1 || (mask & (1 << f)) !== 0) readField(r, fields[f]!.type, f, tick, scratchWire, scratchRates, scratchKeys);
+      }
+      visitor.create(id, type, scratchWire, scratchRates, scratchKeys, mask);
     } else {
       const type = visitor.typeOf(id);
       if (!type) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `update for entity ${id}, which this view does not hold`);
