@@ -6,6 +6,9 @@
  * it. Inputs are sent with the last few unacknowledged ones again (a lost or late frame loses
  * no input); snapshot acks ride on inputs, or go alone shortly after a snapshot when no input
  * is being sent.
+ *
+ * The room outlives its connection: after a drop it reconnects (reconnect.ts decides when) and
+ * adopts the new connection, so the game keeps one object, one view and one set of listeners.
  */
 import {
   CloseCode,
@@ -33,7 +36,10 @@ import {
 } from '@tickwire/protocol';
 import type { ClientEntityOf } from './client-entity.js';
 import { ClockSync } from './clock-sync.js';
+import { PendingCommands } from './commands.js';
 import { Emitter } from './emitter.js';
+import type { Joined } from './handshake.js';
+import { Reconnector, isDrop, type ReconnectOptions, type ReconnectingInfo, type Redial } from './reconnect.js';
 import { Predictor, type PredictionOptions, type RemoteSource } from './prediction.js';
 import { ReplicatedView, StaleSnapshot } from './view.js';
 
@@ -62,6 +68,40 @@ export interface ClientRoomOptions {
   decodeEntities?: boolean;
   /** Re-send a command that has no result after this long (default max(250 ms, 2 RTT)). */
   commandRetryMs?: number;
+  /**
+   * Treat the connection as dropped when nothing at all (not even a pong) has arrived for this
+   * long (default 10 000 ms; 0 turns it off). A link that dies without a close (a laptop lid,
+   * a lost Wi-Fi, a frozen server) would otherwise leave the room waiting for ever.
+   */
+  silenceTimeoutMs?: number;
+}
+
+/** How a room opens its next connection after a drop (set up by connect()). */
+export interface Reconnection {
+  policy: ReconnectOptions;
+  random: () => number;
+  redial: Redial<Joined>;
+}
+
+/**
+ * `connected`: joined and live. `reconnecting`: dropped, coming back by itself (see the
+ * `reconnecting` event). `closed`: for good (see the `close` event).
+ */
+export type ConnectionStatus = 'connected' | 'reconnecting' | 'closed';
+
+export interface ReconnectedInfo {
+  /** True: the same seat, client id and entity. False: the old seat was gone; this is a new one. */
+  resumed: boolean;
+  /** Attempts it took. */
+  attempts: number;
+}
+
+export interface CloseInfo {
+  /** The WebSocket close code (docs/protocol.md lists the server's). */
+  code: number;
+  reason: string;
+  /** The server's refusal, when there was one (REPLACED, AUTH_FAILED, ROOM_CLOSED...). */
+  error?: TickwireError | undefined;
 }
 
 export interface ChatLine {
@@ -80,30 +120,41 @@ export type ClientRoomEvents<P extends GameProtocol> = {
   /** A round trip measured by ping/pong, in ms. */
   pong: [rttMs: number];
   error: [error: TickwireError];
-  close: [info: { code: number; reason: string }];
+  /** The connection dropped (or the last attempt failed): another attempt comes in `delayMs`. */
+  reconnecting: [info: ReconnectingInfo];
+  /** Back in the room. With `resumed: false` the view was reset and `entityId` may have changed. */
+  reconnected: [info: ReconnectedInfo];
+  /** Closed for good: left, refused, or reconnecting gave up. */
+  close: [info: CloseInfo];
 };
 
-interface PendingCommand {
-  resolve: () => void;
-  reject: (err: TickwireError) => void;
-  timer: TimerHandle;
-  frame: Uint8Array;
-  sentAt: number;
-}
-
+/**
+ * A joined room.
+ *
+ * After a drop (the socket closed without LEAVE and not by a refusal such as REPLACED,
+ * ROOM_CLOSED, AUTH_FAILED or a kick; a server shutting down counts as a drop) the room
+ * reconnects by itself with its resume token, unless `connect({ reconnect: false })`. Meanwhile
+ * `status` is `'reconnecting'` and:
+ * - `sendInput` sends nothing, predicts nothing and returns 0: the server is not simulating
+ *   this player's inputs, so the predicted entity holds still instead of running ahead;
+ * - `sendCommand` rejects at once with DISCONNECTED (send it again after `reconnected`);
+ *   commands already sent are re-sent on the resumed connection (the server answers a repeat
+ *   from its cache, so none is applied twice) and rejected with DISCONNECTED if the seat was lost;
+ * - `chat` lines are dropped;
+ * - entities keep their last state, and interpolation holds them.
+ *
+ * @example
+ * const room = await connect({ url, room: 'abc', protocol: arena });
+ * room.on('reconnecting', ({ attempt, delayMs }) => show(`reconnecting… attempt ${attempt} in ${delayMs} ms`));
+ * room.on('reconnected', ({ resumed }) => show(resumed ? 'reconnected' : 'rejoined as a new player'));
+ * room.on('close', ({ reason, error }) => show(`disconnected: ${error?.codeName ?? reason}`));
+ */
 export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<ClientRoomEvents<P>> {
   readonly code: string;
-  readonly clientId: number;
-  /** The entity this client controls (0 = none). */
-  readonly entityId: number;
   readonly tickRate: number;
   readonly snapshotRate: number;
   readonly tickMs: number;
-  readonly tickEpoch: number;
-  readonly resumeToken: Uint8Array;
-  readonly metadata: Record<string, unknown>;
   readonly view: ReplicatedView;
-  readonly clockSync = new ClockSync();
   /** Last input seq the server reports as applied. */
   ackedInput = 0;
   /** The interpolation delay in use now (ms). */
@@ -128,69 +179,117 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   private readonly codec: MessageCodec<P>;
   private readonly clock: Clock;
   private readonly redundancy: number;
-  private readonly commandTimeoutMs: number;
   private readonly unacked: InputEntry<Record<string, unknown>>[] = [];
   private inputSeq = 0;
+  /** Inputs up to this seq were sent before a reconnect: applied or lost, never to be replayed. */
+  private settledInput = 0;
   private commandSeq = 0;
   private pingSeq = 0;
   private readonly pings = new Map<number, number>();
-  private readonly commands = new Map<number, PendingCommand>();
+  private readonly commands: PendingCommands;
   private pingTimer: TimerHandle | null = null;
   private ackTimer: TimerHandle | null = null;
   private lastAckSent = -1;
   private lastInputAt = -Infinity;
-  private open = true;
+  private state: ConnectionStatus = 'connected';
   private readonly adaptive: boolean;
   private readonly decodeEntities: boolean;
   private arrivals = 0;
   private lastFrameAt = 0;
   private starving = false;
-  private retryTimer: TimerHandle | null = null;
-  private readonly commandRetryMs: number | undefined;
+  private readonly pingIntervalMs: number;
+  private readonly silenceTimeoutMs: number;
+  private lastReceivedAt: number;
+  /** The fatal ERROR the server sent on this connection, if any: it says why the close follows. */
+  private fatalError: TickwireError | undefined;
+  private readonly reconnector: Reconnector<Joined> | undefined;
+  private transport: Transport;
+  private seat: { clientId: number; entityId: number; resumeToken: Uint8Array; tickEpoch: number; metadata: Record<string, unknown> };
+  private sync = new ClockSync();
   // Stored without its type arguments; predict() hands the caller the typed object.
   private predictor: Predictor<P, EntityTypeName<P>, unknown> | undefined;
 
   constructor(
     readonly protocol: P,
-    private readonly transport: Transport,
-    welcome: WelcomeBody,
-    options: ClientRoomOptions,
+    joined: Joined,
+    options: ClientRoomOptions & { reconnect?: Reconnection | null | undefined },
   ) {
     super();
+    const welcome = joined.welcome;
     this.clock = options.clock;
     this.codec = new MessageCodec(protocol);
+    this.transport = joined.transport;
     this.code = welcome.room;
-    this.clientId = welcome.clientId;
-    this.entityId = welcome.entity;
+    this.seat = seatOf(welcome);
     this.tickRate = welcome.tickRate;
     this.snapshotRate = welcome.snapshotRate;
     this.tickMs = 1000 / welcome.tickRate;
-    this.tickEpoch = welcome.tickEpoch;
-    this.resumeToken = welcome.resumeToken;
-    try {
-      this.metadata = JSON.parse(welcome.metadata) as Record<string, unknown>;
-    } catch {
-      this.metadata = {};
-    }
     this.adaptive = options.interpolationDelayMs === undefined;
     this.interpolationDelayMs = options.interpolationDelayMs ?? 2000 / this.snapshotRate;
     this.targetDelayMs = this.interpolationDelayMs;
     this.bufferTargetMs = 2000 / this.snapshotRate;
     this.decodeEntities = options.decodeEntities !== false;
-    this.commandRetryMs = options.commandRetryMs;
     this.redundancy = Math.max(1, Math.min(16, options.inputRedundancy ?? 3));
-    this.commandTimeoutMs = options.commandTimeoutMs ?? 10_000;
+    const retryMs = options.commandRetryMs;
+    this.commands = new PendingCommands(
+      this.clock,
+      (frame) => this.send(frame),
+      () => retryMs ?? Math.max(250, 2 * this.sync.smoothedRtt),
+      options.commandTimeoutMs ?? 10_000,
+    );
     this.view = new ReplicatedView(protocol, options.interpolation !== false, Math.max(1, Math.round(welcome.tickRate / welcome.snapshotRate)));
-    this.clockSync.seed(welcome.serverTime, this.clock.now());
-    transport.onmessage = (frame) => this.receive(frame);
-    transport.onclose = (code, reason) => this.closed(code, reason);
-    const interval = options.pingIntervalMs ?? 1000;
-    let burst = 3;
-    const ping = () => {
-      this.ping();
-      this.pingTimer = this.clock.setTimeout(ping, burst-- > 0 ? Math.min(200, interval) : interval);
-    };
-    ping();
+    this.sync.seed(welcome.serverTime, this.clock.now());
+    this.pingIntervalMs = options.pingIntervalMs ?? 1000;
+    this.silenceTimeoutMs = Math.max(0, options.silenceTimeoutMs ?? 10_000);
+    this.lastReceivedAt = this.clock.now();
+    const r = options.reconnect;
+    if (r) {
+      this.reconnector = new Reconnector<Joined>(r.policy, r.redial, this.clock, r.random, {
+        resumeToken: () => this.seat.resumeToken,
+        scheduled: (info) => this.emit('reconnecting', info),
+        joined: (next, resumed, attempts) => this.adopt(next, resumed, attempts),
+        failed: (code, reason, error) => this.shutdown(code, reason, error),
+      });
+    }
+    this.startPings();
+    joined.attach(
+      (frame) => this.receive(frame),
+      (code, reason) => this.lost(code, reason),
+    );
+  }
+
+  get clientId(): number {
+    return this.seat.clientId;
+  }
+
+  /** The entity this client controls (0 = none). It changes only when a reconnect gets a new seat. */
+  get entityId(): number {
+    return this.seat.entityId;
+  }
+
+  /** The secret that gets this seat back on a new connection (`connect({ resumeToken })`). */
+  get resumeToken(): Uint8Array {
+    return this.seat.resumeToken;
+  }
+
+  /** Server-clock time of tick 0, in ms. */
+  get tickEpoch(): number {
+    return this.seat.tickEpoch;
+  }
+
+  /** What the room's `metadata()` returned when this client joined. */
+  get metadata(): Record<string, unknown> {
+    return this.seat.metadata;
+  }
+
+  /** Round trip and server clock offset, from ping/pong. */
+  get clockSync(): ClockSync {
+    return this.sync;
+  }
+
+  /** Whether the room is connected, reconnecting by itself, or closed for good. */
+  get status(): ConnectionStatus {
+    return this.state;
   }
 
   /** Entities by id. */
@@ -211,8 +310,9 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     return this.clockSync.smoothedRtt;
   }
 
+  /** Not closed for good: connected, or reconnecting by itself. */
   get isOpen(): boolean {
-    return this.open;
+    return this.state !== 'closed';
   }
 
   /** The server clock now, in ms (local clock + measured offset). */
@@ -287,7 +387,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   }
 
   private send(frame: Uint8Array): void {
-    if (!this.open) return;
+    if (this.state !== 'connected') return;
     this.stats.bytesOut += frame.length;
     this.stats.wireBytesOut += frame.length + wsHeaderBytes(frame.length) + 4;
     this.stats.framesOut++;
@@ -296,11 +396,13 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
 
   /**
    * Sends one input (applied by the server at its next tick), with the last few unacknowledged
-   * inputs again. Returns the input's sequence number.
+   * inputs again. Returns the input's sequence number, or 0 when nothing was sent (reconnecting
+   * or closed: the input is dropped, not queued, and not predicted).
    */
   sendInput(input: Partial<InputOf<P>>): number {
+    this.protocol.input.bits(input as Record<string, unknown>); // validates before anything is queued
+    if (this.state !== 'connected') return 0;
     const entry = { seq: ++this.inputSeq, time: Math.floor(this.serverNow()) >>> 0, input: input as Record<string, unknown> };
-    this.protocol.input.bits(entry.input); // validates before anything is queued
     this.predictor?.apply(entry.seq, entry.input as InputOf<P>, this.clock.now());
     this.unacked.push(entry);
     if (this.unacked.length > 64) this.unacked.shift();
@@ -313,7 +415,8 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
 
   /**
    * Sends a command; the promise resolves when the server accepts it and rejects with a
-   * TickwireError (code and message from the server) when it refuses it.
+   * TickwireError (code and message from the server) when it refuses it. While reconnecting it
+   * rejects at once with DISCONNECTED, unsent.
    *
    * @example
    * await room.sendCommand('build', 'wall', { x: 3, y: 4 });
@@ -324,7 +427,10 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     payload: CommandPayload<P, F, A>,
     options: { entity?: number } = {},
   ): Promise<void> {
-    if (!this.open) return Promise.reject(new TickwireError(ErrorCode.DISCONNECTED, 'the room is closed'));
+    if (this.state === 'closed') return Promise.reject(new TickwireError(ErrorCode.DISCONNECTED, 'the room is closed'));
+    if (this.state === 'reconnecting') {
+      return Promise.reject(new TickwireError(ErrorCode.DISCONNECTED, "reconnecting to the server: the command was not sent; send it again after the 'reconnected' event"));
+    }
     const seq = ++this.commandSeq;
     let frame: Uint8Array;
     // A command carries the server time the player was looking at (the render time): what lag
@@ -335,53 +441,53 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     } catch (err) {
       return Promise.reject(err);
     }
-    return new Promise<void>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.commands.delete(seq);
-        reject(new TickwireError(ErrorCode.TIMEOUT, `no result for ${feature}.${action} within ${this.commandTimeoutMs} ms`));
-      }, this.commandTimeoutMs);
-      this.commands.set(seq, { resolve, reject, timer, frame, sentAt: this.clock.now() });
-      this.send(frame);
-      this.scheduleRetry();
-    });
+    return this.commands.add(seq, frame, `${feature}.${action}`);
   }
 
-  /**
-   * Re-sends commands still waiting for a result. Over a WebSocket nothing is lost, but over a
-   * lossy link (the conditioner, or a future datagram transport) a command or its result can
-   * be; the server answers a repeated seq with the result it already gave.
-   */
-  private scheduleRetry(): void {
-    if (this.retryTimer || this.commands.size === 0) return;
-    const every = this.commandRetryMs ?? Math.max(250, 2 * this.clockSync.smoothedRtt);
-    this.retryTimer = this.clock.setTimeout(() => {
-      this.retryTimer = null;
-      const now = this.clock.now();
-      for (const c of this.commands.values()) {
-        if (now - c.sentAt < every) continue;
-        c.sentAt = now;
-        this.send(c.frame);
-      }
-      this.scheduleRetry();
-    }, every);
-  }
-
-  /** Sends a chat line to the room. */
+  /** Sends a chat line to the room (dropped while reconnecting). */
   chat(text: string): void {
     this.send(this.codec.chat(text));
   }
 
-  /** Leaves the room for good (the seat is released at once, no resume). */
+  /**
+   * Leaves the room for good (the seat is released at once, no resume). While reconnecting there
+   * is no connection to say so on: reconnecting stops, and the server releases the seat when its
+   * reconnect window ends.
+   */
   leave(): void {
     this.send(this.codec.leave());
     this.shutdown(CloseCode.NORMAL, 'left');
     this.transport.close(CloseCode.NORMAL, 'left');
   }
 
-  /** Closes the connection without leaving: the seat is kept for the server's reconnect window. */
+  /**
+   * Closes the connection without leaving, and stops reconnecting: the seat is kept for the
+   * server's reconnect window (`connect({ resumeToken: room.resumeToken })` gets it back).
+   */
   disconnect(): void {
     this.shutdown(CloseCode.NORMAL, 'disconnected');
     this.transport.close(CloseCode.NORMAL, 'disconnected');
+  }
+
+  /** Pings now and then on a timer; also where a silent connection is noticed. */
+  private startPings(): void {
+    let burst = 3;
+    const ping = () => {
+      this.pingTimer = null;
+      const silentFor = this.clock.now() - this.lastReceivedAt;
+      if (this.silenceTimeoutMs > 0 && silentFor > this.silenceTimeoutMs) {
+        // Nothing for too long: the link is gone even if no close says so. Let it go and treat it as a drop.
+        const dead = this.transport;
+        dead.onmessage = null;
+        dead.onclose = null;
+        dead.close(CloseCode.NORMAL, 'no data from the server');
+        this.lost(1006, `no data from the server for ${Math.round(silentFor)} ms`);
+        return;
+      }
+      this.ping();
+      this.pingTimer = this.clock.setTimeout(ping, burst-- > 0 ? Math.min(200, this.pingIntervalMs) : this.pingIntervalMs);
+    };
+    ping();
   }
 
   private ping(): void {
@@ -396,6 +502,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     this.stats.bytesIn += frame.length;
     this.stats.wireBytesIn += frame.length + wsHeaderBytes(frame.length);
     this.stats.framesIn++;
+    this.lastReceivedAt = this.clock.now();
     try {
       const msg = decodeServer(frame, this.protocol);
       switch (msg.kind) {
@@ -405,25 +512,21 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
           const sentAt = this.pings.get(msg.seq);
           if (sentAt === undefined) return;
           this.pings.delete(msg.seq);
-          this.clockSync.pong(sentAt, msg.serverTime, this.clock.now());
-          this.emit('pong', this.clockSync.rtt);
+          this.sync.pong(sentAt, msg.serverTime, this.clock.now());
+          this.emit('pong', this.sync.rtt);
           return;
         }
-        case 'commandResult': {
-          const pending = this.commands.get(msg.seq);
-          if (!pending) return;
-          this.commands.delete(msg.seq);
-          this.clock.clearTimeout(pending.timer);
-          if (msg.ok) pending.resolve();
-          else pending.reject(new TickwireError(msg.code as ErrorCode, msg.message));
-          return;
-        }
+        case 'commandResult':
+          return this.commands.settle(msg.seq, msg.ok, msg.code, msg.message);
         case 'event':
           return this.emit('event', { name: msg.name as EventName<P>, payload: msg.payload });
         case 'chatMessage':
           return this.emit('chat', { from: msg.from, name: msg.name, text: msg.text });
-        case 'error':
-          return this.emit('error', new TickwireError(msg.code as ErrorCode, msg.message));
+        case 'error': {
+          const error = new TickwireError(msg.code as ErrorCode, msg.message);
+          if (msg.fatal) this.fatalError = error;
+          return this.emit('error', error);
+        }
         case 'welcome':
           return;
       }
@@ -484,7 +587,8 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     const mine = own.find((o) => o.id === this.entityId);
     if (mine) {
       this.ownState = mine;
-      this.predictor?.reconcile(ackInput, mine, now, this.rollbackSources());
+      // After a reconnect the server numbers from scratch: inputs from before it are settled.
+      this.predictor?.reconcile(Math.max(ackInput, this.settledInput), mine, now, this.rollbackSources());
     }
   }
 
@@ -513,24 +617,93 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     }, this.tickMs / 2);
   }
 
-  private shutdown(code: number, reason: string): void {
-    if (!this.open) return;
-    this.open = false;
+  private stopTimers(): void {
     if (this.pingTimer) this.clock.clearTimeout(this.pingTimer);
     if (this.ackTimer) this.clock.clearTimeout(this.ackTimer);
-    if (this.retryTimer) this.clock.clearTimeout(this.retryTimer);
-    this.pingTimer = this.ackTimer = this.retryTimer = null;
-    for (const p of this.commands.values()) {
-      this.clock.clearTimeout(p.timer);
-      p.reject(new TickwireError(ErrorCode.DISCONNECTED, `connection closed before the result arrived (${code} ${reason})`));
-    }
-    this.commands.clear();
-    this.emit('close', { code, reason });
+    this.pingTimer = this.ackTimer = null;
+    this.commands.pause();
   }
 
-  private closed(code: number, reason: string): void {
-    this.shutdown(code, reason);
+  private shutdown(code: number, reason: string, error?: TickwireError): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.stopTimers();
+    this.reconnector?.cancel();
+    this.commands.rejectAll(new TickwireError(ErrorCode.DISCONNECTED, `connection closed before the result arrived (${code} ${reason})`));
+    this.emit('close', { code, reason, error });
   }
+
+  /** The connection closed without us closing it: a drop to come back from, or the end. */
+  private lost(code: number, reason: string): void {
+    if (this.state !== 'connected') return;
+    const refusal = this.fatalError;
+    if (!this.reconnector || !isDrop(code, refusal?.code)) {
+      this.shutdown(code, reason, refusal);
+      return;
+    }
+    this.state = 'reconnecting';
+    this.stopTimers();
+    this.transport.onmessage = null;
+    this.transport.onclose = null;
+    this.settledInput = this.inputSeq;
+    this.unacked.length = 0;
+    this.pings.clear();
+    this.reconnector.start(code, reason);
+  }
+
+  /** Takes over a new connection after a drop: the same seat (`resumed`) or a new one. */
+  private adopt(joined: Joined, resumed: boolean, attempts: number): void {
+    if (this.state !== 'reconnecting') {
+      joined.transport.close(CloseCode.NORMAL, 'disconnected');
+      return;
+    }
+    const w = joined.welcome;
+    const now = this.clock.now();
+    // Another server process (a restart, a failover) has another clock: measure it afresh.
+    const newClock = Math.abs(w.serverTime - this.sync.serverNow(now)) > 1000;
+    if (newClock) this.sync = new ClockSync();
+    this.sync.seed(w.serverTime, now);
+    const newSeat = !resumed || w.clientId !== this.seat.clientId;
+    if (newSeat || newClock || w.tick < this.view.tick) {
+      // What we show belongs to another seat or another timeline: forget it, the full snapshot rebuilds it.
+      for (const entity of this.view.entities.values()) this.emit('remove', entity as unknown as ClientEntityOf<P>);
+      this.view.resync();
+      this.ownState = undefined;
+      this.ackedInput = 0;
+      this.arrivals = 0;
+    } else {
+      // The server sends a full snapshot after a resume; a delta against a baseline from before would be wrong.
+      this.view.needsFull = true;
+    }
+    this.seat = seatOf(w);
+    this.transport = joined.transport;
+    this.fatalError = undefined;
+    this.lastReceivedAt = now;
+    this.lastAckSent = -1;
+    this.state = 'connected';
+    if (newSeat) {
+      this.commands.rejectAll(new TickwireError(ErrorCode.DISCONNECTED, 'the seat was lost while reconnecting: the command may or may not have been applied'));
+    } else {
+      this.commands.resume();
+    }
+    this.startPings();
+    this.emit('reconnected', { resumed: !newSeat, attempts });
+    if (this.state !== 'connected') return;
+    joined.attach(
+      (frame) => this.receive(frame),
+      (code, reason) => this.lost(code, reason),
+    );
+  }
+}
+
+function seatOf(welcome: WelcomeBody): { clientId: number; entityId: number; resumeToken: Uint8Array; tickEpoch: number; metadata: Record<string, unknown> } {
+  let metadata: Record<string, unknown> = {};
+  try {
+    metadata = JSON.parse(welcome.metadata) as Record<string, unknown>;
+  } catch {
+    // A server whose metadata() returned something JSON cannot hold: there is none to show.
+  }
+  return { clientId: welcome.clientId, entityId: welcome.entity, resumeToken: welcome.resumeToken, tickEpoch: welcome.tickEpoch, metadata };
 }
 
 export type { EventPayload };

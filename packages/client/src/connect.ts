@@ -1,20 +1,21 @@
 /**
- * Joining a room: open a transport, send HELLO, wait for WELCOME (or a refusal with its code).
+ * Joining a room: check the options, build the way to open a connection (a WebSocket to a URL,
+ * or a transport factory), join once, and hand the room that way to open the next connection,
+ * so it can reconnect by itself after a drop.
  */
 import {
   ErrorCode,
-  FrameEncoder,
   LIMITS,
   ROOM_CODE_PATTERN,
   TickwireError,
-  conditionTransport,
-  decodeServer,
   systemClock,
   type NetworkConditions,
   type GameProtocol,
   type Transport,
 } from '@tickwire/protocol';
 import { ClientRoom, type ClientRoomOptions } from './client-room.js';
+import { dial, type JoinRequest, type Opener } from './handshake.js';
+import { resolveReconnect, type ReconnectOptions } from './reconnect.js';
 import { webSocketTransport, type WebSocketConstructor } from './websocket-transport.js';
 
 export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRoomOptions> {
@@ -26,28 +27,39 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
   room: string;
   /** Display name. */
   name?: string;
-  /** Auth token (a JWT), if the server requires one. */
+  /** Auth token (a JWT, or the token of {@link anonymousIdentity}), if the server requires one. */
   token?: string;
   /** Resume token from a previous connection's `room.resumeToken`, to get the same seat back. */
   resumeToken?: Uint8Array;
   /** WebSocket implementation (default: globalThis.WebSocket; in Node use @tickwire/client/node). */
   WebSocket?: WebSocketConstructor;
-  /** A ready transport instead of a WebSocket (in-memory pipes in tests). */
-  transport?: Transport;
+  /**
+   * A transport instead of a WebSocket (in-memory pipes in tests). A factory is called again for
+   * every reconnect attempt; a ready transport can be used once, so a room joined with one does
+   * not reconnect.
+   */
+  transport?: Transport | (() => Transport | Promise<Transport>);
   /** Give up joining after this long (default 10 000 ms). */
   timeoutMs?: number;
   /** Simulated network conditions (development and tests): latency, jitter, loss... */
   conditions?: NetworkConditions;
-  /** Random source for the conditioner (default Math.random). */
+  /** Random source for the conditioner and the reconnect jitter (default Math.random). */
   random?: () => number;
+  /**
+   * Reconnect by itself after a drop (default on; `false` turns it off). See
+   * {@link ClientRoom} for what happens to inputs and commands meanwhile.
+   */
+  reconnect?: Partial<ReconnectOptions> | boolean;
 }
 
 /**
- * Connects and joins a room.
+ * Connects and joins a room. The room reconnects by itself after a drop (see `reconnect`), and
+ * reports it through its `status` and its `reconnecting` / `reconnected` / `close` events.
  *
  * @example
  * const room = await connect({ url: 'ws://localhost:8080/ws', room: 'abc', name: 'ada', protocol: arena });
  * room.on('add', (e) => console.log('entity', e.id, e.typeName));
+ * room.on('reconnecting', ({ attempt }) => console.log('reconnecting, attempt', attempt));
  * room.sendInput({ dx: 1, dy: 0 });
  */
 export async function connect<P extends GameProtocol>(options: ConnectOptions<P>): Promise<ClientRoom<P>> {
@@ -58,58 +70,42 @@ export async function connect<P extends GameProtocol>(options: ConnectOptions<P>
   const utf8 = new TextEncoder();
   if (utf8.encode(options.name ?? '').length > LIMITS.nameBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `name is longer than ${LIMITS.nameBytes} bytes`);
   if (utf8.encode(options.token ?? '').length > LIMITS.tokenBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `token is longer than ${LIMITS.tokenBytes} bytes`);
-  let transport = options.transport;
-  if (!transport) {
-    const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-    if (!WS) throw new Error('no WebSocket implementation: pass { WebSocket } or import connect from @tickwire/client/node');
-    if (!options.url) throw new Error('connect needs a url (ws://host:port/ws) or a transport');
-    const made = webSocketTransport(new WS(options.url));
-    transport = made.transport;
-    await made.opened;
-  }
-  const t = options.conditions ? conditionTransport(transport, options.conditions, clock, options.random ?? Math.random) : transport;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  return new Promise<ClientRoom<P>>((resolve, reject) => {
-    const timer = clock.setTimeout(() => {
-      t.onmessage = null;
-      t.close(1000, 'join timeout');
-      reject(new TickwireError(ErrorCode.TIMEOUT, `no WELCOME from the server within ${timeoutMs} ms`));
-    }, timeoutMs);
-    let refusal: TickwireError | undefined;
-    t.onclose = (code, reason) => {
-      clock.clearTimeout(timer);
-      reject(refusal ?? new TickwireError(ErrorCode.DISCONNECTED, `connection closed while joining (${code}${reason ? ` ${reason}` : ''})`));
-    };
-    t.onmessage = (frame) => {
-      let msg;
-      try {
-        msg = decodeServer(frame, options.protocol);
-      } catch (err) {
-        refusal = err instanceof TickwireError ? err : new TickwireError(ErrorCode.INTERNAL, String(err));
-        t.close(4000, 'bad frame from server');
-        return;
-      }
-      if (msg.kind === 'error') {
-        refusal = new TickwireError(msg.code as ErrorCode, msg.message);
-        if (!msg.fatal) return;
-        clock.clearTimeout(timer);
-        reject(refusal);
-        t.onclose = null;
-        t.close(1000, 'refused');
-        return;
-      }
-      if (msg.kind !== 'welcome') return;
-      clock.clearTimeout(timer);
-      resolve(new ClientRoom(options.protocol, t, msg, { ...options, clock }));
-    };
-    t.send(
-      new FrameEncoder().hello({
-        room: options.room,
-        name: options.name ?? '',
-        token: options.token ?? '',
-        resumeToken: options.resumeToken,
-        protocolHash: options.protocol.hash,
-      }),
-    );
+  const { open, reusable } = opener(options);
+  const request: JoinRequest<P> = { protocol: options.protocol, room: options.room, name: options.name ?? '', token: options.token ?? '' };
+  const dialOptions = { clock, conditions: options.conditions, random: options.random };
+  const joined = await dial(open, { ...request, resumeToken: options.resumeToken }, { ...dialOptions, timeoutMs: options.timeoutMs ?? 10_000 });
+  const reconnect = reusable ? resolveReconnect(options.reconnect) : null;
+  return new ClientRoom(options.protocol, joined, {
+    ...options,
+    clock,
+    reconnect: reconnect && {
+      policy: reconnect,
+      random: options.random ?? Math.random,
+      redial: (resumeToken, timeoutMs) => dial(open, { ...request, resumeToken }, { ...dialOptions, timeoutMs }),
+    },
   });
+}
+
+/** How to open a connection for these options, and whether it can be done more than once. */
+function opener<P extends GameProtocol>(options: ConnectOptions<P>): { open: Opener; reusable: boolean } {
+  const given = options.transport;
+  if (typeof given === 'function') {
+    return { reusable: true, open: async () => ({ transport: await given(), opened: Promise.resolve() }) };
+  }
+  if (given) {
+    let used = false;
+    return {
+      reusable: false,
+      open: () => {
+        if (used) throw new Error('this transport was already used: pass a factory (() => Transport) to reconnect');
+        used = true;
+        return { transport: given, opened: Promise.resolve() };
+      },
+    };
+  }
+  const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!WS) throw new Error('no WebSocket implementation: pass { WebSocket } or import connect from @tickwire/client/node');
+  const url = options.url;
+  if (!url) throw new Error('connect needs a url (ws://host:port/ws) or a transport');
+  return { reusable: true, open: () => webSocketTransport(new WS(url)) };
 }

@@ -2,10 +2,21 @@
  * @tickwire/client: the client SDK (browser and Node).
  *
  * `connect()` joins a room and returns a {@link ClientRoom}: replicated entities with
- * interpolated render values, events, inputs, commands, chat, and clock sync.
+ * interpolated render values, events, inputs, commands, chat, clock sync, and reconnection by
+ * itself after a drop. `anonymousIdentity()` gets a guest identity from a server that issues them.
  */
 export { connect, type ConnectOptions } from './connect.js';
-export { ClientRoom, type ClientRoomOptions, type ClientRoomEvents, type ChatLine } from './client-room.js';
+export {
+  ClientRoom,
+  type ClientRoomOptions,
+  type ClientRoomEvents,
+  type ChatLine,
+  type CloseInfo,
+  type ConnectionStatus,
+  type ReconnectedInfo,
+} from './client-room.js';
+export { DEFAULT_RECONNECT, backoffDelay, isDrop, type ReconnectOptions, type ReconnectingInfo } from './reconnect.js';
+export { anonymousIdentity, type AnonymousIdentity, type AnonymousIdentityOptions } from './anonymous.js';
 export { ClientEntity, type ClientEntityOf } from './client-entity.js';
 export { ReplicatedView, type ViewChanges } from './view.js';
 export { ClockSync } from './clock-sync.js';
