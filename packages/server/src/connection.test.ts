@@ -118,14 +118,20 @@ describe('connection limits and hostile input', () => {
   it('gives a dropped client its seat back with its resume token, within the window only', async () => {
     let left = 0;
     const h = harness(gameRoom({ reconnectWindowMs: 5000, onLeave: () => void left++ }));
-    const a = await h.join();
+    const me = h.server.anonymous!.issue();
+    const a = await h.join('r', me.token);
     const token = a.welcome!.resumeToken;
+    await h.step(100); // it plays: a snapshot acknowledged (seats that never did are not kept)
     a.transport.close(1006, 'network');
     await flush();
     await h.step(2000, 500);
     expect(left).toBe(0);
+    const thief = h.connect();
+    thief.hello('r', { resumeToken: token }); // the token alone, from another identity
+    await flush();
+    expect(thief.errors[0]).toMatchObject({ code: ErrorCode.RESUME_FAILED, message: expect.stringContaining('another player') });
     const again = h.connect();
-    again.hello('r', { resumeToken: token });
+    again.hello('r', { resumeToken: token, token: me.token });
     await flush();
     expect(again.welcome).toMatchObject({ clientId: a.welcome!.clientId, entity: a.welcome!.entity });
     await h.step(100);
@@ -135,7 +141,7 @@ describe('connection limits and hostile input', () => {
     await h.step(6000, 1000);
     expect(left).toBe(1);
     const late = h.connect();
-    late.hello('r', { resumeToken: token });
+    late.hello('r', { resumeToken: token, token: me.token });
     await flush();
     expect(late.errors[0]?.code).toBe(ErrorCode.RESUME_FAILED);
   });

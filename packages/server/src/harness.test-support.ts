@@ -137,8 +137,10 @@ export class RawClient {
     this.transport.send(frame);
   }
 
-  hello(room = 'r', extra: { resumeToken?: Uint8Array; protocolHash?: number; name?: string } = {}): void {
-    this.send(this.frames.hello({ room, name: extra.name ?? 'raw', token: '', resumeToken: extra.resumeToken, protocolHash: extra.protocolHash ?? this.protocol.hash }));
+  hello(room = 'r', extra: { resumeToken?: Uint8Array; protocolHash?: number; name?: string; token?: string } = {}): void {
+    this.send(
+      this.frames.hello({ room, name: extra.name ?? 'raw', token: extra.token ?? '', resumeToken: extra.resumeToken, protocolHash: extra.protocolHash ?? this.protocol.hash }),
+    );
   }
 
   input(dx: number, time = 0, ackTick = 0): number {
@@ -171,14 +173,15 @@ export function harness<P extends GameProtocol = Game>(room: RoomDefinition<P> |
     clock,
     server,
     /** Connects a raw client (without joining). */
-    connect(): RawClient {
+    connect(remoteAddress = '127.0.0.1'): RawClient {
       const [mine, theirs] = createMemoryPipe();
-      server.accept(theirs);
+      server.accept(theirs, remoteAddress);
       return new RawClient(mine, protocol);
     },
-    async join(code = 'r'): Promise<RawClient> {
+    /** Joins a raw client; `token` is its identity (default: a new anonymous guest). */
+    async join(code = 'r', token = ''): Promise<RawClient> {
       const c = h.connect();
-      c.hello(code);
+      c.hello(code, { token });
       await flush();
       if (!c.welcome) throw new Error(`not welcomed: ${JSON.stringify(c.errors)}`);
       return c;

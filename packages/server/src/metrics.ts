@@ -33,6 +33,7 @@ export class ServerMetrics implements ServerStats, PersistenceStats {
   private readonly tickHistogram: Histogram;
   private readonly snapshotHistogram: Histogram;
   private readonly errors: Counter<'code'>;
+  private readonly gameFaults: Counter<'hook'>;
   private readonly queueDepths = new Map<string, number>();
   private readonly checkpointHistogram: Histogram;
   private readonly checkpointFailures: Counter;
@@ -64,6 +65,12 @@ export class ServerMetrics implements ServerStats, PersistenceStats {
       registers: [registry],
     });
     this.errors = new Counter({ name: 'tickwire_errors_total', help: 'Errors by code', labelNames: ['code'], registers: [registry] });
+    this.gameFaults = new Counter({
+      name: 'tickwire_game_faults_total',
+      help: 'Exceptions thrown by game code, by hook (caught at the room fault boundary)',
+      labelNames: ['hook'],
+      registers: [registry],
+    });
     const depths = this.queueDepths;
     new Gauge({
       name: 'tickwire_write_queue_depth',
@@ -121,6 +128,11 @@ export class ServerMetrics implements ServerStats, PersistenceStats {
 
   error(code: number): void {
     this.errors.inc({ code: errorCodeName(code) });
+  }
+
+  gameFault(hook: string): void {
+    // Command hooks name their command; label by the hook kind so the series stay few.
+    this.gameFaults.inc({ hook: hook.startsWith('command ') ? 'command' : hook });
   }
 
   queueDepth(room: string, depth: number): void {

@@ -14,6 +14,7 @@ import type {
 } from '@tickwire/protocol';
 import { ErrorCode as Codes, TickwireError } from '@tickwire/protocol';
 import type { Entity } from './entity-store.js';
+import type { FaultPolicy } from './fault-boundary.js';
 import type { InterestDefinition } from './interest.js';
 import type { PersistenceDefinition } from './persistence.js';
 import type { Room } from './room.js';
@@ -83,6 +84,12 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
    * client predicts (see ClientRoom.predict).
    */
   sendOwnState?: boolean;
+  /**
+   * How much failing game code the room tolerates: an exception in any hook is logged, counted
+   * (`tickwire_game_faults_total`) and the room goes on; more than `maxFaults` within `windowMs`
+   * (default 10 in 10 s) and the room is checkpointed and closed for its clients (ROOM_FAILED).
+   */
+  faultPolicy?: Partial<FaultPolicy>;
 
   /** Builds the room's game state; available as `room.state`. */
   setup?(room: Room<P, S>): S;
@@ -141,6 +148,36 @@ export type AnyRoomDefinition = RoomDefinition<GameProtocol, unknown>;
 
 export function defineRoom<P extends GameProtocol, S = undefined>(definition: RoomDefinition<P, S>): RoomDefinition<P, S> {
   return definition;
+}
+
+/**
+ * Checks the options of a definition that no room could run with; throws a RangeError that
+ * names the option. The server checks a single definition when it is created, so a mistake
+ * shows at start-up rather than at the first join.
+ */
+export function checkDefinition(d: AnyRoomDefinition | RoomDefinition<GameProtocol, never>, where = 'room definition'): void {
+  const tickRate = d.tickRate ?? 20;
+  const snapshotRate = Math.min(d.snapshotRate ?? 20, tickRate);
+  if (!Number.isInteger(tickRate) || tickRate < 1 || tickRate > 240) {
+    throw new RangeError(`${where}: tickRate must be a whole number of ticks per second in 1..240, got ${tickRate}`);
+  }
+  if (!Number.isInteger(snapshotRate) || snapshotRate < 1) {
+    throw new RangeError(`${where}: snapshotRate must be a whole number in 1..tickRate, got ${snapshotRate}`);
+  }
+  const policy = d.faultPolicy;
+  if (policy && ((policy.maxFaults !== undefined && !(policy.maxFaults >= 0)) || (policy.windowMs !== undefined && !(policy.windowMs > 0)))) {
+    throw new RangeError(`${where}: faultPolicy needs maxFaults >= 0 and windowMs > 0, got ${JSON.stringify(policy)}`);
+  }
+  const interest = d.interest;
+  if (interest) {
+    if (interest.tiers.length === 0) throw new RangeError(`${where}: interest needs at least one tier`);
+    for (const t of interest.tiers) {
+      if (!(t.radius > 0) || !Number.isFinite(t.radius)) throw new RangeError(`${where}: interest tier '${t.name}' needs a finite radius > 0, got ${t.radius}`);
+    }
+    if (interest.cellSize !== undefined && !(interest.cellSize >= 0.001 && Number.isFinite(interest.cellSize))) {
+      throw new RangeError(`${where}: interest cellSize must be a finite number >= 0.001, got ${interest.cellSize}`);
+    }
+  }
 }
 
 /** Thrown by game code to refuse a command or a join with a code the client sees. */

@@ -10,7 +10,21 @@ import type { AnyRoomDefinition } from './room-definition.js';
 /** Which room definition serves a code; undefined refuses the code. */
 export type RoomResolver = (code: string) => AnyRoomDefinition | undefined;
 
+/**
+ * Asked before a room is created for a join: an error refuses the creation (and nothing is
+ * created), undefined lets it go ahead. Not asked when the room already exists.
+ */
+export type CreationGate = (code: string, definition: AnyRoomDefinition) => TickwireError | undefined;
+
 export { ROOM_CODE_PATTERN };
+
+/** The refusal for a client built against another protocol than the room's. */
+export function schemaMismatch(clientHash: number, protocol: GameProtocol): TickwireError {
+  return new TickwireError(
+    ErrorCode.SCHEMA_MISMATCH,
+    `client game protocol hash ${clientHash.toString(16)} differs from the room's ${protocol.hash.toString(16)} ('${protocol.name}'): rebuild the client against the server's protocol`,
+  );
+}
 
 export class RoomManager {
   private readonly rooms = new Map<string, Room>();
@@ -38,12 +52,12 @@ export class RoomManager {
    * The room for a code, created if needed (and rebuilt from its last checkpoint when the
    * server has storage); a TickwireError if the code is refused.
    */
-  async open(code: string): Promise<Room | TickwireError> {
+  async open(code: string, gate?: CreationGate): Promise<Room | TickwireError> {
     const existing = this.rooms.get(code);
     if (existing) return existing;
     const pending = this.starting.get(code);
     if (pending) return pending;
-    const created = this.getOrCreate(code);
+    const created = this.getOrCreate(code, gate);
     if (created instanceof TickwireError || !created.persist) return created;
     const hydrating = (async () => {
       try {
@@ -63,15 +77,33 @@ export class RoomManager {
   }
 
   /** The room for a code, created if needed, without waiting for storage. */
-  getOrCreate(code: string): Room | TickwireError {
+  getOrCreate(code: string, gate?: CreationGate): Room | TickwireError {
     const existing = this.rooms.get(code);
     if (existing) return existing;
     if (!ROOM_CODE_PATTERN.test(code)) {
       return new TickwireError(ErrorCode.INVALID_ROOM_CODE, `room code '${code.slice(0, 64)}' is invalid: use 1-64 letters, digits, '_', '-', '.', ':'`);
     }
-    const def = this.resolve(code);
+    let def: AnyRoomDefinition | undefined;
+    try {
+      def = this.resolve(code);
+    } catch (err) {
+      this.host.logger.error({ err, room: code }, 'the room resolver threw');
+      return new TickwireError(ErrorCode.JOIN_REFUSED, `room '${code}' could not be created: the server's room resolver failed`);
+    }
     if (!def) return new TickwireError(ErrorCode.INVALID_ROOM_CODE, `no room type serves code '${code}'`);
-    const room = new Room(code, def,  { ...this.host, roomIdle: (r) => void this.dispose(r) });
+    if (this.rooms.size + this.starting.size >= this.host.limits.maxRooms) {
+      return new TickwireError(ErrorCode.TOO_MANY_ROOMS, `this server has ${this.host.limits.maxRooms} rooms open, its limit: join an existing room or try later`);
+    }
+    const refused = gate?.(code, def);
+    if (refused) return refused;
+    let room: Room;
+    try {
+      room = new Room(code, def, { ...this.host, roomIdle: (r) => void this.dispose(r) });
+    } catch (err) {
+      // A setup() that throws, or a definition with impossible options: no room, a clear refusal.
+      this.host.logger.error({ err, room: code }, 'the room could not be created');
+      return new TickwireError(ErrorCode.JOIN_REFUSED, `room '${code}' could not be created (the server logged why)`);
+    }
     this.rooms.set(code, room);
     this.host.logger.info({ room: code }, 'room created');
     return room;

@@ -28,22 +28,27 @@ import { takeActions, type Action } from './input-queue.js';
 import type { Limits } from './limits.js';
 import { NetworkState } from './network-state.js';
 import type { LeaveReason, RoomDefinition } from './room-definition.js';
-import { Rejection } from './room-definition.js';
+import { checkDefinition, Rejection } from './room-definition.js';
 import type { RoomClient } from './room-client.js';
 import { RoomPersistence, type PersistenceStats, type RoomStore } from './persistence.js';
 import { SnapshotEncoder, type EncodedBody } from './replicator.js';
 import { candidatesFor, SpatialGrid, type Candidate } from './interest.js';
 import { InterestEncoder, InterestState } from './interest-replicator.js';
 import type { RoomStats } from './stats.js';
+import { defaultFaultPolicy, FaultBoundary, type FaultStats } from './fault-boundary.js';
+import type { AddressBook } from './address-book.js';
+import type { InterestDefinition } from './interest.js';
 
 /** What a room needs from the server that hosts it. */
 export interface RoomHost {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly limits: Limits;
-  readonly stats: RoomStats & PersistenceStats;
+  readonly stats: RoomStats & PersistenceStats & FaultStats;
   /** The database, if the server has one. */
   readonly store?: RoomStore;
+  /** Per-address allowances (seats waiting for a reconnect); none in bare test hosts. */
+  readonly addresses?: AddressBook;
   /** Called when the room has been empty for its grace period. */
   roomIdle(room: Room): void;
 }
@@ -71,6 +76,10 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   readonly logger: Logger;
   /** Durable state: checkpoints, critical commits. Null when the room or the server has none. */
   readonly persist: RoomPersistence | null;
+  /** The room's definition, with its interest callbacks behind the fault boundary. */
+  readonly definition: RoomDefinition<P, S>;
+  /** Every call into game code passes through this; a room that keeps failing is closed. */
+  readonly faults: FaultBoundary;
   private readonly net: NetworkState;
   private readonly encoder: SnapshotEncoder;
   private readonly frame = new BitWriter(4096);
@@ -90,31 +99,30 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
 
   constructor(
     readonly code: string,
-    readonly definition: RoomDefinition<P, S>,
+    definition: RoomDefinition<P, S>,
     private readonly host: RoomHost,
   ) {
-    const d = definition;
+    this.logger = host.logger.child({ room: code });
+    this.faults = new FaultBoundary(host.clock, this.logger, host.stats, { ...defaultFaultPolicy, ...definition.faultPolicy }, () => {
+      // Closing from inside a tick or a handler: let the current call unwind first.
+      queueMicrotask(() => this.close('the room failed repeatedly and was closed', ErrorCode.ROOM_FAILED, CloseCode.ROOM_FAILED));
+    });
+    this.definition = definition.interest ? { ...definition, interest: this.guardInterest(definition.interest) } : definition;
+    const d = this.definition;
+    checkDefinition(d, `room '${code}'`);
     this.tickRate = d.tickRate ?? 20;
     this.snapshotRate = Math.min(d.snapshotRate ?? 20, this.tickRate);
-    if (!Number.isInteger(this.tickRate) || this.tickRate < 1 || this.tickRate > 240) {
-      throw new RangeError(`room '${code}': tickRate must be a whole number of ticks per second in 1..240, got ${this.tickRate}`);
-    }
-    if (!Number.isInteger(this.snapshotRate) || this.snapshotRate < 1) {
-      throw new RangeError(`room '${code}': snapshotRate must be a whole number in 1..tickRate, got ${this.snapshotRate}`);
-    }
     this.tickMs = 1000 / this.tickRate;
     this.maxClients = d.maxClients ?? 64;
     this.maxCatchUp = d.maxCatchUpTicks ?? 4;
     this.reconnectWindowMs = d.reconnectWindowMs ?? 60_000;
     this.emptyGraceMs = d.emptyGraceMs ?? 30_000;
     const history = Math.max(2, d.snapshotHistory ?? 32);
-    this.logger = host.logger.child({ room: code });
     this.entities = new EntityStore(d.protocol);
     this.codec = new MessageCodec(d.protocol);
     this.typeBits = d.protocol.entityTypeBits;
     const interest = d.interest;
     if (interest) {
-      if (interest.tiers.length === 0) throw new RangeError(`room '${code}': interest needs at least one tier`);
       const last = interest.tiers[interest.tiers.length - 1]!.radius;
       this.grid = new SpatialGrid(interest.cellSize ?? Math.max(1, last / 4));
       this.interestEncoder = new InterestEncoder(d.protocol, this.entities as unknown as EntityStore, interest.tiers, this.tickRate, (interest.budgetBytes ?? 0) * 8);
@@ -176,7 +184,13 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.timer = this.host.clock.setTimeout(() => {
       this.timer = null;
       if (this.disposed) return;
-      this.update();
+      try {
+        this.update();
+      } catch (err) {
+        // Not game code (that is guarded where it is called): a runtime bug. It still costs
+        // this room at most, never the process.
+        this.faults.record('tick', err);
+      }
       if (!this.disposed) this.schedule();
     }, wait);
   }
@@ -195,7 +209,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       this.accumulator -= dropped * this.tickMs;
       due = this.maxCatchUp;
     }
-    for (let i = 0; i < due; i++) {
+    for (let i = 0; i < due && !this.disposed; i++) {
       this.accumulator -= this.tickMs;
       this.step();
     }
@@ -215,6 +229,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
         this.fault('system', err);
       }
     }
+    if (this.disposed) return;
     const t = this.tick;
     if (Math.floor((t * this.snapshotRate) / this.tickRate) !== Math.floor(((t - 1) * this.snapshotRate) / this.tickRate)) {
       this.sendSnapshots();
@@ -277,10 +292,52 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     client.send(this.codec.error(0, { code, fatal: false, message: err.message }));
   }
 
+  /** Game code threw (a `reject()` is an answer, not a fault): count it at the boundary. */
   private fault(where: string, err: unknown): void {
     if (err instanceof Rejection) return;
-    this.host.stats.error(ErrorCode.INTERNAL);
-    this.logger.error({ err, where, tick: this.tick }, `game code threw in ${where}`);
+    this.faults.record(where, err);
+  }
+
+  /**
+   * Runs a game hook behind the fault boundary; `fallback` is its result when it throws.
+   *
+   * @example
+   * const text = room.guard('onChat', () => def.onChat!(room, client, line), false);
+   */
+  guard<T>(hook: string, fn: () => T, fallback: T): T {
+    return this.faults.run(hook, fn, fallback);
+  }
+
+  /**
+   * The interest callbacks behind the fault boundary. A callback that throws, or answers a
+   * position that is not a finite number within ±1e12, places nothing: the entity is seen by
+   * nobody that snapshot (NaN never falls within a radius), and a viewer sees only its own,
+   * channel and global entities. Never the process: a non-finite viewer would make the grid walk
+   * forever.
+   */
+  private guardInterest(def: InterestDefinition<RoomClient<P>, Entity<P>>): InterestDefinition<RoomClient<P>, Entity<P>> {
+    const nowhere = Object.freeze({ x: Number.NaN, y: Number.NaN });
+    const valid = (p: { x: number; y: number } | undefined) =>
+      p === undefined || (typeof p === 'object' && p !== null && Math.abs(p.x) <= 1e12 && Math.abs(p.y) <= 1e12);
+    const place = (hook: string, fn: () => { x: number; y: number } | undefined) => {
+      try {
+        const p = fn();
+        if (valid(p)) return p;
+        throw new RangeError(`${hook} returned ${JSON.stringify(p)}: positions must be finite numbers within ±1e12`);
+      } catch (err) {
+        this.faults.record(hook, err);
+        return nowhere;
+      }
+    };
+    const out: InterestDefinition<RoomClient<P>, Entity<P>> = {
+      ...def,
+      position: (e) => place('interest.position', () => def.position(e)),
+    };
+    if (def.viewer) out.viewer = (c) => place('interest.viewer', () => def.viewer!(c));
+    // A channel that cannot be named is one nobody is a member of: hidden, not leaked to all.
+    if (def.channel) out.channel = (e) => this.faults.run('interest.channel', () => def.channel!(e), '\u0000faulted');
+    if (def.channels) out.channels = (c) => this.faults.run('interest.channels', () => [...def.channels!(c)], []);
+    return out;
   }
 
   private sendSnapshots(): void {
@@ -297,9 +354,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       const queued = conn.bufferedAmount;
       const stalled = client.stalledSince > 0 && now - client.stalledSince > limits.maxStallMs;
       if (queued > limits.maxBufferedBytes || client.pendingEvents.length > limits.maxPendingEvents || stalled) {
-        this.host.stats.error(ErrorCode.TOO_SLOW);
-        conn.send(this.codec.error(0, { code: ErrorCode.TOO_SLOW, fatal: true, message: 'not reading snapshots: connection closed' }));
-        conn.close(CloseCode.TOO_SLOW, 'client is not reading its snapshots');
+        conn.tooSlow('client is not reading its snapshots');
         continue;
       }
       if (queued > limits.snapshotSkipBytes) {
@@ -432,6 +487,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     if (!this.clients.delete(client.id)) return;
     if (client.releaseTimer) this.host.clock.clearTimeout(client.releaseTimer);
     client.releaseTimer = null;
+    this.unhold(client);
     this.persist?.leaving(client);
     try {
       this.definition.onLeave?.(this, client, reason);
@@ -457,11 +513,17 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     client.pendingInputs.length = 0;
     client.pendingCommands.length = 0;
     client.pendingEvents = [];
-    if (this.reconnectWindowMs <= 0 || this.disposed) {
+    // A seat is kept for a reconnect only for a client that played (it acknowledged a
+    // snapshot) and whose address has room for one more waiting seat: join-and-drop floods
+    // cannot fill the room for the whole window.
+    const now = this.host.clock.now();
+    const addresses = this.host.addresses;
+    if (this.reconnectWindowMs <= 0 || this.disposed || !client.everAcked || (addresses && !addresses.holdSeat(client.remoteAddress, now))) {
       this.removeClient(client, 'disconnected');
       return;
     }
-    client.disconnectedAt = this.host.clock.now();
+    if (addresses) client.heldBy = client.remoteAddress;
+    client.disconnectedAt = now;
     try {
       this.definition.onDisconnect?.(this, client);
     } catch (err) {
@@ -477,11 +539,19 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   resumed(client: RoomClient<P>): void {
     if (client.releaseTimer) this.host.clock.clearTimeout(client.releaseTimer);
     client.releaseTimer = null;
+    this.unhold(client);
     try {
       this.definition.onReconnect?.(this, client);
     } catch (err) {
       this.fault('onReconnect', err);
     }
+  }
+
+  /** The seat no longer waits: give its address's allowance back. */
+  private unhold(client: RoomClient<P>): void {
+    if (client.heldBy === null) return;
+    this.host.addresses?.releaseSeat(client.heldBy, this.host.clock.now());
+    client.heldBy = null;
   }
 
   private scheduleIdleCheck(): void {
@@ -498,17 +568,19 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   }
 
   /**
-   * Ends the room: every client gets ERROR ROOM_CLOSED and close 4010, every seat is released
-   * (onLeave with 'closed'), and the room is disposed. A later join to the code starts afresh.
+   * Ends the room: every client gets ERROR ROOM_CLOSED and close 4010 (a room whose fault
+   * boundary tripped: ROOM_FAILED and 4011), every seat is released (onLeave with 'closed'), and
+   * the room is disposed, which writes its final checkpoint. A later join to the code starts
+   * afresh (from that checkpoint, when the room is durable).
    */
-  close(message = 'the room was closed'): void {
+  close(message = 'the room was closed', code: ErrorCode = ErrorCode.ROOM_CLOSED, closeCode: number = CloseCode.ROOM_CLOSED): void {
     if (this.disposed) return;
     for (const client of [...this.clients.values()]) {
       const conn = client.connection;
       this.removeClient(client, 'closed');
       if (conn) {
-        conn.send(this.codec.error(0, { code: ErrorCode.ROOM_CLOSED, fatal: true, message }));
-        conn.close(CloseCode.ROOM_CLOSED, message.slice(0, 120));
+        conn.send(this.codec.error(0, { code, fatal: true, message }));
+        conn.close(closeCode, message.slice(0, 120));
       }
     }
     this.host.roomIdle(this);

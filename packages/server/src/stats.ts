@@ -9,6 +9,8 @@ export interface RoomStats {
   snapshotSent(bytes: number, full: boolean): void;
   snapshotSkipped(): void;
   error(code: number): void;
+  /** Game code threw in a hook (the room's fault boundary caught it). */
+  gameFault(hook: string): void;
 }
 
 export interface ServerStats extends RoomStats {
