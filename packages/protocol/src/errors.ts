@@ -28,12 +28,16 @@ export const ErrorCode = {
   JOIN_TIMEOUT: 2009,
   JOIN_REFUSED: 2010,
   ROOM_CLOSED: 2011,
+  REPLACED: 2012,
+  INVALID_TEXT: 2013,
 
   RATE_LIMITED: 3001,
   TOO_MANY_INPUTS: 3002,
   FLOOD: 3003,
   TOO_MANY_ERRORS: 3004,
   TOO_SLOW: 3005,
+  TOO_MANY_ROOMS: 3006,
+  TOO_MANY_CONNECTIONS: 3007,
 
   UNKNOWN_COMMAND: 4001,
   NOT_YOUR_ENTITY: 4002,
@@ -44,6 +48,7 @@ export const ErrorCode = {
   DISCONNECTED: 4007,
 
   INTERNAL: 5000,
+  ROOM_FAILED: 5001,
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -73,6 +78,8 @@ export const CloseCode = {
   JOIN_REFUSED: 4008,
   REPLACED: 4009,
   ROOM_CLOSED: 4010,
+  ROOM_FAILED: 4011,
+  TOO_MANY_CONNECTIONS: 4012,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -10,6 +10,12 @@ export interface Transport {
   /** Bytes queued for sending and not yet handed to the network. */
   readonly bufferedAmount: number;
   close(code: number, reason: string): void;
+  /**
+   * Drops the connection at once, discarding what is queued (no closing handshake). For a peer
+   * that stopped reading: a graceful close would wait behind its backlog. Optional: `close` is
+   * used where a transport has no such thing.
+   */
+  abort?(): void;
   /** Set by the owner of this end. */
   onmessage: ((frame: Uint8Array) => void) | null;
   onclose: ((code: number, reason: string) => void) | null;

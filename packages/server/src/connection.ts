@@ -27,9 +27,11 @@ import { transition, type ConnectionEvent, type ConnectionState } from './connec
 import { queueInputs } from './input-queue.js';
 import { TokenBucket, type Limits } from './limits.js';
 import type { Room } from './room.js';
+import { schemaMismatch } from './room-manager.js';
 import type { ClientConnection, Identity, RoomClient } from './room-client.js';
 import { seat } from './seats.js';
 import type { ServerStats } from './stats.js';
+import { charCount, textProblem } from './text.js';
 
 /** What a connection needs from the server. */
 export interface ConnectionHost {
@@ -39,10 +41,15 @@ export interface ConnectionHost {
   readonly stats: ServerStats;
   readonly frames: FrameEncoder;
   readonly closing: boolean;
-  /** The room for a code (created on first join), or a TickwireError saying why not. */
-  room(code: string): Promise<Room | TickwireError>;
+  /**
+   * The room for a code (created on first join by a client that speaks its protocol, within
+   * the creation limits), or a TickwireError saying why not.
+   */
+  room(code: string, protocolHash: number, remoteAddress: string): Promise<Room | TickwireError>;
   authenticate(hello: HelloBody): Promise<Identity> | Identity;
   forget(conn: Connection): void;
+  /** This connection was closed for flooding: its address is refused for a while. */
+  flooded(remoteAddress: string): void;
 }
 
 export class Connection implements ClientConnection {
@@ -51,6 +58,7 @@ export class Connection implements ClientConnection {
   room: Room | null = null;
   private readonly bucket: TokenBucket;
   private readonly strikes: TokenBucket;
+  private readonly chat: TokenBucket;
   private protocolErrors = 0;
   private lastNotice = -Infinity;
   private joinTimer: TimerHandle | null;
@@ -64,6 +72,7 @@ export class Connection implements ClientConnection {
     const now = clock.now();
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now);
     this.strikes = new TokenBucket(limits.messagesPerSecond / 10, limits.floodTolerance, now);
+    this.chat = new TokenBucket(limits.chatPerSecond, limits.chatBurst, now);
     this.joinTimer = clock.setTimeout(() => {
       this.joinTimer = null;
       if (this.state === 'handshake' || this.state === 'authenticating') {
@@ -78,10 +87,32 @@ export class Connection implements ClientConnection {
     return this.transport.bufferedAmount;
   }
 
+  /**
+   * Queues a frame. What waits for a client is bounded in bytes whatever it is (snapshots,
+   * chat, events, results): a client over `maxBufferedBytes` is not reading, and is dropped at
+   * once instead of growing the server.
+   */
   send(frame: Uint8Array): void {
     if (this.state === 'closed') return;
+    if (this.transport.bufferedAmount + frame.length > this.host.limits.maxBufferedBytes) {
+      this.tooSlow('not reading what the server sends: connection closed');
+      return;
+    }
     this.host.stats.bytesOut(frame.length);
     this.transport.send(frame);
+  }
+
+  /**
+   * Drops a client that does not read: no closing handshake (it would wait behind the
+   * backlog), so its queued bytes are freed now and the tick does not pay for them.
+   */
+  tooSlow(message: string): void {
+    if (this.state === 'closed') return;
+    this.host.stats.error(ErrorCode.TOO_SLOW);
+    this.move('fatal');
+    if (this.transport.abort) this.transport.abort();
+    else this.transport.close(CloseCode.TOO_SLOW, message.slice(0, 120));
+    this.cleanup();
   }
 
   close(code: number, reason: string): void {
@@ -107,24 +138,36 @@ export class Connection implements ClientConnection {
 
   /** A text frame: the protocol is binary only. */
   receiveText(): void {
+    if (!this.admit()) return;
     this.malformed(new ProtocolError(ErrorCode.NOT_BINARY, 'text frames are not part of the protocol: send binary frames'), 0);
+  }
+
+  /** A WebSocket ping or pong: nothing to do but count it against the message rate. */
+  receiveControl(): void {
+    this.admit();
+  }
+
+  /** Takes a message from the rate limit; false (and a notice, or a close) when over it. */
+  private admit(): boolean {
+    if (this.state === 'closed') return false;
+    const now = this.host.clock.now();
+    if (this.bucket.take(now)) return true;
+    if (!this.strikes.take(now)) {
+      this.fail(ErrorCode.FLOOD, 'too many messages: connection closed', CloseCode.FLOOD);
+      this.host.flooded(this.remoteAddress);
+      return false;
+    }
+    if (now - this.lastNotice >= 1000) {
+      this.lastNotice = now;
+      this.fail(ErrorCode.RATE_LIMITED, `more than ${this.host.limits.messagesPerSecond} messages per second: messages dropped`);
+    }
+    return false;
   }
 
   receive(frame: Uint8Array): void {
     if (this.state === 'closed') return;
     this.host.stats.bytesIn(frame.length);
-    const now = this.host.clock.now();
-    if (!this.bucket.take(now)) {
-      if (!this.strikes.take(now)) {
-        this.fail(ErrorCode.FLOOD, 'too many messages: connection closed', CloseCode.FLOOD);
-        return;
-      }
-      if (now - this.lastNotice >= 1000) {
-        this.lastNotice = now;
-        this.fail(ErrorCode.RATE_LIMITED, `more than ${this.host.limits.messagesPerSecond} messages per second: messages dropped`);
-      }
-      return;
-    }
+    if (!this.admit()) return;
     if (frame.length > this.host.limits.maxFrameBytes) {
       this.malformed(new ProtocolError(ErrorCode.FRAME_TOO_LARGE, `frame of ${frame.length} bytes exceeds ${this.host.limits.maxFrameBytes}`), 0);
       return;
@@ -169,6 +212,11 @@ export class Connection implements ClientConnection {
       this.fail(ErrorCode.SHUTTING_DOWN, 'the server is shutting down: try again shortly', CloseCode.GOING_AWAY);
       return;
     }
+    const nameProblem = textProblem(hello.name, 'the player name');
+    if (nameProblem) {
+      this.fail(ErrorCode.INVALID_TEXT, nameProblem, CloseCode.JOIN_REFUSED);
+      return;
+    }
     this.move('hello');
     let identity: Promise<Identity> | Identity;
     try {
@@ -201,7 +249,7 @@ export class Connection implements ClientConnection {
 
   private join(hello: HelloBody, identity: Identity): void {
     if (this.state !== 'authenticating') return;
-    this.host.room(hello.room).then(
+    this.host.room(hello.room, hello.protocolHash, this.remoteAddress).then(
       (room) => this.seatIn(room, hello, identity),
       (err: unknown) => this.refuse(err),
     );
@@ -210,16 +258,10 @@ export class Connection implements ClientConnection {
   private seatIn(room: Room | TickwireError, hello: HelloBody, identity: Identity): void {
     if (this.state !== 'authenticating') return;
     if (room instanceof TickwireError) return this.refuse(room);
-    if (hello.protocolHash !== room.definition.protocol.hash) {
-      return this.refuse(
-        new TickwireError(
-          ErrorCode.SCHEMA_MISMATCH,
-          `client game protocol hash ${hello.protocolHash.toString(16)} differs from the room's ${room.definition.protocol.hash.toString(16)} ('${room.definition.protocol.name}'): rebuild the client against the server's protocol`,
-        ),
-      );
-    }
+    if (hello.protocolHash !== room.definition.protocol.hash) return this.refuse(schemaMismatch(hello.protocolHash, room.definition.protocol));
+    if (room.isDisposed) return this.refuse(new TickwireError(ErrorCode.ROOM_CLOSED, `room '${room.code}' just closed: join again`));
     try {
-      this.client = seat(room, this, hello, identity, randomToken(), this.host.clock.now());
+      this.client = seat(room, this, hello, identity, randomToken(), this.host.clock.now(), this.remoteAddress);
     } catch (err) {
       return this.refuse(err);
     }
@@ -238,7 +280,10 @@ export class Connection implements ClientConnection {
     switch (msg.kind) {
       case 'input': {
         // In INPUT, 0 means "no new ack"; only a lone ACK of 0 asks for a full snapshot.
-        if (msg.ackTick > 0) room.acknowledge(client, msg.ackTick);
+        if (msg.ackTick > 0) {
+          client.everAcked = true;
+          room.acknowledge(client, msg.ackTick);
+        }
         const dropped = queueInputs(client, msg.inputs, limits.maxBufferedInputs);
         if (dropped > 0) this.notice(ErrorCode.TOO_MANY_INPUTS, `input queue full (${limits.maxBufferedInputs}): ${dropped} input(s) dropped`);
         return;
@@ -253,18 +298,15 @@ export class Connection implements ClientConnection {
         client.pendingCommands.push({ seq: msg.seq, time: msg.time, entity: msg.entity, command: msg.command, payload: msg.payload });
         return;
       case 'ack':
+        if (msg.tick > 0) client.everAcked = true;
         room.acknowledge(client, msg.tick);
         return;
       case 'ping':
         this.send(this.host.frames.pong(msg.seq, { clientTime: msg.clientTime, serverTime: this.host.clock.now() }));
         return;
-      case 'chat': {
-        let text: string | false = msg.text.trim();
-        if (!text) return;
-        if (room.definition.onChat) text = room.definition.onChat(room, client, text);
-        if (text) room.broadcastChat(client, text);
+      case 'chat':
+        this.chatLine(room, client, msg.text);
         return;
-      }
       case 'leave':
         this.move('leave');
         room.removeClient(client, 'left');
@@ -275,6 +317,32 @@ export class Connection implements ClientConnection {
       case 'hello':
         throw new ProtocolError(ErrorCode.ALREADY_JOINED, 'already joined: HELLO is sent once per connection');
     }
+  }
+
+  /** A chat line: its own rate and length limits and text rules, then the game's onChat. */
+  private chatLine(room: Room, client: RoomClient, line: string): void {
+    const limits = this.host.limits;
+    if (!this.chat.take(this.host.clock.now())) {
+      this.notice(ErrorCode.RATE_LIMITED, `more than ${limits.chatPerSecond} chat lines per second: line dropped`);
+      return;
+    }
+    let text: string | false = line.trim();
+    if (!text) return;
+    if (charCount(text) > limits.maxChatChars) {
+      this.notice(ErrorCode.STRING_TOO_LONG, `chat lines are at most ${limits.maxChatChars} characters: line dropped`);
+      return;
+    }
+    const problem = textProblem(text, 'the chat line');
+    if (problem) {
+      this.notice(ErrorCode.INVALID_TEXT, `${problem}: line dropped`);
+      return;
+    }
+    const onChat = room.definition.onChat;
+    if (onChat) {
+      const said = text;
+      text = room.guard('onChat', () => onChat(room, client, said), false);
+    }
+    if (text) room.broadcastChat(client, text);
   }
 
   /** A non-fatal notice, at most once a second. */

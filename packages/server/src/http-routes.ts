@@ -17,6 +17,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** The URL of an origin-form request target (`/path?query`), or undefined for anything else. */
+function parseTarget(target: string | undefined): URL | undefined {
+  if (!target || !target.startsWith('/') || target.startsWith('//')) return undefined;
+  try {
+    return new URL(target, 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
+
 /** Builds the request handler from routes and an optional fallback (static files). */
 export function router(
   routes: readonly Route[],
@@ -25,7 +35,11 @@ export function router(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = parseTarget(req.url);
+      if (!url) {
+        sendJson(res, 400, { error: 'BAD_REQUEST', message: 'the request target is not a valid path' });
+        return;
+      }
       for (const route of routes) {
         let params: Record<string, string> | undefined;
         if (typeof route.path === 'string') {
@@ -43,7 +57,9 @@ export function router(
         if (!res.headersSent && out !== undefined) sendJson(res, 200, out);
         return;
       }
-      if (fallback && (await fallback(req, res, url.pathname))) return;
+      // The API never falls through to the game page: a client asking for an endpoint that does
+      // not exist gets JSON it can read.
+      if (fallback && !url.pathname.startsWith('/api/') && (await fallback(req, res, url.pathname))) return;
       sendJson(res, 404, { error: 'NOT_FOUND', message: `nothing at ${url.pathname}` });
     })().catch((err: unknown) => {
       onError?.(err);

@@ -33,6 +33,25 @@ export interface Limits {
   maxPendingEvents: number;
   /** Close a client whose snapshots have all been skipped (backed-up socket) for this long. */
   maxStallMs: number;
+  /** Rooms open in this process; a join that would create one more is refused (TOO_MANY_ROOMS). */
+  maxRooms: number;
+  /** Rooms one address may create per minute (a token bucket); a refused join creates nothing. */
+  roomCreationsPerMinutePerAddress: number;
+  /** Open connections from one address (IPv6: one /64); more are refused (TOO_MANY_CONNECTIONS). */
+  maxConnectionsPerAddress: number;
+  /**
+   * Seats of one address kept waiting for a reconnect, all rooms; a further drop releases its
+   * seat at once. (A seat that never acknowledged a snapshot is released at once anyway.)
+   */
+  maxDetachedSeatsPerAddress: number;
+  /** After a connection is closed for flooding, its address is refused for this long. */
+  floodPenaltyMs: number;
+  /** Chat lines a client may send per second (token bucket rate); more are dropped with RATE_LIMITED. */
+  chatPerSecond: number;
+  /** Chat lines a client may send in a burst. */
+  chatBurst: number;
+  /** Longest chat line in characters (the wire carries at most 256 bytes). */
+  maxChatChars: number;
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
@@ -49,6 +68,14 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   maxBufferedBytes: 1024 * 1024,
   maxPendingEvents: 1024,
   maxStallMs: 15_000,
+  maxRooms: 1000,
+  roomCreationsPerMinutePerAddress: 30,
+  maxConnectionsPerAddress: 1000,
+  maxDetachedSeatsPerAddress: 32,
+  floodPenaltyMs: 10_000,
+  chatPerSecond: 2,
+  chatBurst: 5,
+  maxChatChars: 200,
 });
 
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {

@@ -12,6 +12,8 @@ export interface ClientConnection {
   send(frame: Uint8Array): void;
   readonly bufferedAmount: number;
   close(code: number, reason: string): void;
+  /** Drops a client that is not reading, at once (TOO_SLOW). */
+  tooSlow(message: string): void;
 }
 
 export interface PendingCommand {
@@ -54,6 +56,12 @@ export class RoomClient<P extends GameProtocol = GameProtocol> {
   lastInputNotice = -Infinity;
   releaseTimer: TimerHandle | null = null;
   readonly joinedAt: number;
+  /** The network address of the client's current (or last) connection. */
+  remoteAddress = '';
+  /** Whether the client ever acknowledged a snapshot: a seat that never did is not kept for a reconnect. */
+  everAcked = false;
+  /** The address whose allowance of waiting seats this seat counts against, while it waits. */
+  heldBy: string | null = null;
 
   constructor(
     readonly id: number,

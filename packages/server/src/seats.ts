@@ -2,6 +2,11 @@
  * Joining, resuming and dropping seats. A new client gets a seat (if the room has one free)
  * and onJoin may give it an entity; a client that comes back with its resume token within the
  * reconnect window gets its old seat, entity and id back and a full snapshot.
+ *
+ * One user, one seat: a second connection of the same user (a reloaded page, a second device)
+ * takes the seat over and the older connection is closed with REPLACED, instead of the room
+ * filling with copies of one player. A resume token is honoured only for the user it was issued
+ * to, so a leaked token does not hand a seat to someone else.
  */
 import { CloseCode, ErrorCode, TickwireError, type GameProtocol, type HelloBody } from '@tickwire/protocol';
 import type { Room } from './room.js';
@@ -26,6 +31,7 @@ export function seat<P extends GameProtocol>(
   identity: Identity,
   token: Uint8Array,
   now: number,
+  remoteAddress = '',
 ): RoomClient<P> {
   if (hello.resumeToken) {
     const resumeToken = hello.resumeToken;
@@ -33,16 +39,13 @@ export function seat<P extends GameProtocol>(
     if (!client) {
       throw new TickwireError(ErrorCode.RESUME_FAILED, 'resume token unknown or expired: join again without it');
     }
-    client.connection?.close(CloseCode.REPLACED, 'replaced by a newer connection of the same player');
-    client.connection = conn;
-    client.disconnectedAt = 0;
-    room.acknowledge(client, 0);
-    client.pendingInputs.length = 0;
-    client.lastQueuedInputSeq = 0;
-    client.lastInputSeq = 0;
-    room.resumed(client);
-    welcome(room, client, now);
-    return client;
+    if (client.identity.userId !== identity.userId) {
+      throw new TickwireError(ErrorCode.RESUME_FAILED, 'this resume token belongs to another player: join again without it');
+    }
+    return takeOver(room, client, conn, now, remoteAddress);
+  }
+  for (const client of room.clients.values()) {
+    if (client.identity.userId === identity.userId) return takeOver(room, client, conn, now, remoteAddress);
   }
   if (room.size >= room.maxClients) {
     throw new TickwireError(ErrorCode.ROOM_FULL, `room '${room.code}' is full (${room.maxClients} seats)`);
@@ -50,6 +53,7 @@ export function seat<P extends GameProtocol>(
   const id = room.allocateClientId();
   const name = hello.name.trim() || `player-${id}`;
   const client = new RoomClient<P>(id, name, identity, token, conn, room.historySize, now);
+  client.remoteAddress = remoteAddress;
   room.addClient(client);
   try {
     const entity = room.definition.onJoin?.(room, client);
@@ -61,19 +65,43 @@ export function seat<P extends GameProtocol>(
   } catch (err) {
     room.dropSeat(client);
     if (err instanceof Rejection) throw new TickwireError(err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.JOIN_REFUSED : err.code, err.message);
-    room.logger.error({ err }, 'onJoin threw');
-    throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not seat this client');
+    room.faults.record('onJoin', err);
+    throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not seat this client (its game code failed)');
   }
   welcome(room, client, now);
   return client;
 }
 
+/**
+ * Puts a new connection in an existing seat (a resume, or the same user joining again): the
+ * older connection, if still open, is told REPLACED and closed; the client starts over with a
+ * full snapshot and a fresh input sequence.
+ */
+function takeOver<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, conn: ClientConnection, now: number, remoteAddress: string): RoomClient<P> {
+  const old = client.connection;
+  // The seat moves first, so closing the old connection does not count as this seat dropping.
+  client.connection = conn;
+  client.remoteAddress = remoteAddress;
+  if (old) {
+    old.send(room.codec.error(0, { code: ErrorCode.REPLACED, fatal: true, message: 'this player joined again from another connection' }));
+    old.close(CloseCode.REPLACED, 'replaced by a newer connection of the same player');
+  }
+  client.disconnectedAt = 0;
+  room.acknowledge(client, 0);
+  client.pendingInputs.length = 0;
+  client.lastQueuedInputSeq = 0;
+  client.lastInputSeq = 0;
+  room.resumed(client);
+  welcome(room, client, now);
+  return client;
+}
+
 function welcome<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, now: number): void {
+  const metadataOf = room.definition.metadata;
   let metadata = '{}';
-  try {
-    metadata = JSON.stringify(room.definition.metadata?.(room) ?? {});
-  } catch (err) {
-    room.logger.error({ err }, 'metadata() threw');
+  if (metadataOf) {
+    // JSON.stringify runs inside the guard too: game data may hold a BigInt or a cycle.
+    metadata = room.guard('metadata', () => JSON.stringify(metadataOf(room) ?? {}), '{}');
   }
   client.send(
     room.codec.welcome({

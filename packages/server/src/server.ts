@@ -5,15 +5,15 @@
  * Everything is an instance with its dependencies passed in (clock, logger, limits), so tests
  * run several servers in one process, on port 0, on a manual clock.
  */
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import {
   CloseCode,
   ErrorCode,
   FrameEncoder,
   TickwireError,
   PROTOCOL_VERSION,
-  randomBytes,
   systemClock,
   type Clock,
   type GameProtocol,
@@ -22,14 +22,17 @@ import {
 } from '@tickwire/protocol';
 import { pino, type Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { AddressBook } from './address-book.js';
+import { AnonymousIdentities } from './anonymous.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { router, sendJson, type Route } from './http-routes.js';
 import type { RoomStore } from './persistence.js';
+import type { Room } from './room.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import type { Identity } from './room-client.js';
-import type { AnyRoomDefinition } from './room-definition.js';
-import { RoomManager, type RoomResolver } from './room-manager.js';
+import { checkDefinition, type AnyRoomDefinition } from './room-definition.js';
+import { RoomManager, schemaMismatch, type CreationGate, type RoomResolver } from './room-manager.js';
 import { staticFiles } from './static-files.js';
 import { wsTransport } from './ws-transport.js';
 
@@ -44,10 +47,17 @@ export interface ServerOptions {
   logger?: Logger;
   limits?: Partial<Limits>;
   /**
-   * Turns a HELLO into an identity; throw a TickwireError(AUTH_FAILED) to refuse. The default
-   * accepts everyone as an anonymous user (development mode).
+   * Turns a HELLO into an identity; throw a TickwireError(AUTH_FAILED) to refuse. Without it the
+   * server is in anonymous mode (development, casual games): identities are issued by
+   * `POST /api/anonymous` and signed with `secret`, and a HELLO with no token is a new guest.
    */
   authenticate?: (hello: HelloBody) => Promise<Identity> | Identity;
+  /**
+   * The server's secret (at least 16 bytes; default: TICKWIRE_SECRET, else random at start):
+   * signs anonymous identities. Give every process of a deployment the same one, and keep it
+   * across restarts, or anonymous players become someone new.
+   */
+  secret?: string | Uint8Array;
   /** Extra HTTP routes, tried before static files. */
   routes?: readonly Route[];
   /** Collect Node process metrics (default true). */
@@ -69,15 +79,26 @@ export interface ListenAddress {
   wsUrl: string;
 }
 
-/**
- * Development mode: everyone is anonymous. A client may name its anonymous identity with a
- * token `anon:<id>` (the arena page keeps one in localStorage, so a returning player gets their
- * checkpoint back); otherwise it gets a random id. Production servers pass `authenticate`.
- */
-function anonymous(hello: HelloBody): Identity {
-  if (/^anon:[A-Za-z0-9_-]{1,64}$/.test(hello.token)) return { userId: hello.token };
-  const bytes = randomBytes(8);
-  return { userId: `anon-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}` };
+/** The path of a request target, or undefined when it is not a valid origin-form URL. */
+function requestPath(req: IncomingMessage): string | undefined {
+  const target = req.url ?? '';
+  if (!target.startsWith('/') || target.startsWith('//')) return undefined;
+  try {
+    return new URL(target, 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** Answers an upgrade request that will not become a WebSocket, and closes its socket. */
+function refuseUpgrade(socket: Socket, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: STATUS_TEXT[status] ?? 'Error', message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 export class TickwireServer implements ConnectionHost {
@@ -96,6 +117,10 @@ export class TickwireServer implements ConnectionHost {
   private readonly authenticator: (hello: HelloBody) => Promise<Identity> | Identity;
   private readonly startedAt: number;
   readonly store: RoomStore | undefined;
+  /** Per-address limits: connections, waiting seats, room creations, flood penalties. */
+  readonly addresses: AddressBook;
+  /** Anonymous mode's identities (null when the server authenticates with `authenticate`). */
+  readonly anonymous: AnonymousIdentities | null;
 
   constructor(options: ServerOptions) {
     this.store = options.storage;
@@ -103,15 +128,20 @@ export class TickwireServer implements ConnectionHost {
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
     this.limits = resolveLimits(options.limits);
     this.wsPath = options.wsPath ?? '/ws';
-    this.authenticator = options.authenticate ?? anonymous;
+    this.addresses = new AddressBook(this.limits);
+    this.anonymous = options.authenticate ? null : new AnonymousIdentities(options.secret ?? process.env.TICKWIRE_SECRET ?? nodeRandomBytes(32));
+    const anonymous = this.anonymous;
+    this.authenticator = options.authenticate ?? ((hello) => anonymous!.authenticate(hello.token));
     this.startedAt = this.clock.now();
-    const resolve: RoomResolver = typeof options.rooms === 'function' ? options.rooms : () => options.rooms as AnyRoomDefinition;
+    const rooms = options.rooms;
+    if (typeof rooms !== 'function') checkDefinition(rooms);
+    const resolve: RoomResolver = typeof rooms === 'function' ? rooms : () => rooms;
     this.metrics = new ServerMetrics(
       { rooms: () => this.rooms.size, clients: () => this.clientCount() },
       { defaultMetrics: options.processMetrics },
     );
     this.stats = this.metrics;
-    this.rooms = new RoomManager(resolve, { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store });
+    this.rooms = new RoomManager(resolve, { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store, addresses: this.addresses });
 
     const routes: Route[] = [
       { method: 'GET', path: '/api/health', handler: () => this.health() },
@@ -120,12 +150,29 @@ export class TickwireServer implements ConnectionHost {
         method: 'GET',
         path: /^\/api\/rooms\/(?<code>[^/]+)$/,
         handler: ({ res, params }) => {
-          const summary = this.roomSummary(decodeURIComponent(params.code ?? ''));
+          let code: string;
+          try {
+            code = decodeURIComponent(params.code ?? '');
+          } catch {
+            sendJson(res, 400, { error: 'BAD_REQUEST', message: 'the room code in the path is not valid percent-encoding' });
+            return undefined;
+          }
+          const summary = this.roomSummary(code);
           if (summary) return summary;
-          sendJson(res, 404, { error: 'NOT_FOUND', message: `no room '${params.code}' is open in this process` });
+          sendJson(res, 404, { error: 'NOT_FOUND', message: `no room '${code.slice(0, 64)}' is open in this process` });
           return undefined;
         },
       },
+      ...(anonymous
+        ? [
+            {
+              method: 'POST' as const,
+              path: '/api/anonymous',
+              // Stateless: a signed random id. Send the token as HELLO's token to be this user again.
+              handler: () => anonymous.issue(),
+            },
+          ]
+        : []),
       {
         method: 'GET',
         path: '/metrics',
@@ -141,17 +188,31 @@ export class TickwireServer implements ConnectionHost {
       router(routes, options.staticDir ? staticFiles(options.staticDir) : undefined, (err) => this.logger.error({ err }, 'HTTP handler failed')),
     );
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxFrameBytes, perMessageDeflate: false });
-    this.http.on('upgrade', (req, socket, head) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (path !== this.wsPath || this.shuttingDown) {
-        socket.end(`HTTP/1.1 ${this.shuttingDown ? 503 : 404} ${this.shuttingDown ? 'Service Unavailable' : 'Not Found'}\r\n\r\n`);
-        return;
+    this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      // Nothing in an upgrade request may throw out of here: an uncaught error ends the process.
+      socket.on('error', () => socket.destroy());
+      try {
+        this.upgrade(req, socket, head);
+      } catch (err) {
+        this.logger.error({ err }, 'WebSocket upgrade failed');
+        refuseUpgrade(socket, 400, 'the upgrade request could not be handled');
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => {
-        let conn: Connection | undefined;
-        const transport = wsTransport(ws, () => conn?.receiveText());
-        conn = this.accept(transport, req.socket.remoteAddress ?? '');
+    });
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    const path = requestPath(req);
+    if (path === undefined) return refuseUpgrade(socket, 400, 'the request target is not a valid path');
+    if (path !== this.wsPath) return refuseUpgrade(socket, 404, `the WebSocket endpoint is ${this.wsPath}`);
+    if (this.shuttingDown) return refuseUpgrade(socket, 503, 'the server is shutting down: try again shortly');
+    const address = socket.remoteAddress ?? '';
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      let conn: Connection | undefined;
+      const transport = wsTransport(ws, {
+        onText: () => conn?.receiveText(),
+        onControl: () => conn?.receiveControl(),
       });
+      conn = this.accept(transport, address);
     });
   }
 
@@ -159,15 +220,46 @@ export class TickwireServer implements ConnectionHost {
     return this.shuttingDown;
   }
 
-  /** Accepts a connection on any transport (the WebSocket upgrade and in-memory pipes use this). */
-  accept(transport: Transport, remoteAddress = ''): Connection {
+  /**
+   * Accepts a connection on any transport (the WebSocket upgrade and in-memory pipes use this).
+   * An address over its connection limit, or cut off for flooding, gets ERROR
+   * TOO_MANY_CONNECTIONS and close 4012.
+   */
+  accept(transport: Transport, remoteAddress = ''): Connection | undefined {
+    const admitted = this.addresses.connect(remoteAddress, this.clock.now());
+    if (!admitted.ok) {
+      this.metrics.error(ErrorCode.TOO_MANY_CONNECTIONS);
+      transport.send(this.frames.error(0, { code: ErrorCode.TOO_MANY_CONNECTIONS, fatal: true, message: admitted.reason }));
+      transport.close(CloseCode.TOO_MANY_CONNECTIONS, admitted.reason.slice(0, 120));
+      return undefined;
+    }
     const conn = new Connection(transport, this, remoteAddress);
     this.connections.add(conn);
     return conn;
   }
 
-  room(code: string) {
-    return this.rooms.open(code);
+  /**
+   * The room a HELLO asks for. An existing room is returned as it is (the connection checks the
+   * protocol); a new one is created only for a client that speaks its protocol, within the
+   * process's room limit and its address's creation allowance: a refused join creates nothing.
+   */
+  room(code: string, protocolHash: number, remoteAddress: string): Promise<Room | TickwireError> {
+    const gate: CreationGate = (_code, def) => {
+      if (def.protocol.hash !== protocolHash) return schemaMismatch(protocolHash, def.protocol);
+      if (!this.addresses.takeRoomCreation(remoteAddress, this.clock.now())) {
+        return new TickwireError(
+          ErrorCode.TOO_MANY_ROOMS,
+          `this address created more than ${this.limits.roomCreationsPerMinutePerAddress} rooms in a minute: join an existing room or wait`,
+        );
+      }
+      return undefined;
+    };
+    return this.rooms.open(code, gate);
+  }
+
+  /** An address's connection was closed for flooding. */
+  flooded(remoteAddress: string): void {
+    this.addresses.penalize(remoteAddress, this.clock.now());
   }
 
   /**
@@ -209,7 +301,7 @@ export class TickwireServer implements ConnectionHost {
   }
 
   forget(conn: Connection): void {
-    this.connections.delete(conn);
+    if (this.connections.delete(conn)) this.addresses.disconnect(conn.remoteAddress, this.clock.now());
   }
 
   clientCount(): number {
@@ -253,7 +345,7 @@ export class TickwireServer implements ConnectionHost {
         const addr = this.http.address() as AddressInfo;
         const h = addr.family === 'IPv6' ? `[${addr.address === '::' ? '::1' : addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
         const url = `http://${h}:${addr.port}`;
-        this.logger.info({ url }, 'tickwire listening');
+        this.logger.info({ url, address: addr.address, port: addr.port }, `tickwire listening on ${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
         resolve({ host: addr.address, port: addr.port, url, wsUrl: `ws://${h}:${addr.port}${this.wsPath}` });
       });
     });
