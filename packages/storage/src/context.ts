@@ -1,9 +1,10 @@
 /**
  * What every part of a storage instance shares: the query layer, which database it talks to,
- * where warnings go and the clock. Passed explicitly (no module-level state), so two storages
+ * where its tables are, where warnings go and the clock. Passed explicitly (no module-level state), so two storages
  * can live in one process.
  */
 import type { Kysely, Transaction } from 'kysely';
+import type { TableNaming } from './naming.js';
 import type { Database } from './schema.js';
 
 /** Which database a storage talks to. */
@@ -23,6 +24,8 @@ export interface StorageContext {
   readonly logger: StorageLogger;
   /** Epoch ms, for created_at columns. */
   readonly now: () => number;
+  /** Where the tables are: their prefix and (PostgreSQL) schema. `db` already applies it to every query. */
+  readonly naming: TableNaming;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Transaction } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { runChild } from './child-process.test-support.js';
 import { expectStorageError, newCharacter, T0, type WithStorage } from './contract-support.js';
 import { InsufficientFunds } from './errors.js';
 import type { Database } from './schema.js';
@@ -137,6 +138,35 @@ export function transactContract(withStorage: WithStorage): void {
         // A replayed key writes nothing either.
         await storage.transact('dep-1', async () => undefined, { checkpoint: later });
         expect((await storage.loadRoom('bank'))?.players).toEqual([{ userId: 'u1', data: { gold: 5 } }]);
+      }));
+
+    it('committedResult answers what the committing call returned, and nothing for an unused key', () =>
+      withStorage(async (storage) => {
+        expect(await storage.committedResult('none')).toBeUndefined();
+        await storage.transact('k', async () => ({ gold: 5, at: new Date(T0) }));
+        expect(await storage.committedResult('k')).toEqual({ result: { gold: 5, at: new Date(T0).toISOString() } });
+        await storage.transact('void', async () => undefined);
+        expect(await storage.committedResult('void')).toEqual({ result: undefined });
+        await expect(storage.transact('fails', async () => Promise.reject(new Error('no')))).rejects.toThrow('no');
+        expect(await storage.committedResult('fails')).toBeUndefined();
+      }));
+
+    it('a process killed between its commit and its answer: the retry replays and applies nothing', () =>
+      withStorage(async (storage, fixture) => {
+        if (!fixture.url) return;
+        const character = await newCharacter(storage);
+        const child = await runChild(['grant-and-kill', fixture.url, JSON.stringify(fixture.options ?? {}), 'grant-xp', character]);
+        expect(child.stderr).toBe('');
+        expect(child.signal).toBe('SIGKILL');
+        // The caller never heard back; it retries with the same key.
+        let ran = false;
+        const retry = await storage.transact('grant-xp', async (tx) => {
+          ran = true;
+          return storage.players.addStat(character, 'xp', 100, tx);
+        });
+        expect(retry).toEqual({ result: 100, replayed: true });
+        expect(ran).toBe(false);
+        expect(await storage.players.getStats(character)).toEqual({ xp: 100 });
       }));
 
     it('rejects an empty key', () =>

@@ -5,6 +5,7 @@
  * adapter passes when this whole suite does. The cases live in contract-*.ts by topic.
  */
 import { describe, expect, it } from 'vitest';
+import { namingContract } from './contract-naming.js';
 import { playerContract } from './contract-players.js';
 import { roomContract } from './contract-rooms.js';
 import { batch, newCharacter, type StorageFixture, type WithStorage } from './contract-support.js';
@@ -65,6 +66,7 @@ export function storageContract(name: string, factory: () => Promise<StorageFixt
     roomContract(withStorage);
     transactContract(withStorage);
     playerContract(withStorage);
+    namingContract(withStorage);
 
     it('data survives close() and reopening the same database', () =>
       withStorage(async (storage, fixture) => {

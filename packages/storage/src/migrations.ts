@@ -8,16 +8,34 @@
  * sqlite-dialect.ts) and busy_timeout makes the second process wait. Either way the second one
  * finds every step recorded and does nothing. Steps are append-only: never edit a released one,
  * add a new version instead (and extend schema.ts to match).
+ *
+ * Steps use tickwire's logical table names; the storage's naming plugin gives them their prefix
+ * (and schema) when they run. Step 4 moves a database created before prefixes onto them.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import type { StorageContext } from './context.js';
+import type { StorageContext, StorageKind } from './context.js';
+import { adoptLegacyMigrations, prefixLegacyTables, PREFIX_VERSION } from './legacy-tables.js';
+import type { TableNaming } from './naming.js';
 
-/** One schema change. `up` runs inside the migration transaction. */
+/** What a migration step may need to know beyond its query layer. */
+export interface MigrationContext {
+  readonly kind: StorageKind;
+  readonly naming: TableNaming;
+  /** The query layer without the naming plugin, for statements about physical names. */
+  readonly raw: Kysely<Database>;
+  readonly logger: StorageContext['logger'];
+}
+
+/**
+ * One schema change. `up` runs inside the migration transaction, on a query layer that maps
+ * tickwire's logical table names to the storage's physical ones (see naming.ts), so a step
+ * written with bare names creates prefixed tables.
+ */
 export interface MigrationStep {
   readonly version: number;
   readonly name: string;
-  up(db: Kysely<Database>): Promise<void>;
+  up(db: Kysely<Database>, context: MigrationContext): Promise<void>;
 }
 
 /**
@@ -128,6 +146,16 @@ export const migrationSteps: readonly MigrationStep[] = [
         .execute();
     },
   },
+  {
+    version: PREFIX_VERSION,
+    name: 'table prefix',
+    async up(_db, { kind, naming, raw, logger }) {
+      // Fresh databases already have prefixed tables (steps 1 to 3 ran through the naming
+      // plugin); a database from before prefixes has bare ones, moved here.
+      const moved = await prefixLegacyTables(kind, naming, raw);
+      if (moved.length > 0) logger.warn({ tables: moved, prefix: naming.prefix }, `moved tickwire's tables from before table prefixes to the prefix ${naming.prefix}`);
+    },
+  },
 ];
 
 /**
@@ -136,9 +164,12 @@ export const migrationSteps: readonly MigrationStep[] = [
  */
 export async function runMigrations(ctx: StorageContext, steps: readonly MigrationStep[] = migrationSteps): Promise<void> {
   await ctx.db.transaction().execute(async (tx) => {
+    const raw = tx.withoutPlugins();
     if (ctx.kind === 'postgres') {
-      await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(tx);
+      await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(raw);
+      if (ctx.naming.schema !== undefined) await sql`create schema if not exists ${sql.id(ctx.naming.schema)}`.execute(raw);
     }
+    await adoptLegacyMigrations(ctx.kind, ctx.naming, raw);
     await tx.schema
       .createTable('tickwire_migrations')
       .ifNotExists()
@@ -157,7 +188,7 @@ export async function runMigrations(ctx: StorageContext, steps: readonly Migrati
     }
     const pending = [...steps].sort((a, b) => a.version - b.version).filter((s) => !applied.has(s.version));
     for (const step of pending) {
-      await step.up(tx);
+      await step.up(tx, { kind: ctx.kind, naming: ctx.naming, raw, logger: ctx.logger });
       await tx.insertInto('tickwire_migrations').values({ version: step.version, name: step.name, applied_at: ctx.now() }).execute();
     }
   });

@@ -2,9 +2,10 @@
  * openStorage: turns a URL into a migrated, ready Storage. The only place that knows which
  * adapters exist; the rest of the package speaks Kysely and does not care.
  */
-import { sql } from 'kysely';
+import { sql, WithSchemaPlugin } from 'kysely';
 import type { StorageLogger } from './context.js';
 import { StorageError } from './errors.js';
+import { tableNaming, TableNamingPlugin } from './naming.js';
 import { openPostgres } from './postgres.js';
 import { openSqlite } from './sqlite.js';
 import { createStorage, type Storage } from './storage.js';
@@ -29,6 +30,19 @@ export interface StorageOptions {
    * would block the event loop while it waits). Opening and migrating always wait up to 5 s.
    */
   sqliteBusyTimeoutMs?: number;
+  /**
+   * Prefix of every tickwire table (and constraint and index) name, so tickwire can share a
+   * database with an application's own tables. Default `tickwire_` (tables `tickwire_rooms`,
+   * `tickwire_items`, ...); `''` keeps the bare names of databases created before prefixes.
+   * Choose it once per database: a database created before prefixes is moved to the prefix on
+   * its first open. Queries through `storage.db` keep using the bare, logical names.
+   */
+  tablePrefix?: string;
+  /**
+   * PostgreSQL only: the schema to keep tickwire's tables in (created if missing). Default: the
+   * connection's search_path (normally `public`).
+   */
+  schema?: string;
 }
 
 /** Which database a URL names. */
@@ -72,8 +86,15 @@ export async function openStorage(options: StorageOptions = {}): Promise<Storage
   const target = parseStorageUrl(options.url);
   const logger = options.logger ?? consoleLogger;
   const now = options.now ?? Date.now;
-  const db = target.kind === 'postgres' ? await openPostgres(target.url, logger) : openSqlite(target.path, logger);
-  const storage = createStorage({ kind: target.kind, db, logger, now });
+  const naming = tableNaming(options.tablePrefix, options.schema);
+  if (naming.schema !== undefined && target.kind === 'sqlite') {
+    throw new StorageError('INVALID_ARGUMENT', `schema is for PostgreSQL; on SQLite use tablePrefix (or a database file of its own) to keep tickwire's tables apart`);
+  }
+  const raw = target.kind === 'postgres' ? await openPostgres(target.url, logger) : openSqlite(target.path, logger);
+  let db = raw.withPlugin(new TableNamingPlugin(naming));
+  // After the naming plugin, so the schema is put on the physical names.
+  if (naming.schema !== undefined) db = db.withPlugin(new WithSchemaPlugin(naming.schema));
+  const storage = createStorage({ kind: target.kind, db, logger, now, naming });
   try {
     await storage.migrate();
     if (target.kind === 'sqlite') {

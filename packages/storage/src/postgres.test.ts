@@ -1,7 +1,10 @@
 // Loads before anything imports pg: see the module's header.
 import pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { storageContract, type StorageFixture } from './contract.js';
+import { expectLegacyData, fillLegacy, openLegacy } from './contract-naming.js';
+import type { BlankDatabase, FixtureOptions } from './contract-support.js';
 import { StorageError } from './errors.js';
 import { migrationSteps } from './migrations.js';
 import { openStorage } from './open.js';
@@ -20,28 +23,40 @@ const skipReason = unavailable(
 const admin = <T>(fn: (client: pg.Client) => Promise<T>) => postgresAdmin(baseUrl, fn);
 const freshSchema = () => freshPostgresSchema(baseUrl);
 
-async function postgresFixture(): Promise<StorageFixture> {
+/** A new, empty schema (the URL's search_path) and the storages opened on it. */
+const quiet = { warn: () => undefined };
+
+async function postgresBlank(base: FixtureOptions = {}): Promise<BlankDatabase> {
   const { url, drop } = await freshSchema();
   const opened: Storage[] = [];
-  const open = async () => {
-    const storage = await openStorage({ url });
-    opened.push(storage);
-    return storage;
+  return {
+    url,
+    open: async (options = {}) => {
+      const storage = await openStorage({ logger: quiet, ...base, ...options, url });
+      opened.push(storage);
+      return storage;
+    },
+    cleanup: async () => {
+      for (const s of opened) await s.close();
+      if (base.schema) await admin((c) => c.query(`drop schema if exists ${base.schema} cascade`));
+      await drop();
+    },
   };
-  try {
-    const storage = await open();
-    return {
-      storage,
-      open,
-      cleanup: async () => {
-        for (const s of opened) await s.close();
-        await drop();
-      },
-    };
-  } catch (err) {
-    await drop();
-    throw err;
-  }
+}
+
+/** The contract's fixture: a migrated storage (with `base` options) in a new schema. */
+function postgresFixture(base: () => FixtureOptions = () => ({}), withBlank = true): () => Promise<StorageFixture> {
+  return async () => {
+    const options = base();
+    const db = await postgresBlank(options);
+    try {
+      const storage = await db.open();
+      return { storage, open: db.open, url: db.url, options, cleanup: db.cleanup, ...(withBlank ? { blank: () => postgresBlank() } : {}) };
+    } catch (err) {
+      await db.cleanup();
+      throw err;
+    }
+  };
 }
 
 // Without a server (and without TICKWIRE_REQUIRE_SERVICES, which makes it a failure) the suite
@@ -51,7 +66,13 @@ if (skipReason) {
     it.skipIf(true)(`skipped: ${skipReason}`, () => undefined);
   });
 } else {
-  storageContract('postgres', postgresFixture);
+  storageContract('postgres', postgresFixture());
+  // The whole contract again in a schema of its own and under another prefix: no query may
+  // depend on the search_path or the default prefix.
+  storageContract(
+    'postgres, schema and tablePrefix game_',
+    postgresFixture(() => ({ schema: `tw_${randomUUID().replaceAll('-', '').slice(0, 16)}`, tablePrefix: 'game_' }), false),
+  );
 
   describe('postgres adapter', () => {
     it('storages migrating one new schema at once apply each step exactly once', async () => {
@@ -68,6 +89,43 @@ if (skipReason) {
           await Promise.all(storages.map((s) => s.close()));
         }
       } finally {
+        await drop();
+      }
+    });
+
+    it('storages opening a schema from before prefixes at once move it once, data intact', async () => {
+      const { url, drop } = await freshSchema();
+      try {
+        const legacy = await openLegacy(url);
+        const ids = await fillLegacy(legacy);
+        await legacy.close();
+        const storages = await Promise.all(Array.from({ length: 4 }, () => openStorage({ url, logger: quiet })));
+        try {
+          for (const storage of storages) await expectLegacyData(storage, ids);
+          const rows = await storages[0]!.db.selectFrom('tickwire_migrations').select('version').orderBy('version').execute();
+          expect(rows.map((r) => r.version)).toEqual(migrationSteps.map((s) => s.version));
+        } finally {
+          await Promise.all(storages.map((s) => s.close()));
+        }
+      } finally {
+        await drop();
+      }
+    });
+
+    it('with a schema, every table lives in it and none in the search_path schema', async () => {
+      const { schema: searchPath, url, drop } = await freshSchema();
+      const schema = `tw_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+      const storage = await openStorage({ url, schema, logger: quiet });
+      try {
+        await storage.writeCheckpoint({ code: 'r', upsertEntities: [], deleteEntities: [], upsertPlayers: [], at: 1 });
+        const count = (s: string) => admin((c) => c.query<{ n: string }>('select count(*) as n from pg_catalog.pg_tables where schemaname = $1', [s]));
+        expect(Number((await count(schema)).rows[0]?.n)).toBe(11);
+        expect(Number((await count(searchPath)).rows[0]?.n)).toBe(0);
+        const rooms = await admin((c) => c.query<{ code: string }>(`select code from ${schema}.tickwire_rooms`));
+        expect(rooms.rows).toEqual([{ code: 'r' }]);
+      } finally {
+        await storage.close();
+        await admin((c) => c.query(`drop schema if exists ${schema} cascade`));
         await drop();
       }
     });

@@ -5,6 +5,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { runChild } from './child-process.test-support.js';
 import { storageContract, type StorageFixture } from './contract.js';
+import { expectLegacyData, fillLegacy, openLegacy } from './contract-naming.js';
+import type { BlankDatabase, FixtureOptions } from './contract-support.js';
 import { migrationSteps } from './migrations.js';
 import { openStorage } from './open.js';
 import type { Storage } from './storage.js';
@@ -19,19 +21,20 @@ function childReport(stdout: string): { versions: number[]; openMs: number } {
   return JSON.parse(last) as { versions: number[]; openMs: number };
 }
 
-async function sqliteFixture(): Promise<StorageFixture> {
+const quiet = { warn: () => undefined };
+
+/** A new, empty SQLite file and the storages opened on it. */
+function sqliteBlank(base: FixtureOptions = {}): BlankDatabase {
   const { dir, remove } = tempDir();
   const url = join(dir, 'nested', 'folder', 'test.db');
   const opened: Storage[] = [];
-  const open = async () => {
-    const storage = await openStorage({ url });
-    opened.push(storage);
-    return storage;
-  };
-  const storage = await open();
   return {
-    storage,
-    open,
+    url,
+    open: async (options = {}) => {
+      const storage = await openStorage({ logger: quiet, ...base, ...options, url });
+      opened.push(storage);
+      return storage;
+    },
     cleanup: async () => {
       for (const s of opened) await s.close();
       remove();
@@ -39,7 +42,18 @@ async function sqliteFixture(): Promise<StorageFixture> {
   };
 }
 
-storageContract('sqlite', sqliteFixture);
+/** The contract's fixture: a migrated storage (with `base` options) on a new file. */
+function sqliteFixture(base: FixtureOptions = {}, withBlank = true): () => Promise<StorageFixture> {
+  return async () => {
+    const db = sqliteBlank(base);
+    const storage = await db.open();
+    return { storage, open: db.open, url: db.url, options: base, cleanup: db.cleanup, ...(withBlank ? { blank: async () => sqliteBlank() } : {}) };
+  };
+}
+
+storageContract('sqlite', sqliteFixture());
+// The whole contract again under another prefix: no query may depend on the default one.
+storageContract('sqlite, tablePrefix game_', sqliteFixture({ tablePrefix: 'game_' }, false));
 
 describe('sqlite adapter', () => {
   it('accepts sqlite:PATH, creates the folder, and sets WAL, synchronous FULL, busy_timeout and foreign keys', async () => {
@@ -102,6 +116,30 @@ describe('sqlite adapter', () => {
       const rows = await storage.db.selectFrom('tickwire_migrations').select('version').orderBy('version').execute();
       expect(rows.map((r) => r.version)).toEqual(versions);
       await storage.close();
+    } finally {
+      remove();
+    }
+  });
+
+  it('several processes opening a database from before prefixes at once move it once, data intact', async () => {
+    const { dir, remove } = tempDir();
+    const path = join(dir, 'legacy.db');
+    try {
+      const legacy = await openLegacy(path);
+      const ids = await fillLegacy(legacy);
+      await legacy.close();
+      const startAt = Date.now() + 1500;
+      const results = await Promise.all([0, 1, 2].map(() => runChild(['migrate', path, String(startAt)])));
+      for (const r of results) {
+        expect(r.code).toBe(0);
+        expect(childReport(r.stdout).versions).toEqual(migrationSteps.map((s) => s.version));
+      }
+      const storage = await openStorage({ url: path, logger: quiet });
+      try {
+        await expectLegacyData(storage, ids);
+      } finally {
+        await storage.close();
+      }
     } finally {
       remove();
     }

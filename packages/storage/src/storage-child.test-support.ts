@@ -6,6 +6,10 @@
  *                           applied versions and how long opening took, as JSON
  *   commit-and-kill PATH    commit a transact() and a checkpoint, print "committed", then
  *                           SIGKILL itself: no close(), no exit handlers, no flush
+ *   grant-and-kill URL OPTIONS KEY CHARACTER
+ *                           open URL with OPTIONS (JSON), add 100 xp to CHARACTER in a
+ *                           transact() with KEY, and SIGKILL itself the moment it commits,
+ *                           before answering anyone (nothing is printed after the commit)
  */
 import { openStorage } from './index.js';
 
@@ -30,6 +34,13 @@ if (mode === 'migrate') {
   });
   await storage.writeCheckpoint({ code: 'checkpointed', upsertEntities: [{ key: 'e', type: 't', data: { n: 42 } }], deleteEntities: [], upsertPlayers: [], at: 2 });
   process.stdout.write(`committed ${JSON.stringify(outcome)}\n`);
+  process.kill(process.pid, 'SIGKILL');
+} else if (mode === 'grant-and-kill') {
+  const [, , options, key, character] = process.argv.slice(2);
+  if (!options || !key || !character) throw new Error('usage: grant-and-kill <url> <options json> <key> <character>');
+  const storage = await openStorage({ ...(JSON.parse(options) as object), url: path, logger: { warn: () => undefined } });
+  process.stdout.write('opened\n');
+  await storage.transact(key, (tx) => storage.players.addStat(character, 'xp', 100, tx));
   process.kill(process.pid, 'SIGKILL');
 } else {
   throw new Error(`unknown mode ${mode}`);

@@ -9,7 +9,7 @@ import { runMigrations } from './migrations.js';
 import { createPlayerStore, type PlayerStore } from './players.js';
 import { deleteRoom, listRooms, loadRoom, writeCheckpoint, type CheckpointBatch, type RoomRecord, type RoomSummary } from './rooms.js';
 import type { Database } from './schema.js';
-import { isCommitted, transact, type TransactOptions, type TransactionOutcome } from './transactions.js';
+import { committedResult, isCommitted, transact, type TransactOptions, type TransactionOutcome } from './transactions.js';
 
 /**
  * Persistence for a tickwire server: room checkpoints, exactly-once critical transactions and
@@ -24,9 +24,13 @@ import { isCommitted, transact, type TransactOptions, type TransactionOutcome } 
  */
 export interface Storage {
   readonly kind: StorageKind;
+  /** The prefix of tickwire's table names in this database (`tickwire_` unless configured). */
+  readonly tablePrefix: string;
   /**
    * The query layer, for game-specific queries. Inside a `transact` callback use its `tx`
-   * instead: on SQLite the transaction holds the only connection.
+   * instead: on SQLite the transaction holds the only connection. It speaks tickwire's logical
+   * table names (`rooms`, `items`, ...) and maps them to the prefixed ones (see
+   * `StorageOptions.tablePrefix`); for the application's own tables use its own query layer.
    */
   readonly db: Kysely<Database>;
   /** Applies pending schema steps. Idempotent; safe when two processes run it at once. openStorage already ran it. */
@@ -56,6 +60,15 @@ export interface Storage {
   transact<T>(key: string, fn: (tx: Transaction<Database>) => Promise<T>, options?: TransactOptions): Promise<TransactionOutcome<T>>;
   /** Whether a transaction with this key has committed (a retried action can be answered without running it). */
   isCommitted(key: string): Promise<boolean>;
+  /**
+   * The result recorded by the transaction that committed this key (its JSON round trip), or
+   * undefined if none has: what a retry answers with, without running anything again.
+   *
+   * @example
+   * const earlier = await storage.committedResult<{ uid: string }>(`buy:${userId}:${requestId}`);
+   * if (earlier) return earlier.result; // bought before: answer the same
+   */
+  committedResult<T = unknown>(key: string): Promise<{ result: T } | undefined>;
   readonly players: PlayerStore;
   /** Closes the connection(s). Further calls fail; a second close does nothing. */
   close(): Promise<void>;
@@ -66,6 +79,7 @@ export function createStorage(ctx: StorageContext): Storage {
   let closed: Promise<void> | undefined;
   return {
     kind: ctx.kind,
+    tablePrefix: ctx.naming.prefix,
     db: ctx.db,
     migrate: () => runMigrations(ctx),
     loadRoom: (code) => loadRoom(ctx, code),
@@ -74,6 +88,7 @@ export function createStorage(ctx: StorageContext): Storage {
     deleteRoom: (code) => deleteRoom(ctx, code),
     transact: (key, fn, options) => transact(ctx, key, fn, options),
     isCommitted: (key) => isCommitted(ctx, key),
+    committedResult: (key) => committedResult(ctx, key),
     players: createPlayerStore(ctx),
     close: () => (closed ??= ctx.db.destroy()),
   };

@@ -49,6 +49,12 @@ export async function isCommitted(ctx: StorageContext, key: string): Promise<boo
   return (await storedResult(ctx, key)) !== undefined;
 }
 
+/** The result a committed transaction with this key recorded, or undefined if none committed. */
+export async function committedResult<T>(ctx: StorageContext, key: string): Promise<{ result: T } | undefined> {
+  const row = await storedResult(ctx, key);
+  return row && { result: decode<T>(row.result) };
+}
+
 export async function transact<T>(
   ctx: StorageContext,
   key: string,
