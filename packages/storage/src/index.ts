@@ -14,6 +14,7 @@ export type { PlayerStore } from './players.js';
 export { DEFAULT_CHARACTER_NAME, type Account, type Character } from './accounts.js';
 export type { Item } from './items.js';
 export { StorageError, InsufficientFunds, type StorageErrorCode } from './errors.js';
-export { migrationSteps, MIGRATION_LOCK_KEY, type MigrationStep } from './migrations.js';
+export { migrationSteps, MIGRATION_LOCK_KEY, type MigrationStep, type MigrationContext } from './migrations.js';
+export { DEFAULT_TABLE_PREFIX, type TableNaming } from './naming.js';
 export { SQLITE_BUSY_TIMEOUT_MS } from './sqlite.js';
 export type * from './schema.js';
