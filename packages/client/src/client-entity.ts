@@ -7,6 +7,11 @@
  * applying a snapshot costs in proportion to what changed. Linear fields are evaluated along
  * their key frame, continuously, up to the newest snapshot tick and never beyond it: when
  * snapshots stop arriving, the entity holds its last state rather than extrapolating.
+ *
+ * In interest-managed rooms an entity can be known only in part: a distant ship arrives with
+ * its far tier's fields and gets the rest when it comes nearer. A field the server has not sent
+ * yet holds its type's default (the one `entities.create` uses: 0, false, '', the first enum
+ * value); `has()` tells the two apart.
  */
 import { linearAt, type EntityTypeInfo, type EntityTypeName, type EntityValuesOf, type GameProtocol, type WireValue } from '@tickwire/protocol';
 
@@ -29,6 +34,8 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
   readonly wire: WireValue[];
   readonly rates: number[];
   readonly keyTicks: number[];
+  /** Bit i set: flat field i holds a value from the server (all bits, unless created partially). */
+  received = 0;
   // Allocated on the first sample: headless clients (bots) never interpolate.
   private sampleTicks = EMPTY;
   private samples = EMPTY;
@@ -40,7 +47,7 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
     readonly type: EntityTypeInfo,
   ) {
     const n = type.fields.length;
-    this.wire = new Array<WireValue>(n).fill(0);
+    this.wire = type.fields.map((f) => f.type.toWire(f.type.defaultValue));
     this.rates = new Array<number>(n).fill(0);
     this.keyTicks = new Array<number>(n).fill(0);
     const state: Record<string, Record<string, unknown>> = {};
@@ -66,7 +73,43 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
       this.wire[i] = wire[i]!;
       this.rates[i] = rates[i]!;
       this.keyTicks[i] = keyTicks[i]!;
+      this.received |= 1 << i;
     }
+  }
+
+  /**
+   * Sets the entity to what a created record carries: the fields in `mask` (all when -1), and
+   * defaults for the rest. A creation is the whole entity as far as this client may know it, so
+   * nothing from an earlier life of the id (it left the view and came back) survives it.
+   */
+  reset(mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
+    const fields = this.type.fields;
+    this.received = 0;
+    for (let i = 0; i < fields.length; i++) {
+      if (mask !== -1 && (mask & (1 << i)) === 0) {
+        const ft = fields[i]!.type;
+        this.wire[i] = ft.toWire(ft.defaultValue);
+        this.rates[i] = 0;
+        this.keyTicks[i] = 0;
+      }
+    }
+    this.apply(mask, wire, rates, keyTicks);
+  }
+
+  /**
+   * Whether a field holds a value from the server. Always true except in interest-managed rooms,
+   * where an entity in a far tier has only that tier's fields; the others hold defaults.
+   *
+   * @example
+   * if (ship.has('systems', 'power')) showPower(ship.state.systems.power);
+   */
+  has<C extends keyof V & string>(component: C, field: keyof V[C] & string): boolean {
+    const fields = this.type.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (f.component === component && f.name === field) return (this.received & (1 << i)) !== 0;
+    }
+    return false;
   }
 
   /** Numeric wire value of field i at tick (fractional ticks give a continuous linear value). */

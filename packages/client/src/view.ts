@@ -2,10 +2,14 @@
  * The client's replicated view of a room: entities by id, kept current by applying snapshot
  * bodies, with the change notifications the SDK turns into events.
  *
- * Snapshots arrive in order over a reliable socket, so each delta (against an older baseline
- * the client acknowledged) is applied to the newest state: it carries the current value of
- * every field changed since that baseline, and removals of everything that left since then.
- * A full snapshot replaces the view.
+ * Snapshots may be lost, duplicated or overtaken on the way (a lossy transport, the network
+ * conditioner), so the view applies a snapshot only if it is newer than the newest one applied,
+ * and applies it to its newest state. The server builds every snapshot so that this is correct
+ * whatever was lost: a delta carries the current value of each field changed since what the
+ * client acknowledged, and removals of everything that left since then; in interest rooms each
+ * entity is tracked on its own (docs/protocol.md 8.5). A full snapshot replaces the view; a
+ * created record replaces the entity it names (a partial one leaves the other fields at their
+ * defaults until they arrive).
  */
 import {
   readSnapshotBody,
@@ -44,9 +48,14 @@ export class ReplicatedView implements SnapshotVisitor {
     private readonly snapshotTicks = 1,
   ) {}
 
-  /** Applies a snapshot body; returns what changed. Throws ProtocolError if malformed. */
+  /**
+   * Applies a snapshot body; returns what changed. Throws ProtocolError if malformed. A snapshot
+   * not newer than the newest applied (a duplicate, or one overtaken by a later one) changes
+   * nothing and is left unread: applying it would roll the view back.
+   */
   applySnapshot(r: BitReader, tick: number): ViewChanges {
     this.changes = { added: [], changed: [], removed: [] };
+    if (tick <= this.tick) return this.changes;
     this.applyingTick = tick;
     this.seen.clear();
     readSnapshotBody(r, this.protocol, tick, this);
@@ -81,16 +90,18 @@ export class ReplicatedView implements SnapshotVisitor {
     this.changes.removed.push(e);
   }
 
-  create(id: number, type: EntityTypeInfo, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
+  create(id: number, type: EntityTypeInfo, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[], mask = -1): void {
     this.seen.add(id);
     const existing = this.entities.get(id);
     if (existing && existing.type === type) {
-      this.change(existing, -1, wire, rates, keyTicks);
+      // Held already: a lost removal before it came back, or a creation sent again because its
+      // acknowledgement had not arrived. Either way the record is the entity now.
+      this.change(existing, -1, wire, rates, keyTicks, mask);
       return;
     }
     if (existing) this.changes.removed.push(existing);
     const e = new ClientEntity(id, type);
-    e.apply(-1, wire, rates, keyTicks);
+    e.reset(mask, wire, rates, keyTicks);
     e.updateState(this.applyingTick);
     if (this.sampling) e.sample(this.applyingTick);
     this.entities.set(id, e);
@@ -102,21 +113,24 @@ export class ReplicatedView implements SnapshotVisitor {
     this.change(this.entities.get(id)!, mask, wire, rates, keyTicks);
   }
 
-  private change(e: ClientEntity, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[]): void {
+  /** Applies an update (`mask`), or with `createMask` a creation over an entity already held. */
+  private change(e: ClientEntity, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[], createMask?: number): void {
     if (this.sampling && this.tick > 0) {
       // Hold the old values until just before they changed: the previous snapshot for plain
       // fields; for a linear field with a new key frame, the old path held until the snapshot
       // before that key frame, which may be later when snapshots were lost in between.
       let hold = this.tick;
+      const carried = createMask ?? mask;
       for (const i of e.type.linearFields) {
-        if ((mask === -1 || (mask & (1 << i)) !== 0) && keyTicks[i]! !== e.keyTicks[i]) {
+        if ((carried === -1 || (carried & (1 << i)) !== 0) && keyTicks[i]! !== e.keyTicks[i]) {
           hold = Math.max(hold, Math.min(this.applyingTick - 1, keyTicks[i]! - this.snapshotTicks));
         }
       }
       if (e.lastSampleTick < this.tick) e.sample(this.tick);
       if (hold > this.tick && e.lastSampleTick < hold) e.sample(hold);
     }
-    e.apply(mask, wire, rates, keyTicks);
+    if (createMask === undefined) e.apply(mask, wire, rates, keyTicks);
+    else e.reset(createMask, wire, rates, keyTicks);
     e.updateState(this.applyingTick);
     if (this.sampling) e.sample(this.applyingTick);
     this.changes.changed.push(e);

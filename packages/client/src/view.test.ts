@@ -1,0 +1,111 @@
+import {
+  BitReader,
+  BitWriter,
+  SnapshotBodyWriter,
+  defineProtocol,
+  t,
+  writeChangedFields,
+  writeCreatedFields,
+  writeEvents,
+  type EntityTypeInfo,
+  type WireValue,
+} from '@tickwire/protocol';
+import { describe, expect, it } from 'vitest';
+import { ReplicatedView, StaleSnapshot } from './view.js';
+
+const game = defineProtocol({
+  name: 'view-test',
+  components: {
+    pos: { x: t.float({ min: 0, max: 100, precision: 1, linear: true }), y: t.float({ min: 0, max: 100, precision: 1 }) },
+    crew: { name: t.string(8), count: t.uint({ max: 50 }), docked: t.bool(), role: t.enum(['pilot', 'gunner']) },
+  },
+  entities: { ship: ['pos', 'crew'] },
+});
+const ship = game.entityType('ship');
+
+interface Rec {
+  id: number;
+  /** 'all', a creation mask, or an update mask. */
+  create?: number;
+  update?: number;
+  wire: WireValue[];
+  rates?: number[];
+  keyTicks?: number[];
+}
+
+/** A snapshot body as the server writes it. */
+function body(tick: number, baselineTick: number, removed: number[], recs: Rec[], type: EntityTypeInfo = ship): BitReader {
+  const w = new BitWriter();
+  const b = new SnapshotBodyWriter(w, game.entityTypeBits);
+  b.begin(tick, baselineTick, removed, recs.length);
+  for (const r of recs) {
+    b.recordHeader(r.id, r.create !== undefined);
+    const n = type.fields.length;
+    const rates = r.rates ?? new Array<number>(n).fill(0);
+    const keyTicks = r.keyTicks ?? new Array<number>(n).fill(tick);
+    if (r.create !== undefined) writeCreatedFields(w, game.entityTypeBits, type, r.create, r.wire, rates, keyTicks, tick);
+    else writeChangedFields(w, type, r.update!, r.wire, rates, keyTicks, tick);
+  }
+  writeEvents(w, []);
+  return new BitReader(w.toBytes());
+}
+
+// ship fields: 0 pos.x (linear), 1 pos.y, 2 crew.name, 3 crew.count, 4 crew.docked, 5 crew.role
+const POS = 0b000011;
+const all = (x: number, y: number, name: string, count: number): WireValue[] => [x, y, name, count, true, 1];
+
+describe('ReplicatedView', () => {
+  it('holds a partially created entity with defaults for the fields not sent, and fills them in later', () => {
+    const view = new ReplicatedView(game, false);
+    const added = view.applySnapshot(body(10, 0, [], [{ id: 3, create: POS, wire: [40, 50, 'x', 9, true, 1], rates: [16, 0, 0, 0, 0, 0], keyTicks: [8, 10, 0, 0, 0, 0] }]), 10).added;
+    expect(added.map((e) => e.id)).toEqual([3]);
+    const e = view.entities.get(3)!;
+    expect(e.state).toEqual({ pos: { x: 42, y: 50 }, crew: { name: '', count: 0, docked: false, role: 'pilot' } });
+    expect(e.has('pos', 'x')).toBe(true);
+    expect(e.has('crew', 'name')).toBe(false);
+    expect(e.received).toBe(POS);
+
+    // It comes nearer: an update brings the crew fields.
+    view.applySnapshot(body(12, 10, [], [{ id: 3, update: 0b111100, wire: [0, 0, 'ada', 7, true, 1] }]), 12);
+    expect(e.state.crew).toEqual({ name: 'ada', count: 7, docked: true, role: 'gunner' });
+    expect(e.has('crew', 'name')).toBe(true);
+    expect(e.state.pos).toEqual({ x: 44, y: 50 });
+  });
+
+  it('a creation replaces an entity it already holds: fields it does not carry go back to defaults', () => {
+    const view = new ReplicatedView(game, false);
+    view.applySnapshot(body(10, 0, [], [{ id: 3, create: -1, wire: all(40, 50, 'ada', 7) }]), 10);
+    // The removal when it left was lost; it came back far away, with its position only.
+    const changes = view.applySnapshot(body(20, 15, [], [{ id: 3, create: POS, wire: [10, 20, 'zzz', 1, false, 0] }]), 20);
+    expect(changes.changed.map((e) => e.id)).toEqual([3]);
+    const e = view.entities.get(3)!;
+    expect(e.state).toEqual({ pos: { x: 10, y: 20 }, crew: { name: '', count: 0, docked: false, role: 'pilot' } });
+    expect(e.received).toBe(POS);
+  });
+
+  it('ignores a snapshot that is not newer than the newest applied (duplicate or overtaken)', () => {
+    const view = new ReplicatedView(game, false);
+    view.applySnapshot(body(10, 0, [], [{ id: 3, create: -1, wire: all(40, 50, 'ada', 7) }]), 10);
+    view.applySnapshot(body(12, 10, [], [{ id: 3, update: 0b1000, wire: all(0, 0, '', 8) }]), 12);
+    // Tick 11 arrives late: it would set count back to an older value and remove entity 3.
+    const late = view.applySnapshot(body(11, 10, [3], [{ id: 4, create: -1, wire: all(1, 1, 'old', 1) }]), 11);
+    expect(late).toEqual({ added: [], changed: [], removed: [] });
+    const dup = view.applySnapshot(body(12, 10, [], [{ id: 3, update: 0b1000, wire: all(0, 0, '', 9) }]), 12);
+    expect(dup.changed).toEqual([]);
+    expect([...view.entities.keys()]).toEqual([3]);
+    expect(view.entities.get(3)!.state.crew!.count).toBe(8);
+    expect(view.tick).toBe(12);
+  });
+
+  it('a full snapshot drops what it does not name; after a resync only a full one is taken', () => {
+    const view = new ReplicatedView(game, false);
+    view.applySnapshot(body(10, 0, [], [{ id: 3, create: -1, wire: all(40, 50, 'ada', 7) }, { id: 5, create: POS, wire: all(1, 2, '', 0) }]), 10);
+    view.resync();
+    expect(() => view.applySnapshot(body(13, 10, [], []), 13)).toThrow(StaleSnapshot);
+    const full = view.applySnapshot(body(14, 0, [], [{ id: 5, create: -1, wire: all(3, 4, 'bo', 2) }]), 14);
+    expect(full.added.map((e) => e.id)).toEqual([5]);
+    expect([...view.entities.keys()]).toEqual([5]);
+    view.applySnapshot(body(20, 0, [], [{ id: 6, create: POS, wire: all(3, 4, '', 0) }]), 20);
+    expect([...view.entities.keys()]).toEqual([6]);
+  });
+});
