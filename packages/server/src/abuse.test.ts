@@ -187,6 +187,22 @@ describe('seats', () => {
     expect(second.snapshots[0]!.full).toBe(true);
   });
 
+  it('brings a guest (no token) back with its resume token alone, and only as that guest', async () => {
+    const h = harness(gameRoom({ reconnectWindowMs: 60_000 }));
+    const guest = await h.join('r');
+    await h.step(100);
+    guest.transport.close(1006, 'drop');
+    await flush();
+    const named = h.connect();
+    named.hello('r', { resumeToken: guest.welcome!.resumeToken, token: h.server.anonymous!.issue().token });
+    await flush();
+    expect(named.errors[0]).toMatchObject({ code: ErrorCode.RESUME_FAILED });
+    const back = h.connect();
+    back.hello('r', { resumeToken: guest.welcome!.resumeToken });
+    await flush();
+    expect(back.welcome).toMatchObject({ clientId: guest.welcome!.clientId });
+  });
+
   it('refuses forged or unsigned anonymous ids', async () => {
     const h = harness();
     const me = h.server.anonymous!.issue();

@@ -37,6 +37,8 @@ describe('anonymous identities', () => {
   it('gives a fresh guest for an empty token', () => {
     const a = new AnonymousIdentities(secret);
     expect(a.authenticate('').userId).not.toBe(a.authenticate('').userId);
+    expect(a.authenticate('').guest).toBe(true);
+    expect(a.authenticate(a.issue().token).guest).toBeUndefined();
   });
 
   it('never accepts a random string', () => {

@@ -56,7 +56,7 @@ export class AnonymousIdentities {
    * a token this server issued is that user; anything else is refused.
    */
   authenticate(token: string): Identity {
-    if (token === '') return { userId: this.issue().userId };
+    if (token === '') return { userId: this.issue().userId, guest: true };
     const identity = this.verify(token);
     if (identity) return identity;
     throw new TickwireError(

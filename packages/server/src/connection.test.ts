@@ -127,7 +127,7 @@ describe('connection limits and hostile input', () => {
     await h.step(2000, 500);
     expect(left).toBe(0);
     const thief = h.connect();
-    thief.hello('r', { resumeToken: token }); // the token alone, from another identity
+    thief.hello('r', { resumeToken: token, token: h.server.anonymous!.issue().token }); // someone else's token
     await flush();
     expect(thief.errors[0]).toMatchObject({ code: ErrorCode.RESUME_FAILED, message: expect.stringContaining('another player') });
     const again = h.connect();

@@ -32,6 +32,11 @@ export interface Identity {
   userId: string;
   /** Claims from the token, if any. */
   claims?: Record<string, unknown>;
+  /**
+   * A guest for one seat (anonymous mode, joined with no token): it has no token to prove who it
+   * is again, so its resume token alone brings it back, and only as that guest.
+   */
+  guest?: boolean;
 }
 
 export class RoomClient<P extends GameProtocol = GameProtocol> {

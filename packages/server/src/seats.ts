@@ -39,7 +39,9 @@ export function seat<P extends GameProtocol>(
     if (!client) {
       throw new TickwireError(ErrorCode.RESUME_FAILED, 'resume token unknown or expired: join again without it');
     }
-    if (client.identity.userId !== identity.userId) {
+    // A guest has no identity to show again but the token; anyone else must be its owner.
+    const owner = client.identity.userId === identity.userId || (identity.guest === true && client.identity.guest === true);
+    if (!owner) {
       throw new TickwireError(ErrorCode.RESUME_FAILED, 'this resume token belongs to another player: join again without it');
     }
     return takeOver(room, client, conn, now, remoteAddress);
