@@ -123,6 +123,34 @@ describe('chat', () => {
     expect(a.closed).toBeNull();
   });
 
+  it('caps the chat of all the connections of one address together, across reconnects', async () => {
+    const h = harness(gameRoom(), { limits: { chatPerSecondPerAddress: 3 } });
+    const listener = await h.join('r');
+    const spam: RawClient[] = [];
+    for (let i = 0; i < 10; i++) {
+      const c = h.connect('10.6.6.6');
+      c.hello('r');
+      spam.push(c);
+    }
+    await flush();
+    const lines = () => listener.received.filter((m) => m.kind === 'chatMessage').length;
+    for (const c of spam) c.send(c.frames.chat('buy gold'));
+    await flush();
+    expect(lines()).toBe(6); // a burst of twice the rate, whatever the number of connections
+    for (const c of spam) c.transport.close(1000, 'bye');
+    await flush();
+    const again = h.connect('10.6.6.6');
+    again.hello('r');
+    await flush();
+    again.send(again.frames.chat('buy gold'));
+    await flush();
+    expect(lines()).toBe(6); // reconnecting bought nothing
+    h.clock.advance(1000);
+    again.send(again.frames.chat('buy gold'));
+    await flush();
+    expect(lines()).toBe(7);
+  });
+
   it('refuses a name with control, bidi or zero-width characters at the door', async () => {
     const h = harness();
     for (const name of ['a\u0000b', 'rlo\u202Eeman', 'zw\u200Bj', 'esc\u001b[31m']) {

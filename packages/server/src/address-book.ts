@@ -11,7 +11,15 @@ import { isIPv6 } from 'node:net';
 import type { Limits } from './limits.js';
 import { TokenBucket } from './limits.js';
 
-interface Entry {
+/** An address's shared allowances, held by each of its open connections. */
+export interface AddressBudget {
+  /** Messages of all its connections together: a reconnect does not refill it. */
+  readonly messages: TokenBucket;
+  /** Chat lines of all its connections together. */
+  readonly chat: TokenBucket;
+}
+
+interface Entry extends AddressBudget {
   connections: number;
   detachedSeats: number;
   creations: TokenBucket;
@@ -33,7 +41,7 @@ export function addressKey(address: string): string {
   return `${full.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }
 
-export type Admission = { ok: true } | { ok: false; reason: string };
+export type Admission = { ok: true; budget: AddressBudget } | { ok: false; reason: string };
 
 export class AddressBook {
   private readonly entries = new Map<string, Entry>();
@@ -47,7 +55,16 @@ export class AddressBook {
     if (!e) {
       if (this.entries.size >= 10_000 && now - this.lastSweep > 1000) this.sweep(now);
       const perMinute = this.limits.roomCreationsPerMinutePerAddress;
-      e = { connections: 0, detachedSeats: 0, creations: new TokenBucket(perMinute / 60, perMinute, now), penaltyUntil: 0, lastSeen: now };
+      const l = this.limits;
+      e = {
+        connections: 0,
+        detachedSeats: 0,
+        creations: new TokenBucket(perMinute / 60, perMinute, now),
+        messages: new TokenBucket(l.messagesPerSecondPerAddress, l.messagesPerSecondPerAddress * 2, now),
+        chat: new TokenBucket(l.chatPerSecondPerAddress, l.chatPerSecondPerAddress * 2, now),
+        penaltyUntil: 0,
+        lastSeen: now,
+      };
       this.entries.set(key, e);
     }
     e.lastSeen = now;
@@ -64,7 +81,7 @@ export class AddressBook {
       return { ok: false, reason: `too many connections from this address (${this.limits.maxConnectionsPerAddress})` };
     }
     e.connections++;
-    return { ok: true };
+    return { ok: true, budget: e };
   }
 
   disconnect(address: string, now: number): void {

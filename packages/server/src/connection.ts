@@ -25,6 +25,7 @@ import {
 import type { Logger } from 'pino';
 import { transition, type ConnectionEvent, type ConnectionState } from './connection-state.js';
 import { queueInputs } from './input-queue.js';
+import type { AddressBudget } from './address-book.js';
 import { TokenBucket, type Limits } from './limits.js';
 import type { Room } from './room.js';
 import { schemaMismatch } from './room-manager.js';
@@ -67,6 +68,8 @@ export class Connection implements ClientConnection {
     private readonly transport: Transport,
     private readonly host: ConnectionHost,
     readonly remoteAddress = '',
+    /** Allowances shared with the other connections of the address (none: unlimited). */
+    private readonly shared: AddressBudget | null = null,
   ) {
     const { limits, clock } = host;
     const now = clock.now();
@@ -151,7 +154,7 @@ export class Connection implements ClientConnection {
   private admit(): boolean {
     if (this.state === 'closed') return false;
     const now = this.host.clock.now();
-    if (this.bucket.take(now)) return true;
+    if (this.bucket.take(now) && (this.shared === null || this.shared.messages.take(now))) return true;
     if (!this.strikes.take(now)) {
       this.fail(ErrorCode.FLOOD, 'too many messages: connection closed', CloseCode.FLOOD);
       this.host.flooded(this.remoteAddress);
@@ -322,8 +325,13 @@ export class Connection implements ClientConnection {
   /** A chat line: its own rate and length limits and text rules, then the game's onChat. */
   private chatLine(room: Room, client: RoomClient, line: string): void {
     const limits = this.host.limits;
-    if (!this.chat.take(this.host.clock.now())) {
+    const now = this.host.clock.now();
+    if (!this.chat.take(now)) {
       this.notice(ErrorCode.RATE_LIMITED, `more than ${limits.chatPerSecond} chat lines per second: line dropped`);
+      return;
+    }
+    if (this.shared && !this.shared.chat.take(now)) {
+      this.notice(ErrorCode.RATE_LIMITED, `more than ${limits.chatPerSecondPerAddress} chat lines per second from this address: line dropped`);
       return;
     }
     let text: string | false = line.trim();

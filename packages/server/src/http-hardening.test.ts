@@ -6,7 +6,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloseCode } from '@tickwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { gameRoom, silent } from './harness.test-support.js';
 import { createServer, type TickwireServer } from './server.js';
 
@@ -103,5 +105,16 @@ describe('malformed HTTP never ends the process', () => {
     servers.push(authed);
     const addr = await authed.listen(0, '127.0.0.1');
     expect((await fetch(`${addr.url}/api/anonymous`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('counts WebSocket pings like messages: a ping flood is closed as a flood', async () => {
+    const server = createServer({ rooms: gameRoom(), logger: silent, processMetrics: false, limits: { messagesPerSecond: 20, messageBurst: 20, floodTolerance: 20 } });
+    servers.push(server);
+    const addr = await server.listen(0, '127.0.0.1');
+    const ws = new WebSocket(addr.wsUrl);
+    await new Promise((r) => ws.once('open', r));
+    const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    for (let i = 0; i < 200; i++) ws.ping();
+    expect(await closed).toBe(CloseCode.FLOOD);
   });
 });

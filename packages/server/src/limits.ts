@@ -46,6 +46,14 @@ export interface Limits {
   maxDetachedSeatsPerAddress: number;
   /** After a connection is closed for flooding, its address is refused for this long. */
   floodPenaltyMs: number;
+  /**
+   * Messages per second of all the connections of one address together (burst: twice that).
+   * It survives reconnects, unlike the per-connection rate. Size it for your biggest load test
+   * from one machine (bots send about 21 a second each).
+   */
+  messagesPerSecondPerAddress: number;
+  /** Chat lines per second of all the connections of one address together (burst: twice that). */
+  chatPerSecondPerAddress: number;
   /** Chat lines a client may send per second (token bucket rate); more are dropped with RATE_LIMITED. */
   chatPerSecond: number;
   /** Chat lines a client may send in a burst. */
@@ -73,6 +81,8 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   maxConnectionsPerAddress: 1000,
   maxDetachedSeatsPerAddress: 32,
   floodPenaltyMs: 10_000,
+  messagesPerSecondPerAddress: 30_000,
+  chatPerSecondPerAddress: 20,
   chatPerSecond: 2,
   chatBurst: 5,
   maxChatChars: 200,

@@ -233,7 +233,7 @@ export class TickwireServer implements ConnectionHost {
       transport.close(CloseCode.TOO_MANY_CONNECTIONS, admitted.reason.slice(0, 120));
       return undefined;
     }
-    const conn = new Connection(transport, this, remoteAddress);
+    const conn = new Connection(transport, this, remoteAddress, admitted.budget);
     this.connections.add(conn);
     return conn;
   }

@@ -3,10 +3,13 @@
  * kept in a database: SQLite in ./data/ by default (nothing to set up), PostgreSQL when
  * DATABASE_URL is a postgres:// URL.
  *
- *   PORT=8080 npm start
+ *   PORT=8080 npm start                  # HOST picks the interface (default: all)
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm start
+ *   TICKWIRE_SECRET=<32+ random chars> npm start
  */
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from '@tickwire/server';
 import { openStorage } from '@tickwire/storage';
@@ -38,7 +41,19 @@ try {
 }
 logger.info({ database: storage.kind, where: storage.kind === 'sqlite' ? url : url.replace(/:[^:@/]*@/, ':***@') }, 'storage ready');
 
-const server = createServer({ rooms: arenaRoom(), staticDir, storage, logger });
+// Anonymous pilots carry a token signed with this secret: keep it across restarts (in the data
+// folder, beside the database) so a returning player is still themselves.
+function loadSecret(): string {
+  if (process.env.TICKWIRE_SECRET) return process.env.TICKWIRE_SECRET;
+  const file = fileURLToPath(new URL('../../../../data/secret', import.meta.url));
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(32).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+const server = createServer({ rooms: arenaRoom(), staticDir, storage, logger, secret: loadSecret() });
 const db = storage;
 server.handleSignals((code) => {
   db.close().finally(() => process.exit(code));
