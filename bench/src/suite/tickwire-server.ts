@@ -7,6 +7,7 @@
 import { createServer } from '@tickwire/server';
 import { pino } from 'pino';
 import { flags, num } from '../args.js';
+import { loadTestLimits } from '../load-limits.js';
 import { announce, serveStats } from './child-line.js';
 import { meanNeighbours } from './rules.js';
 import { benchRoom, type RoomCounters } from './tickwire-room.js';
@@ -19,8 +20,7 @@ const server = createServer({
   rooms: room,
   logger: pino({ level: 'warn' }),
   processMetrics: false,
-  // Bench clients send 20 inputs, a ping and the odd ACK a second; the defaults allow 120.
-  limits: { messagesPerSecond: 1000, messageBurst: 1000 },
+  limits: loadTestLimits,
 });
 const addr = await server.listen(0, '127.0.0.1');
 serveStats((detail) => ({
