@@ -62,6 +62,7 @@ export interface RecordedRecord {
   id: number;
   created: boolean;
   type: string;
+  /** Update: its change mask. Creation: -1 (every field) or a partial creation's mask. */
   mask: number;
   wire: WireValue[];
 }
@@ -118,9 +119,9 @@ export class RawClient {
         snap.removed.push(id);
         types.delete(id);
       },
-      create: (id, type, wire) => {
+      create: (id, type, wire, _rates, _keyTicks, mask) => {
         types.set(id, type);
-        snap.records.push({ id, created: true, type: type.name, mask: -1, wire: wire.slice(0, type.fields.length) });
+        snap.records.push({ id, created: true, type: type.name, mask, wire: wire.slice(0, type.fields.length) });
       },
       update: (id, type, mask, wire) => {
         snap.records.push({ id, created: false, type: type.name, mask, wire: wire.slice(0, type.fields.length) });

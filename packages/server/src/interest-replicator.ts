@@ -4,85 +4,139 @@
  *
  * A client here cannot share a body with anyone, and what it holds of an entity is partial
  * (a mid-tier entity's shields but not its systems), so instead of one baseline per snapshot it
- * is tracked per entity and field: the tick of the value the client acknowledged. A record sends
- * the allowed fields that changed after that; entities that leave relevance are removed, and
- * come back in full. When the budget is tight, due records compete by accumulated priority: a
- * record left out gains priority until it is sent, so the scene degrades evenly.
+ * is tracked per entity and field: the tick of the value the client acknowledged. The rules
+ * that make this safe over a network that loses, repeats and reorders snapshots and acks (the
+ * client applies a snapshot only if it is newer than the last one it applied, to its newest
+ * state; docs/protocol.md 8.5):
+ *
+ * - Until the client acknowledges a snapshot that created an entity, every record for it is a
+ *   creation (which replaces whatever the client holds under that id); only then do updates
+ *   follow. A creation carries the fields of the entity's tier, plus any field an earlier
+ *   creation of the same stay carried, so a creation that overtakes an acknowledged one never
+ *   takes a field away.
+ * - An entity that leaves the view stays on a pending-removal list, sent in every snapshot,
+ *   until a snapshot carrying its removal is acknowledged. One that comes back before that is a
+ *   new stay, created again; its creation replaces the old one on the client.
+ * - Acknowledgements are applied only to the stay they were sent for (each stay is an object of
+ *   its own), in any order; an ack of 0 starts over with a full snapshot, and everything the
+ *   client held becomes a pending removal (a full snapshot implies them).
+ *
+ * When the budget is tight, due records compete by accumulated priority: a record left out
+ * gains priority until it is sent, so the scene degrades evenly.
  */
-import { BitWriter, SnapshotBodyWriter, writeChangedFields, writeFullFields, type EntityTypeInfo, type GameProtocol } from '@tickwire/protocol';
+import { BitWriter, SnapshotBodyWriter, allFieldsMask, writeChangedFields, writeCreatedFields, type EntityTypeInfo, type GameProtocol } from '@tickwire/protocol';
 import type { EntityRecord, EntityStore } from './entity-store.js';
 import type { Candidate, Tier } from './interest.js';
 import type { EncodedBody } from './replicator.js';
 
-interface SentRecord {
-  id: number;
-  mask: number;
-}
-
-interface SentSnapshot {
-  tick: number;
-  records: SentRecord[];
-}
-
-/** What one client holds of one entity. */
-export interface HeldEntity {
-  /** Acknowledged value tick per field (null until the creation is acknowledged). */
-  known: Int32Array | null;
+/** What one client holds of one entity during one stay in its view. */
+export class HeldEntity {
+  /** Per field: tick of the newest value the client acknowledged (-1: none). */
+  readonly known: Int32Array;
+  /** A snapshot that created this stay was acknowledged: records may be updates now. */
+  created = false;
+  /** Fields this stay's creation records carried so far (a later creation carries them too). */
+  createMask = 0;
   /** Accumulated priority while due and left out by the budget. */
-  priority: number;
+  priority = 0;
   /** Last tick a record for it was sent. */
-  lastSent: number;
+  lastSent = 0;
   /** Snapshot stamp: marks the entities relevant in the current encode. */
-  seen: number;
+  seen = 0;
+
+  constructor(
+    readonly id: number,
+    fieldCount: number,
+  ) {
+    this.known = new Int32Array(fieldCount).fill(-1);
+  }
+}
+
+/** What one snapshot sent to one client carried, to apply when it is acknowledged. */
+class SentSnapshot {
+  tick = -1;
+  generation = -1;
+  /** Per record: the stay it was for, the fields it carried, and whether it was a creation. */
+  readonly held: HeldEntity[] = [];
+  readonly masks: number[] = [];
+  readonly created: boolean[] = [];
+  /** The pending removals it carried (a full snapshot carries them implicitly). */
+  readonly removed: HeldEntity[] = [];
 }
 
 /** What one client holds, entity by entity. */
 export class InterestState {
-  /** Entities the client may hold: created in a snapshot sent to it and not removed since. */
+  /** Entities in the client's view (created in a snapshot sent to it, not removed since). */
   readonly held = new Map<number, HeldEntity>();
-  private readonly ring: (SentSnapshot | undefined)[];
+  /** Entities that left the view and whose removal no acknowledged snapshot has carried yet. */
+  readonly removals = new Map<number, HeldEntity>();
+  // Snapshots sit in the slot their tick names and are reused in place: no allocation per send.
+  private readonly ring: SentSnapshot[];
+  /** Bumped when the client starts over: acks of snapshots sent before count for nothing. */
+  private generation = 0;
+  /** Newest acknowledged tick since the last start-over (0: none): the baseline on the wire. */
+  ackedTick = 0;
   /** Next snapshot must be full (first one, or the client asked to start over). */
   fresh = true;
 
   constructor(capacity: number) {
-    this.ring = new Array<SentSnapshot | undefined>(capacity);
+    this.ring = Array.from({ length: capacity }, () => new SentSnapshot());
   }
 
-  /** Ring slot of a tick: snapshots go where their tick says, so an ack finds its own at once. */
-  private slot(tick: number): number {
-    return tick % this.ring.length;
+  /** The ring slot for a snapshot being sent at `tick`, emptied and stamped. */
+  sending(tick: number): SentSnapshot {
+    const s = this.ring[tick % this.ring.length]!;
+    s.tick = tick;
+    s.generation = this.generation;
+    s.held.length = 0;
+    s.masks.length = 0;
+    s.created.length = 0;
+    s.removed.length = 0;
+    return s;
   }
 
-  sent(snapshot: SentSnapshot): void {
-    this.ring[this.slot(snapshot.tick)] = snapshot;
-  }
-
-  /** The client acknowledged a snapshot: what it carried is now known. 0 starts over. */
-  acknowledge(tick: number, fieldCount: (id: number) => number): void {
+  /**
+   * The client acknowledged a snapshot: what it carried is now known, for the stays it was
+   * sent for. Acks may come in any order, twice, or never. 0 starts over.
+   */
+  acknowledge(tick: number): void {
     if (tick === 0) {
-      this.held.clear();
-      this.fresh = true;
+      this.startOver();
       return;
     }
-    const snap = this.ring[this.slot(tick)];
-    if (!snap || snap.tick !== tick) return;
-    for (const r of snap.records) {
-      const h = this.held.get(r.id);
-      if (!h) continue; // removed since
-      let k = h.known;
-      if (!k) {
-        const n = fieldCount(r.id);
-        if (n < 0) continue;
-        h.known = k = new Int32Array(n).fill(-1);
-      }
-      for (let f = 0; f < k.length; f++) if (r.mask & (1 << f) && k[f]! < tick) k[f] = tick;
+    const snap = this.ring[tick % this.ring.length]!;
+    if (snap.tick !== tick || snap.generation !== this.generation) return;
+    if (tick > this.ackedTick) this.ackedTick = tick;
+    const { held, masks, created } = snap;
+    for (let i = 0; i < held.length; i++) {
+      const h = held[i]!;
+      if (this.held.get(h.id) !== h) continue; // left the view (or came back as a new stay) since
+      if (created[i]) h.created = true;
+      const mask = masks[i]!;
+      const known = h.known;
+      for (let f = 0; f < known.length; f++) if ((mask & (1 << f)) !== 0 && known[f]! < tick) known[f] = tick;
     }
+    for (const r of snap.removed) if (this.removals.get(r.id) === r) this.removals.delete(r.id);
+  }
+
+  /**
+   * The client lost its state (or resumed): the next snapshot is full, and whatever it may still
+   * hold is removed until acknowledged, in case this ack of 0 was an old or repeated one.
+   */
+  private startOver(): void {
+    this.generation++;
+    this.ackedTick = 0;
+    this.fresh = true;
+    for (const [id, h] of this.held) this.removals.set(id, h);
+    this.held.clear();
   }
 }
 
 interface Due {
   rec: EntityRecord;
   held: HeldEntity | undefined;
+  /** A creation (new stay, or one whose creation is not acknowledged yet). */
+  create: boolean;
   mask: number;
   priority: number;
   bits: number;
@@ -95,9 +149,15 @@ export class InterestEncoder {
   private readonly body: SnapshotBodyWriter;
   /** Fields each tier sends, by entity type index then tier. */
   private readonly masks: number[][];
+  private readonly allMasks: number[];
   private readonly periods: number[];
   private stamp = 0;
+  // Per-encode scratch, reused for every client: the hot path allocates nothing per record.
+  private readonly duePool: Due[] = [];
   private readonly due: Due[] = [];
+  private readonly chosen: Due[] = [];
+  private readonly removedIds: number[] = [];
+  private readonly out: { bytes: Uint8Array; bits: number; baselineTick: number; full: boolean } = { bytes: new Uint8Array(0), bits: 0, baselineTick: 0, full: false };
   private readonly weights: number[];
 
   constructor(
@@ -109,6 +169,7 @@ export class InterestEncoder {
   ) {
     this.body = new SnapshotBodyWriter(this.w, protocol.entityTypeBits);
     this.masks = protocol.entityTypes.map((type) => tiers.map((t) => this.tierMask(type, t)));
+    this.allMasks = protocol.entityTypes.map((type) => allFieldsMask(type));
     this.periods = tiers.map((t) => (t.rate && t.rate > 0 ? Math.max(1, Math.round(tickRate / t.rate)) : 1));
     this.weights = tiers.map((t, i) => t.weight ?? 1 / 2 ** i);
   }
@@ -120,49 +181,73 @@ export class InterestEncoder {
     return m;
   }
 
-  /** Builds one client's body for `tick` and records what it sent. */
+  private nextDue(rec: EntityRecord, held: HeldEntity | undefined, create: boolean, mask: number, priority: number): Due {
+    const n = this.due.length;
+    let d = this.duePool[n];
+    if (!d) this.duePool.push((d = { rec, held, create, mask, priority, bits: 0 }));
+    else {
+      d.rec = rec;
+      d.held = held;
+      d.create = create;
+      d.mask = mask;
+      d.priority = priority;
+      d.bits = 0;
+    }
+    this.due.push(d);
+    return d;
+  }
+
+  /**
+   * Builds one client's body for `tick` and records what it sent. The body's bytes are valid
+   * until the next call: copy them into the frame before encoding the next client's.
+   */
   encode(tick: number, state: InterestState, candidates: readonly Candidate[]): EncodedBody {
     const store = this.store;
     const stamp = ++this.stamp;
     const due = this.due;
     due.length = 0;
+    const full = state.fresh;
+    state.fresh = false;
     for (const c of candidates) {
       const rec = store.record(c.id);
       if (!rec || !rec.published) continue;
+      const ti = rec.type.index;
+      const allowed = c.tier < 0 ? this.allMasks[ti]! : this.masks[ti]![c.tier]!;
       const held = state.held.get(c.id);
-      let mask = -1;
+      let create = true;
+      let mask = allowed;
       if (held) {
         held.seen = stamp;
         if (c.tier >= 0 && tick - held.lastSent < this.periods[c.tier]!) continue;
-        const allowed = c.tier < 0 ? -1 : this.masks[rec.type.index]![c.tier]!;
-        const known = held.known;
-        const ct = rec.changedTick;
-        mask = 0;
-        for (let f = 0; f < ct.length; f++) {
-          if ((allowed & (1 << f)) !== 0 && ct[f]! > (known ? known[f]! : -1)) mask |= 1 << f;
-        }
-        if (mask === 0) continue;
+        if (held.created) {
+          create = false;
+          const known = held.known;
+          const ct = rec.changedTick;
+          mask = 0;
+          for (let f = 0; f < ct.length; f++) if ((allowed & (1 << f)) !== 0 && ct[f]! > known[f]!) mask |= 1 << f;
+          if (mask === 0) continue;
+        } else mask |= held.createMask;
       }
-      // Own, channel and global entities, and newcomers, go first; the rest by tier and distance.
-      const weight = !held || c.tier < 0 ? 1e9 : this.weights[c.tier]! / (1 + c.d2 / (this.tiers[c.tier]!.radius ** 2 || 1));
+      // Own, channel and global entities, and creations, go first; the rest by tier and distance.
+      const weight = create || c.tier < 0 ? 1e9 : this.weights[c.tier]! / (1 + c.d2 / (this.tiers[c.tier]!.radius ** 2 || 1));
       const priority = (held ? held.priority : 0) + weight;
       if (held) held.priority = priority;
-      due.push({ rec, held, mask, priority, bits: 0 });
+      this.nextDue(rec, held, create, mask, priority);
     }
 
-    const removed: number[] = [];
+    // Whatever was held and is not relevant now leaves the view: its removal is pending.
     for (const [id, h] of state.held) {
       if (h.seen === stamp) continue;
-      removed.push(id);
       state.held.delete(id);
+      state.removals.set(id, h);
     }
-    removed.sort((a, b) => a - b);
 
     // Spend the budget on the highest priorities; what does not fit waits with its priority kept.
     let chosen = due;
     if (this.budgetBits > 0) {
       due.sort((a, b) => b.priority - a.priority);
-      chosen = [];
+      chosen = this.chosen;
+      chosen.length = 0;
       let used = 0;
       for (const d of due) {
         d.bits = this.measure(d, tick);
@@ -173,33 +258,57 @@ export class InterestEncoder {
     }
     chosen.sort((a, b) => a.rec.id - b.rec.id);
 
-    const full = state.fresh;
-    state.fresh = false;
+    // New stays: an entity that comes back before its removal was acknowledged needs no removal,
+    // as its creation replaces what the client holds.
+    for (const d of chosen) {
+      if (d.held) continue;
+      const h = new HeldEntity(d.rec.id, d.rec.type.fields.length);
+      h.seen = stamp;
+      d.held = h;
+      state.held.set(h.id, h);
+      state.removals.delete(h.id);
+    }
+
+    const sent = state.sending(tick);
+    const removed = this.removedIds;
+    removed.length = 0;
+    for (const [id, h] of state.removals) {
+      sent.removed.push(h);
+      if (!full) removed.push(id);
+    }
+    removed.sort((a, b) => a - b);
+
     const w = this.w.reset();
     const typeBits = this.protocol.entityTypeBits;
-    this.body.begin(tick, full ? 0 : Math.max(1, tick - 1), full ? [] : removed, chosen.length);
-    const records: SentRecord[] = [];
+    const baselineTick = full ? 0 : state.ackedTick;
+    this.body.begin(tick, baselineTick, removed, chosen.length, full);
     for (const d of chosen) {
       const rec = d.rec;
-      const created = d.held === undefined;
-      this.body.recordHeader(rec.id, created);
-      if (created) writeFullFields(w, typeBits, rec.type, rec.wire, rec.rates, rec.keyTick, tick);
-      else writeChangedFields(w, rec.type, d.mask >>> 0, rec.wire, rec.rates, rec.keyTick, tick);
-      records.push({ id: rec.id, mask: d.mask });
-      if (d.held) {
-        d.held.priority = 0;
-        d.held.lastSent = tick;
-      } else state.held.set(rec.id, { known: null, priority: 0, lastSent: tick, seen: stamp });
+      const h = d.held!;
+      this.body.recordHeader(rec.id, d.create);
+      if (d.create) {
+        h.createMask |= d.mask;
+        writeCreatedFields(w, typeBits, rec.type, d.mask, rec.wire, rec.rates, rec.keyTick, tick);
+      } else writeChangedFields(w, rec.type, d.mask >>> 0, rec.wire, rec.rates, rec.keyTick, tick);
+      sent.held.push(h);
+      sent.masks.push(d.mask);
+      sent.created.push(d.create);
+      h.priority = 0;
+      h.lastSent = tick;
     }
-    state.sent({ tick, records });
-    return { bytes: w.toBytes(), bits: w.bitLength, baselineTick: full ? 0 : tick - 1 };
+    const out = this.out;
+    out.bytes = w.view();
+    out.bits = w.bitLength;
+    out.baselineTick = baselineTick;
+    out.full = full;
+    return out;
   }
 
   private measure(d: Due, tick: number): number {
     const s = this.scratch.reset();
     s.writeGamma(0);
-    s.writeBool(d.held === undefined);
-    if (d.held === undefined) writeFullFields(s, this.protocol.entityTypeBits, d.rec.type, d.rec.wire, d.rec.rates, d.rec.keyTick, tick);
+    s.writeBool(d.create);
+    if (d.create) writeCreatedFields(s, this.protocol.entityTypeBits, d.rec.type, d.mask, d.rec.wire, d.rec.rates, d.rec.keyTick, tick);
     else writeChangedFields(s, d.rec.type, d.mask >>> 0, d.rec.wire, d.rec.rates, d.rec.keyTick, tick);
     return s.bitLength;
   }

@@ -20,7 +20,10 @@ import type { NetworkState } from './network-state.js';
 export interface EncodedBody {
   readonly bytes: Uint8Array;
   readonly bits: number;
+  /** The baseline written on the wire (0 for a full snapshot; see `full`). */
   readonly baselineTick: number;
+  /** A full snapshot: the client drops whatever it does not name. */
+  readonly full: boolean;
 }
 
 interface SentSnapshot {
@@ -74,9 +77,15 @@ export class ClientView {
     return true;
   }
 
-  /** The baseline for the next snapshot: the acked tick if still in the ring, else 0 (full). */
-  baseline(): SentSnapshot | undefined {
-    return this.ackedTick === 0 ? undefined : this.find(this.ackedTick);
+  /**
+   * The baseline for a snapshot at `tick`: the acked one if still in the ring, else none (full).
+   * It must also be less than a ring's span old: with snapshots skipped for backpressure its
+   * slot can survive while a later snapshot's was reused, and a delta must know every snapshot
+   * sent since its baseline (they name what the client may hold).
+   */
+  baseline(tick: number): SentSnapshot | undefined {
+    if (this.ackedTick === 0 || tick - this.ackedTick >= this.capacity) return undefined;
+    return this.find(this.ackedTick);
   }
 }
 
@@ -105,7 +114,7 @@ export class SnapshotEncoder {
 
   /** Body for a client that sees every entity, shared by all such clients with this baseline. */
   sharedBody(view: ClientView): EncodedBody {
-    const base = view.baseline();
+    const base = view.baseline(this.tick);
     const baseIds = base ? this.net.idsAt(base.tick) : undefined;
     const baselineTick = base && baseIds ? base.tick : 0;
     let body = this.shared.get(baselineTick);
@@ -129,7 +138,7 @@ export class SnapshotEncoder {
       for (const id of view.knownSince.keys()) if (!current.has(id)) view.knownSince.delete(id);
       for (const id of now) if (!view.knownSince.has(id)) view.knownSince.set(id, tick);
     }
-    const base = view.baseline();
+    const base = view.baseline(tick);
     const baselineTick = base ? base.tick : 0;
     let removed: number[] = [];
     if (base) {
@@ -197,6 +206,6 @@ export class SnapshotEncoder {
         writeChangedFields(w, rec.type, mask >>> 0, rec.wire, rec.rates, rec.keyTick, this.tick);
       }
     }
-    return { bytes: w.toBytes(), bits: w.bitLength, baselineTick };
+    return { bytes: w.toBytes(), bits: w.bitLength, baselineTick, full: baselineTick === 0 };
   }
 }

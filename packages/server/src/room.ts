@@ -374,7 +374,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
       writeEvents(w, client.pendingEvents);
       if (client.pendingEvents.length > 0) client.pendingEvents = [];
       const frame = w.toBytes();
-      this.host.stats.snapshotSent(frame.length, body.baselineTick === 0);
+      this.host.stats.snapshotSent(frame.length, body.full);
       conn.send(frame);
     }
   }
@@ -411,15 +411,16 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     const own = client.entity as Entity<P> | undefined;
     const viewer = def.viewer ? def.viewer(client) : own && own.alive ? def.position(own) : undefined;
     const candidates = candidatesFor(def, this.grid!, client, viewer, this.channelMembers, client.controls, this.candidates);
-    const body = this.interestEncoder!.encode(this.tick, state, candidates);
-    view.sent(this.tick, []);
-    return body;
+    return this.interestEncoder!.encode(this.tick, state, candidates);
   }
 
   /** A client acknowledged a snapshot (0: it lost its state and needs a full one). */
   acknowledge(client: RoomClient<P>, tick: number): void {
-    if (!client.view.acknowledge(tick)) return;
-    client.view.interest?.acknowledge(tick, (id) => this.entities.record(id)?.type.fields.length ?? -1);
+    const view = client.view;
+    // Interest rooms track acks per entity and take them in any order; the others keep the
+    // newest acknowledged snapshot as the baseline.
+    if (this.grid) (view.interest ??= new InterestState(this.historySize)).acknowledge(tick);
+    else view.acknowledge(tick);
   }
 
   private relevantIds(client: RoomClient<P>): number[] {

@@ -1,0 +1,194 @@
+import { defineProtocol, t } from '@tickwire/protocol';
+import { describe, expect, it } from 'vitest';
+import type { Entity } from './entity-store.js';
+import { flush, harness, type RawClient, type RecordedSnapshot } from './harness.test-support.js';
+import { defineRoom } from './room-definition.js';
+import type { Room } from './room.js';
+
+// Fields: 0 pos.x, 1 pos.y, 2 shields.s, 3 systems.energy.
+const space = defineProtocol({
+  name: 'space-acks',
+  components: {
+    pos: { x: t.float({ min: -100000, max: 100000, precision: 1 }), y: t.float({ min: -100000, max: 100000, precision: 1 }) },
+    shields: { s: t.uint({ max: 1000 }) },
+    systems: { energy: t.uint({ max: 100000 }) },
+  },
+  entities: { ship: ['pos', 'shields', 'systems'] },
+});
+type Space = typeof space;
+type Ship = Entity<Space, 'ship'>;
+const POS = 0b0011;
+
+/** A viewer at the origin (no entity of its own); near, mid and far tiers, all at full rate. */
+async function world() {
+  const h = harness<Space>(
+    defineRoom<Space>({
+      protocol: space,
+      reconnectWindowMs: 0,
+      interest: {
+        position: (e) => ({ x: e.pos.x, y: e.pos.y }),
+        viewer: () => ({ x: 0, y: 0 }),
+        tiers: [
+          { name: 'near', radius: 10_000 },
+          { name: 'mid', radius: 20_000, components: ['pos', 'shields'] },
+          { name: 'far', radius: 50_000, components: ['pos'] },
+        ],
+      },
+    }),
+  );
+  const a = h.connect();
+  a.autoAck = false;
+  a.hello();
+  await flush();
+  const room = h.server.rooms.get('r') as unknown as Room<Space>;
+  const ack = async (tick: number) => {
+    a.send(a.codec.ack(tick));
+    await flush();
+  };
+  /** Steps one snapshot and returns it. */
+  const next = async (): Promise<RecordedSnapshot> => {
+    const n = a.snapshots.length;
+    await h.step(50);
+    expect(a.snapshots.length).toBe(n + 1);
+    return a.snapshots.at(-1)!;
+  };
+  return { h, a, room, ack, next, ship: (x: number): Ship => room.entities.create('ship', { pos: { x, y: 0 }, shields: { s: 5 }, systems: { energy: 9 } }) };
+}
+
+const recordOf = (s: RecordedSnapshot, id: number) => s.records.find((r) => r.id === id);
+
+describe('interest replication over a lossy link', () => {
+  it('creates a far entity with the far tier fields only; the rest arrive when it comes nearer', async () => {
+    const { a, ack, next, ship } = await world();
+    const far = ship(30_000);
+    const first = await next();
+    expect(recordOf(first, far.id)).toMatchObject({ created: true, mask: POS });
+    await ack(first.tick);
+    far.pos.x = 15_000; // mid: shields join
+    expect(recordOf(await next(), far.id)).toMatchObject({ created: false, mask: 0b0101 }); // x moved, shields are new
+    const mid = a.snapshots.at(-1)!;
+    await ack(mid.tick);
+    far.pos.x = 5_000; // near: systems join
+    expect(recordOf(await next(), far.id)).toMatchObject({ created: false, mask: 0b1001 });
+  });
+
+  it('sends a creation again until a snapshot carrying one is acknowledged, then updates', async () => {
+    const { ack, next, ship } = await world();
+    const s = ship(5_000);
+    const s1 = await next();
+    expect(recordOf(s1, s.id)).toMatchObject({ created: true, mask: -1 });
+    s.shields.s = 6;
+    // s1 "was lost": no ack. The next record must still be a creation, or the client could not apply it.
+    const s2 = await next();
+    expect(recordOf(s2, s.id)).toMatchObject({ created: true, mask: -1 });
+    await ack(s2.tick);
+    s.shields.s = 7;
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: false, mask: 0b0100 });
+  });
+
+  it('a creation sent again keeps every field an earlier one carried, even after the entity moved away', async () => {
+    const { ack, next, ship } = await world();
+    const s = ship(5_000);
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: true, mask: -1 });
+    s.pos.x = 30_000; // far before the creation was acknowledged
+    const again = await next();
+    expect(recordOf(again, s.id)).toMatchObject({ created: true, mask: -1 });
+    await ack(again.tick);
+    s.pos.y = 1;
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: false, mask: 0b0010 });
+  });
+
+  it('re-sends a removal in every snapshot until one carrying it is acknowledged', async () => {
+    const { ack, next, ship } = await world();
+    const s = ship(5_000);
+    await ack((await next()).tick);
+    s.pos.x = 70_000; // out of range
+    const r1 = await next();
+    expect(r1.removed).toEqual([s.id]);
+    const r2 = await next(); // r1 was lost
+    expect(r2.removed).toEqual([s.id]);
+    const r3 = await next();
+    await ack(r2.tick); // an older one arrives: it carried the removal, so that is enough
+    expect(r3.removed).toEqual([s.id]);
+    expect((await next()).removed).toEqual([]);
+    // A late ack of r1 changes nothing.
+    await ack(r1.tick);
+    expect((await next()).removed).toEqual([]);
+  });
+
+  it('an entity that comes back before its removal is acknowledged is created again, and not removed', async () => {
+    const { ack, next, ship } = await world();
+    const s = ship(5_000);
+    const created = await next();
+    s.shields.s = 50;
+    s.pos.x = 70_000;
+    const left = await next();
+    expect(left.removed).toEqual([s.id]);
+    s.pos.x = 30_000; // back, far
+    const back = await next();
+    expect(back.removed).toEqual([]);
+    expect(recordOf(back, s.id)).toMatchObject({ created: true, mask: POS });
+    // Acks of snapshots from its earlier stay do not count for the new one.
+    await ack(created.tick);
+    await ack(left.tick);
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: true, mask: POS });
+  });
+
+  it('writes an honest baseline: the newest acknowledged tick, or none yet', async () => {
+    const { ack, next, ship } = await world();
+    ship(5_000);
+    const full = await next();
+    expect(full).toMatchObject({ full: true, baselineTick: 0 });
+    const before = await next();
+    expect(before).toMatchObject({ full: false, baselineTick: 0 });
+    await ack(full.tick);
+    expect(await next()).toMatchObject({ full: false, baselineTick: full.tick });
+    await ack(before.tick);
+    await ack(full.tick); // reordered: the baseline does not go back
+    expect(await next()).toMatchObject({ full: false, baselineTick: before.tick });
+  });
+
+  it('an ack of 0 starts over: a full snapshot, removals for what was held, and old acks ignored', async () => {
+    const { ack, next, ship } = await world();
+    const s = ship(5_000);
+    const gone = ship(6_000);
+    const first = await next();
+    await ack(first.tick);
+    gone.pos.x = 70_000;
+    await ack(0);
+    const full = await next();
+    expect(full.full).toBe(true);
+    expect(recordOf(full, s.id)).toMatchObject({ created: true });
+    expect(full.removed).toEqual([]); // implied by the full snapshot
+    // The ack of 0 may have been an old one, and the full snapshot lost: a delta names the removal.
+    const after = await next();
+    expect(after.removed).toEqual([gone.id]);
+    expect(recordOf(after, s.id)).toMatchObject({ created: true });
+    await ack(first.tick); // from before the start-over: ignored
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: true });
+    await ack(after.tick);
+    const settled = await next();
+    expect(settled.removed).toEqual([]);
+    expect(settled.baselineTick).toBe(after.tick);
+  });
+});
+
+describe('interest replication and the byte budget', () => {
+  it('a pending removal is sent even when the budget is spent', async () => {
+    const h = harness<Space>(
+      defineRoom<Space>({
+        protocol: space,
+        reconnectWindowMs: 0,
+        interest: { position: (e) => ({ x: e.pos.x, y: e.pos.y }), viewer: () => ({ x: 0, y: 0 }), tiers: [{ name: 'near', radius: 10_000 }], budgetBytes: 8 },
+      }),
+    );
+    const a: RawClient = await h.join();
+    const room = h.server.rooms.get('r') as unknown as Room<Space>;
+    const ships = Array.from({ length: 20 }, (_, i) => room.entities.create('ship', { pos: { x: 100 * i, y: 0 } }));
+    await h.step(500);
+    for (const s of ships) s.pos.x = 70_000 + s.id;
+    await h.step(100);
+    expect(a.types.size).toBe(0);
+    expect(new Set(a.snapshots.flatMap((s) => s.removed))).toEqual(new Set(ships.map((s) => s.id)));
+  });
+});
