@@ -15,7 +15,7 @@ export {
   type ConnectionStatus,
   type ReconnectedInfo,
 } from './client-room.js';
-export { DEFAULT_RECONNECT, backoffDelay, isDrop, type ReconnectOptions, type ReconnectingInfo } from './reconnect.js';
+export { DEFAULT_RECONNECT, backoffDelay, isDrop, isTransient, type ReconnectOptions, type ReconnectingInfo } from './reconnect.js';
 export { anonymousIdentity, type AnonymousIdentity, type AnonymousIdentityOptions } from './anonymous.js';
 export { ClientEntity, type ClientEntityOf } from './client-entity.js';
 export { ReplicatedView, type ViewChanges } from './view.js';
