@@ -30,6 +30,10 @@ export class EntityRecord {
   createdTick = 0;
   /** Set once the entity has been published in a snapshot. */
   published = false;
+  /** Its type is durable: writes, creation and removal mark it for the next checkpoint. */
+  persistTracked = false;
+  /** Written, created or removed since persistence last collected it (it is in persistDirtyList). */
+  persistDirty = false;
 
   constructor(
     readonly id: number,
@@ -90,7 +94,7 @@ export function recordOf(entity: { readonly id: number }): EntityRecord {
 }
 
 /** Builds, once per entity type, the prototype whose accessors do the dirty tracking. */
-function buildPrototypes(type: EntityTypeInfo, onDirty: (rec: EntityRecord) => void): {
+function buildPrototypes(type: EntityTypeInfo, onDirty: (rec: EntityRecord) => void, onPersistDirty: (rec: EntityRecord) => void): {
   entityProto: object;
   componentProtos: { name: string; proto: object }[];
 } {
@@ -117,6 +121,7 @@ function buildPrototypes(type: EntityTypeInfo, onDirty: (rec: EntityRecord) => v
           rec.values[i] = v;
           if (rec.dirty === 0 && rec.alive) onDirty(rec);
           rec.dirty |= bit;
+          if (rec.persistTracked && !rec.persistDirty) onPersistDirty(rec);
         },
       });
     }
@@ -160,11 +165,46 @@ export class EntityStore<P extends GameProtocol = GameProtocol> {
   /** Entities created / removed since the replication layer last looked. */
   readonly createdList: EntityRecord[] = [];
   readonly removedList: EntityRecord[] = [];
+  /**
+   * Durable entities written, created or removed since persistence last collected them (each
+   * once): what a checkpoint walks instead of the whole world. Only types passed to
+   * trackPersistence are recorded, so a room without persistence pays one boolean test per write.
+   */
+  readonly persistDirtyList: EntityRecord[] = [];
+  private persistTypes: ReadonlySet<string> = new Set();
 
   constructor(readonly protocol: P) {
+    const markPersist = (rec: EntityRecord) => this.markPersistDirty(rec);
     for (const type of protocol.entityTypes) {
-      this.protos.set(type.name, buildPrototypes(type, (rec) => this.dirtyList.push(rec)));
+      this.protos.set(type.name, buildPrototypes(type, (rec) => this.dirtyList.push(rec), markPersist));
     }
+  }
+
+  /**
+   * Internal, for persistence: records changes to entities of these types in persistDirtyList
+   * from now on, starting with every live one (the room may have created some in setup).
+   * Throws for a name that is not an entity type of the protocol.
+   */
+  trackPersistence(typeNames: Iterable<string>): void {
+    const types = new Set(typeNames);
+    const known = this.protocol.entityTypes.map((t) => t.name);
+    for (const name of types) {
+      if (!known.includes(name)) {
+        throw new RangeError(`persistence.durable names '${name}', which is not an entity type of protocol '${this.protocol.name}': use one of ${known.map((k) => `'${k}'`).join(', ')}`);
+      }
+    }
+    this.persistTypes = types;
+    for (const rec of this.records.values()) {
+      rec.persistTracked = types.has(rec.type.name);
+      if (rec.persistTracked) this.markPersistDirty(rec);
+    }
+  }
+
+  /** Internal, for persistence: puts a tracked entity back on persistDirtyList (a write that failed). */
+  markPersistDirty(rec: EntityRecord): void {
+    if (!rec.persistTracked || rec.persistDirty) return;
+    rec.persistDirty = true;
+    this.persistDirtyList.push(rec);
   }
 
   get size(): number {
@@ -186,6 +226,10 @@ export class EntityStore<P extends GameProtocol = GameProtocol> {
     });
     if (this.nextId > 0xfffffffe) throw new Error('entity ids exhausted for this room (2^32-2 created); dispose and recreate it');
     const rec = new EntityRecord(this.nextId++, type, values);
+    if (this.persistTypes.has(type.name)) {
+      rec.persistTracked = true;
+      this.markPersistDirty(rec);
+    }
     const { entityProto, componentProtos } = this.protos.get(type.name)!;
     const obj = Object.create(entityProto) as EntityObject & Record<string, unknown>;
     Object.defineProperty(obj, RECORD, { value: rec });
@@ -218,6 +262,7 @@ export class EntityStore<P extends GameProtocol = GameProtocol> {
     this.records.delete(id);
     this.objects.delete(id);
     this.removedList.push(rec);
+    this.markPersistDirty(rec);
     return true;
   }
 

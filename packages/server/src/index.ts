@@ -16,6 +16,6 @@ export { Connection } from './connection.js';
 export { transition, type ConnectionState, type ConnectionEvent } from './connection-state.js';
 export type { RoomStats, ServerStats } from './stats.js';
 export { LagHistory, type LagCompensationOptions } from './lag-compensation.js';
-export { RoomPersistence, type RoomStore, type PersistenceDefinition, type CheckpointBatch, type StoredRoom, type DurableEntityRow, type PlayerCheckpointRow } from './persistence.js';
+export { RoomPersistence, type RoomStore, type PersistenceDefinition, type CheckpointBatch, type StoredRoom, type DurableEntityRow, type PlayerCheckpointRow, type CriticalStep, type OnceOutcome, type RoomPersistenceOptions } from './persistence.js';
 export { SpatialGrid, candidatesFor, type InterestDefinition, type Tier, type Candidate } from './interest.js';
 export { InterestEncoder, InterestState } from './interest-replicator.js';

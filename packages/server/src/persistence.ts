@@ -4,62 +4,27 @@
  * The room definition says which entity types are durable and how to save and load a player
  * and the room's own data. Everything else (projectiles, previews, per-tick state) is
  * ephemeral. Every `checkpointMs` (and soon after a join or leave) the room collects what
- * changed and hands it to a write-behind queue; the tick never waits on the database. The queue
- * is one writer per room: checkpoints and critical commits are written in the order they were
- * made, and a checkpoint waiting behind a slow write absorbs the next ones, so a stalled
- * database costs a bounded amount of memory and shows up as queue depth, not as a late tick.
+ * changed and hands it to its write-behind queue (persistence-writer.ts); the tick never waits
+ * on the database. Collecting costs what changed, not the size of the world: the entity store
+ * marks a durable entity when one of its fields is written, or it is created or removed, and a
+ * checkpoint walks only the marked ones.
  *
- * A critical commit (`room.persist.commit(key)`) writes everything changed so far together with
- * an idempotency key in one database transaction, and resolves once it has committed: a command
- * handler that awaits it answers the client only when its effect is durable (an output gate).
+ * A critical transaction (`room.persist.once(key, { apply, undo })`) applies a change exactly
+ * once per key: concurrent callers with one key share the first call, a key committed before
+ * (even before a restart) applies nothing and answers the first result, and the change is
+ * committed together with its key before the caller hears back (an output gate).
+ *
+ * Every call into game code from here (player and meta save/load, restore, undo) is guarded:
+ * a throw is reported to `onFault` and the room goes on.
  */
-import { randomBytes } from '@tickwire/protocol';
+import { randomBytes, type Clock } from '@tickwire/protocol';
 import type { Logger } from 'pino';
-import type { AnyEntity } from './entity-store.js';
-import { recordOf } from './entity-store.js';
+import type { AnyEntity, EntityRecord } from './entity-store.js';
+import { CheckpointWriter, type CheckpointBatch, type DurableEntityRow, type PersistenceStats, type PlayerCheckpointRow, type RoomStore } from './persistence-writer.js';
 import type { Room } from './room.js';
 import type { RoomClient } from './room-client.js';
 
-export interface DurableEntityRow {
-  key: string;
-  type: string;
-  data: unknown;
-}
-
-export interface PlayerCheckpointRow {
-  userId: string;
-  data: unknown;
-}
-
-export interface StoredRoom {
-  code: string;
-  meta: unknown;
-  entities: DurableEntityRow[];
-  players: PlayerCheckpointRow[];
-  checkpointAt: number | null;
-}
-
-export interface CheckpointBatch {
-  code: string;
-  meta?: unknown;
-  upsertEntities: DurableEntityRow[];
-  deleteEntities: string[];
-  upsertPlayers: PlayerCheckpointRow[];
-  /** Wall-clock epoch ms. */
-  at: number;
-}
-
-/**
- * What the runtime needs from a database; @tickwire/storage's `openStorage()` provides it for
- * SQLite and PostgreSQL. The runtime never imports an adapter.
- */
-export interface RoomStore {
-  loadRoom(code: string): Promise<StoredRoom | undefined>;
-  listRooms?(): Promise<{ code: string }[]>;
-  writeCheckpoint(batch: CheckpointBatch): Promise<void>;
-  transact<T>(key: string, fn: (tx: unknown) => Promise<T>, options?: { checkpoint?: CheckpointBatch }): Promise<{ result: T; replayed: boolean }>;
-  isCommitted(key: string): Promise<boolean>;
-}
+export type { CheckpointBatch, DurableEntityRow, PersistenceStats, PlayerCheckpointRow, RoomStore, StoredRoom } from './persistence-writer.js';
 
 /** The persistence part of a room definition. */
 export interface PersistenceDefinition<R> {
@@ -68,7 +33,7 @@ export interface PersistenceDefinition<R> {
   /** A player's durable data (position, health, resources...), keyed by user id. */
   player?: {
     save(room: R, client: RoomClient): unknown;
-    /** Called after onJoin when the player has stored data. */
+    /** Called after onJoin when the player has stored data (also when they come back to a room they left). */
     load(room: R, client: RoomClient, data: unknown): void;
   };
   /** The room's own durable data. */
@@ -82,25 +47,56 @@ export interface PersistenceDefinition<R> {
   checkpointMs?: number;
 }
 
-export interface PersistenceStats {
-  queueDepth(room: string, depth: number): void;
-  checkpointWritten(ms: number, rows: number): void;
-  checkpointFailed(): void;
+/** A critical change for {@link RoomPersistence.once}. */
+export interface CriticalStep<T> {
+  /**
+   * Checks the game's rules and changes the room in memory, synchronously; returns what the
+   * caller (and any retry) should be answered with, which must be JSON-serialisable. Throw (for
+   * example `reject('not enough gold')`) to refuse: nothing is committed.
+   */
+  apply(): T;
+  /** Reverts exactly what `apply` did; called only when the change could not be committed. */
+  undo(): void;
 }
 
-type Job =
-  | { kind: 'checkpoint'; batch: CheckpointBatch; marks: Mark[] }
-  | { kind: 'commit'; key: string; batch: CheckpointBatch; marks: Mark[]; done: (replayed: boolean) => void; fail: (err: unknown) => void };
+/** What {@link RoomPersistence.once} resolves with. */
+export interface OnceOutcome<T> {
+  /** The first call's result (its JSON round trip, the same for the first call and every replay). */
+  result: T;
+  /** True when this call applied nothing: the key was committed before, or another call with it was running. */
+  replayed: boolean;
+}
 
-/** What a batch claims was saved, to undo if its write fails. */
+/** Options of the persistence runtime. */
+export interface RoomPersistenceOptions {
+  /** The room host's clock: checkpoint timing and the writer's retry back-off follow it. */
+  clock: Clock;
+  /** Called when game code called from persistence throws (default: log it with the room code and the hook). */
+  onFault?: (where: string, err: unknown) => void;
+  /** Epoch ms for checkpoint times (default: the clock, anchored to the wall clock once, here). */
+  wallClock?: () => number;
+}
+
+/** What a batch claims was saved, to take back if its write fails. */
 type Mark =
-  | { kind: 'entity'; key: string; json: string | undefined }
-  | { kind: 'delete'; key: string; json: string | undefined }
+  | { kind: 'entity'; id: number; key: string; json: string | undefined }
+  | { kind: 'delete'; key: string }
   | { kind: 'player'; userId: string; json: string | undefined }
   | { kind: 'meta'; json: string | undefined };
 
 function newKey(type: string): string {
   return `${type}-${Array.from(randomBytes(8), (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** A durable entity's stored form: its components, by name. */
+function entityData(rec: EntityRecord): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const c of rec.type.components) {
+    const fields: Record<string, unknown> = {};
+    for (const f of c.fields) fields[f.name] = rec.values[f.index];
+    out[c.name] = fields;
+  }
+  return out;
 }
 
 export class RoomPersistence {
@@ -110,35 +106,53 @@ export class RoomPersistence {
   private readonly savedEntities = new Map<string, string>();
   private readonly savedPlayers = new Map<string, string>();
   private savedMeta: string | undefined;
+  /** Each player's latest data (stored, or taken since), loaded whenever they join. */
+  private readonly knownPlayers = new Map<string, string>();
   /** Deletes whose write failed, to send again. */
   private readonly pendingDeletes = new Set<string>();
-  /** Stored player data waiting for its player to join. */
-  private readonly storedPlayers = new Map<string, unknown>();
   /** Data of players who left since the last batch (taken before game code removed their entity). */
-  private readonly leavingPlayers = new Map<string, string | undefined>();
-  private readonly queue: Job[] = [];
-  private writing = false;
-  private readonly inFlight = new Set<string>();
-  private readonly durable: ReadonlySet<string>;
+  private readonly leavingPlayers = new Map<string, string>();
+  /** Critical transactions running, by key: the per-key lock of `once`. */
+  private readonly critical = new Map<string, Promise<OnceOutcome<unknown>>>();
+  private readonly writer: CheckpointWriter<Mark>;
+  private readonly clock: Clock;
+  private readonly wallClock: () => number;
+  private readonly onFault: (where: string, err: unknown) => void;
   readonly checkpointMs: number;
   private lastCheckpoint: number;
   private flushSoon = false;
   /** Epoch ms of the last checkpoint committed (null: never). */
   lastCommittedAt: number | null = null;
-  private idle: Promise<void> = Promise.resolve();
-  private resolveIdle: (() => void) | null = null;
 
   constructor(
     private readonly room: Room,
     private readonly store: RoomStore,
     private readonly def: PersistenceDefinition<Room>,
     private readonly logger: Logger,
-    private readonly stats: PersistenceStats,
-    private readonly wallClock: () => number = Date.now,
+    stats: PersistenceStats,
+    options: RoomPersistenceOptions,
   ) {
-    this.durable = new Set(def.durable ?? []);
+    this.clock = options.clock;
+    const origin = Date.now() - this.clock.now();
+    this.wallClock = options.wallClock ?? (() => Math.round(origin + this.clock.now()));
+    this.onFault = options.onFault ?? ((where, err) => this.logger.error({ err, room: room.code, hook: where }, `persistence hook ${where} threw; the room goes on`));
     this.checkpointMs = def.checkpointMs ?? 1000;
-    this.lastCheckpoint = room.time * 1000;
+    this.lastCheckpoint = this.clock.now();
+    this.writer = new CheckpointWriter<Mark>(room.code, store, this.clock, stats, logger, {
+      unwritten: (marks) => this.unwritten(marks),
+      written: (at) => (this.lastCommittedAt = at),
+    });
+    room.entities.trackPersistence(def.durable ?? []);
+  }
+
+  /** Runs game code behind the guard; `undefined` when it threw. */
+  private guard<T>(where: string, fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (err) {
+      this.onFault(where, err);
+      return undefined;
+    }
   }
 
   /** Rebuilds the room from its last checkpoint. Runs before the room takes its first client. */
@@ -146,48 +160,49 @@ export class RoomPersistence {
     const stored = await this.store.loadRoom(this.room.code);
     if (!stored) return;
     this.lastCommittedAt = stored.checkpointAt;
+    const restore = this.def.restore;
     for (const row of stored.entities) {
-      let entity: AnyEntity | void;
-      try {
-        entity = this.def.restore ? this.def.restore(this.room, row) : this.room.entities.create(row.type, row.data as never);
-      } catch (err) {
-        this.logger.error({ err, key: row.key, type: row.type }, 'could not restore a durable entity; it is skipped');
-        continue;
-      }
+      const entity = this.guard(`persistence.restore (${row.type} ${row.key})`, () =>
+        restore ? restore(this.room, row) : this.room.entities.create(row.type, row.data as never),
+      );
       if (!entity) continue;
+      const rec = this.room.entities.record(entity.id);
+      if (!rec) continue;
       this.keys.set(entity.id, row.key);
-      this.savedEntities.set(row.key, JSON.stringify(this.entityData(entity)));
+      this.savedEntities.set(row.key, JSON.stringify(entityData(rec)));
     }
     for (const p of stored.players) {
-      this.storedPlayers.set(p.userId, p.data);
-      this.savedPlayers.set(p.userId, JSON.stringify(p.data));
+      const json = JSON.stringify(p.data);
+      this.knownPlayers.set(p.userId, json);
+      this.savedPlayers.set(p.userId, json);
     }
-    if (stored.meta !== null && stored.meta !== undefined && this.def.meta) {
-      this.def.meta.load(this.room, stored.meta);
+    const meta = this.def.meta;
+    if (stored.meta !== null && stored.meta !== undefined && meta) {
+      this.guard('persistence.meta.load', () => meta.load(this.room, stored.meta));
       this.savedMeta = JSON.stringify(stored.meta);
     }
     this.logger.info({ entities: stored.entities.length, players: stored.players.length, checkpointAt: stored.checkpointAt }, 'room hydrated');
   }
 
-  /** A player joined: restore their stored data, if any. */
+  /** A player joined: give them their data, stored or kept since they left, if any. */
   joined(client: RoomClient): void {
-    const data = this.storedPlayers.get(client.identity.userId);
-    if (data !== undefined && this.def.player) {
-      this.storedPlayers.delete(client.identity.userId);
-      this.def.player.load(this.room, client, data);
-    }
+    const json = this.knownPlayers.get(client.identity.userId);
+    const player = this.def.player;
+    if (json !== undefined && player) this.guard('persistence.player.load', () => player.load(this.room, client, JSON.parse(json)));
     this.flushSoon = true;
   }
 
   /** A player is leaving: take their data now, before game code removes their entity. */
   leaving(client: RoomClient): void {
     const json = this.playerJson(client);
-    if (json !== undefined && json !== this.savedPlayers.get(client.identity.userId)) this.storedPlayers.set(client.identity.userId, JSON.parse(json));
-    this.leavingPlayers.set(client.identity.userId, json);
+    if (json !== undefined) {
+      this.knownPlayers.set(client.identity.userId, json);
+      this.leavingPlayers.set(client.identity.userId, json);
+    }
     this.flushSoon = true;
   }
 
-  /** Called by the room every tick; collects a checkpoint when one is due. Never waits. */
+  /** Called by the room every tick (with its clock's now); collects a checkpoint when one is due. Never waits. */
   tick(nowMs: number): void {
     if (!this.flushSoon && nowMs - this.lastCheckpoint < this.checkpointMs) return;
     this.lastCheckpoint = nowMs;
@@ -199,52 +214,65 @@ export class RoomPersistence {
     this.flushSoon = false;
     const { batch, marks } = this.collect();
     if (batch.upsertEntities.length === 0 && batch.deleteEntities.length === 0 && batch.upsertPlayers.length === 0 && batch.meta === undefined) return;
-    this.enqueue({ kind: 'checkpoint', batch, marks });
+    this.writer.checkpoint(batch, marks);
   }
 
   /**
-   * Writes everything changed so far together with `key`, in one database transaction, and
-   * resolves when it has committed. If the key had already committed (a retry), nothing is
-   * written and it resolves with `replayed: true`.
+   * A critical transaction, exactly once per key: `apply` changes the room in memory, and
+   * everything changed so far is committed together with `key` (and `apply`'s result) in one
+   * database transaction before this resolves. A key that committed before (a retry, even after
+   * a restart) applies nothing and resolves with the first result; a call while another with
+   * the same key is running waits for it and resolves with its result. When the commit fails,
+   * `undo` runs and this rejects with the error. Answer the client only once it resolves.
    *
    * @example
    * async deposit(room, client, { txid, amount }) {
-   *   const key = `deposit:${client.identity.userId}:${txid}`;
-   *   if (await room.persist!.isCommitted(key)) return; // done before: just say ok
-   *   client.data.gold += amount;                       // apply in memory
-   *   await room.persist!.commit(key);                  // durable before the client hears ok
+   *   const user = client.identity.userId;
+   *   const balances = room.state.balances;
+   *   await room.persist?.once(`deposit:${user}:${txid}`, {
+   *     apply: () => balances.set(user, (balances.get(user) ?? 0) + amount).get(user),
+   *     undo: () => balances.set(user, (balances.get(user) ?? 0) - amount),
+   *   });
    * }
    */
-  commit(key: string): Promise<{ replayed: boolean }> {
-    const { batch, marks } = this.collect();
-    this.inFlight.add(key);
-    return new Promise((resolve, reject) => {
-      this.enqueue({
-        kind: 'commit',
-        key,
-        batch,
-        marks,
-        done: (replayed) => {
-          this.inFlight.delete(key);
-          resolve({ replayed });
-        },
-        fail: (err) => {
-          this.inFlight.delete(key);
-          reject(err);
-        },
-      });
-    });
+  once<T>(key: string, step: CriticalStep<T>): Promise<OnceOutcome<T>> {
+    if (typeof key !== 'string' || key.length === 0) {
+      return Promise.reject(new TypeError('once() needs a non-empty key: pass the command\'s meta.key, or build one from the request (for example `deposit:${userId}:${txid}`)'));
+    }
+    const running = this.critical.get(key);
+    // Same key, same handler: the running call's result is this call's type.
+    if (running) return running.then((o) => ({ result: o.result as T, replayed: true }));
+    const run = this.runOnce(key, step);
+    this.critical.set(key, run);
+    const release = () => void this.critical.delete(key);
+    run.then(release, release);
+    return run;
   }
 
-  /** Whether a commit with this key has committed, or is on its way. */
-  async isCommitted(key: string): Promise<boolean> {
-    if (this.inFlight.has(key)) return true;
-    return this.store.isCommitted(key);
+  private async runOnce<T>(key: string, step: CriticalStep<T>): Promise<OnceOutcome<T>> {
+    const earlier = await this.store.committedResult<T>(key);
+    if (earlier) return { result: earlier.result, replayed: true };
+    // A throw here (a refusal, or a bug) commits nothing; the caller hears it.
+    const result = step.apply();
+    // In the same synchronous step as apply: no checkpoint can carry the change without its key.
+    const { batch, marks } = this.collect();
+    try {
+      const outcome = await this.writer.commit(key, result, batch, marks);
+      // Another writer committed this key between our check and our commit: ours was not written.
+      if (outcome.replayed) this.guard('persistence.once undo', () => step.undo());
+      return outcome;
+    } catch (err) {
+      // The write failed, or its answer was lost on the way back: ask before undoing.
+      const after = await this.store.committedResult<T>(key).catch(() => undefined);
+      if (after) return { result: after.result, replayed: false };
+      this.guard('persistence.once undo', () => step.undo());
+      throw err;
+    }
   }
 
   /** Jobs waiting or being written. */
   get queueDepth(): number {
-    return this.queue.length + (this.writing ? 1 : 0);
+    return this.writer.depth;
   }
 
   /** Counts of stored durable entities by type. */
@@ -257,71 +285,74 @@ export class RoomPersistence {
     return out;
   }
 
-  /** Writes a final checkpoint and waits for the queue to drain. */
+  /** Lets running critical transactions settle, writes a final checkpoint and waits for the queue to drain. */
   async flush(): Promise<void> {
+    await Promise.allSettled([...this.critical.values()]);
     this.checkpointNow();
-    await this.idle;
-  }
-
-  private entityData(e: AnyEntity): Record<string, unknown> {
-    const { id: _id, type: _type, ...components } = (e as unknown as { toJSON(): Record<string, unknown> }).toJSON();
-    return components;
+    this.writer.hurry();
+    await this.writer.idle();
   }
 
   private playerJson(client: RoomClient): string | undefined {
-    if (!this.def.player) return undefined;
-    try {
-      const data = this.def.player.save(this.room, client);
-      return data === undefined ? undefined : JSON.stringify(data);
-    } catch (err) {
-      this.logger.error({ err, user: client.identity.userId }, 'player save() threw');
-      return undefined;
-    }
+    const player = this.def.player;
+    if (!player) return undefined;
+    const data = this.guard('persistence.player.save', () => player.save(this.room, client));
+    if (data === undefined) return undefined;
+    return this.guard('persistence.player.save (to JSON)', () => JSON.stringify(data));
   }
 
-  /** What changed since the last batch, as a batch, with marks to undo if it is not written. */
+  /** What changed since the last batch, as a batch, with marks to take back if it is not written. */
   private collect(): { batch: CheckpointBatch; marks: Mark[] } {
     const marks: Mark[] = [];
     const upsertEntities: DurableEntityRow[] = [];
     const deleteEntities: string[] = [];
     const upsertPlayers: PlayerCheckpointRow[] = [];
-    if (this.durable.size > 0) {
-      for (const e of this.room.entities.all()) {
-        if (!this.durable.has(e.type)) continue;
-        let key = this.keys.get(e.id);
-        if (!key) this.keys.set(e.id, (key = newKey(e.type)));
-        const json = JSON.stringify(this.entityData(e));
-        if (json === this.savedEntities.get(key)) continue;
-        marks.push({ kind: 'entity', key, json: this.savedEntities.get(key) });
-        this.savedEntities.set(key, json);
-        upsertEntities.push({ key, type: e.type, data: JSON.parse(json) as unknown });
-      }
-      for (const [id, key] of this.keys) {
-        if (this.room.entities.has(id) && recordOf(this.room.entities.get(id)!).alive) continue;
-        this.keys.delete(id);
-        marks.push({ kind: 'delete', key, json: this.savedEntities.get(key) });
+    const dirty = this.room.entities.persistDirtyList;
+    for (const rec of dirty) {
+      rec.persistDirty = false;
+      let key = this.keys.get(rec.id);
+      if (!rec.alive) {
+        if (key === undefined) continue; // created and removed between two checkpoints
+        this.keys.delete(rec.id);
         this.savedEntities.delete(key);
+        marks.push({ kind: 'delete', key });
         deleteEntities.push(key);
+        continue;
       }
+      if (key === undefined) this.keys.set(rec.id, (key = newKey(rec.type.name)));
+      const data = entityData(rec);
+      const json = JSON.stringify(data);
+      const saved = this.savedEntities.get(key);
+      if (json === saved) continue; // written back to what was saved
+      marks.push({ kind: 'entity', id: rec.id, key, json: saved });
+      this.savedEntities.set(key, json);
+      upsertEntities.push({ key, type: rec.type.name, data });
     }
+    dirty.length = 0;
     for (const key of this.pendingDeletes) {
-      marks.push({ kind: 'delete', key, json: undefined });
+      marks.push({ kind: 'delete', key });
       deleteEntities.push(key);
     }
     this.pendingDeletes.clear();
-    const players = new Map<string, string | undefined>(this.leavingPlayers);
+    const players = new Map(this.leavingPlayers);
     this.leavingPlayers.clear();
-    for (const c of this.room.clients.values()) players.set(c.identity.userId, this.playerJson(c));
+    for (const c of this.room.clients.values()) {
+      const json = this.playerJson(c);
+      if (json !== undefined) players.set(c.identity.userId, json);
+    }
     for (const [userId, json] of players) {
-      if (json === undefined || json === this.savedPlayers.get(userId)) continue;
-      marks.push({ kind: 'player', userId, json: this.savedPlayers.get(userId) });
+      this.knownPlayers.set(userId, json);
+      const saved = this.savedPlayers.get(userId);
+      if (json === saved) continue;
+      marks.push({ kind: 'player', userId, json: saved });
       this.savedPlayers.set(userId, json);
       upsertPlayers.push({ userId, data: JSON.parse(json) as unknown });
     }
     let meta: unknown;
-    if (this.def.meta) {
-      const json = JSON.stringify(this.def.meta.save(this.room) ?? null);
-      if (json !== this.savedMeta) {
+    const metaDef = this.def.meta;
+    if (metaDef) {
+      const json = this.guard('persistence.meta.save', () => JSON.stringify(metaDef.save(this.room) ?? null));
+      if (json !== undefined && json !== this.savedMeta) {
         marks.push({ kind: 'meta', json: this.savedMeta });
         this.savedMeta = json;
         meta = JSON.parse(json);
@@ -332,57 +363,14 @@ export class RoomPersistence {
     return { batch, marks };
   }
 
-  private enqueue(job: Job): void {
-    const last = this.queue.at(-1);
-    if (job.kind === 'checkpoint' && last?.kind === 'checkpoint') {
-      // Still waiting: fold this one into it (later rows win), so the queue does not grow.
-      merge(last.batch, job.batch);
-      last.marks.push(...job.marks);
-    } else {
-      this.queue.push(job);
-    }
-    this.stats.queueDepth(this.room.code, this.queueDepth);
-    if (!this.writing) this.idle = new Promise((r) => (this.resolveIdle = r));
-    void this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    if (this.writing) return;
-    this.writing = true;
-    while (this.queue.length > 0) {
-      const job = this.queue.shift()!;
-      const started = performance.now();
-      try {
-        if (job.kind === 'checkpoint') {
-          await this.store.writeCheckpoint(job.batch);
-        } else {
-          const { replayed } = await this.store.transact(job.key, async () => undefined, { checkpoint: job.batch });
-          if (replayed) this.undo(job.marks); // nothing was written: these changes still need saving
-          job.done(replayed);
-        }
-        this.lastCommittedAt = job.batch.at;
-        this.stats.checkpointWritten(performance.now() - started, job.batch.upsertEntities.length + job.batch.deleteEntities.length + job.batch.upsertPlayers.length);
-      } catch (err) {
-        this.stats.checkpointFailed();
-        this.logger.error({ err, room: this.room.code }, 'writing a checkpoint failed; its changes will be written with the next one');
-        this.undo(job.marks);
-        if (job.kind === 'commit') job.fail(err);
-        // Back off a little so a database that is down is not hammered every tick.
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      this.stats.queueDepth(this.room.code, this.queueDepth - 1);
-    }
-    this.writing = false;
-    this.stats.queueDepth(this.room.code, 0);
-    this.resolveIdle?.();
-  }
-
-  /** Forgets that these rows were saved, so the next checkpoint writes them again. */
-  private undo(marks: readonly Mark[]): void {
+  /** A batch was not written: forget that its rows were saved, so the next checkpoint writes them again. */
+  private unwritten(marks: readonly Mark[]): void {
     for (const m of marks) {
       if (m.kind === 'entity') {
         if (m.json === undefined) this.savedEntities.delete(m.key);
         else this.savedEntities.set(m.key, m.json);
+        const rec = this.room.entities.record(m.id);
+        if (rec) this.room.entities.markPersistDirty(rec);
       } else if (m.kind === 'delete') {
         this.pendingDeletes.add(m.key);
       } else if (m.kind === 'player') {
@@ -392,25 +380,4 @@ export class RoomPersistence {
     }
     this.flushSoon = true;
   }
-}
-
-/** Folds `next` into `into`: later upserts win, deletes and upserts of one key cancel in order. */
-function merge(into: CheckpointBatch, next: CheckpointBatch): void {
-  const upserts = new Map(into.upsertEntities.map((e) => [e.key, e]));
-  const deletes = new Set(into.deleteEntities);
-  for (const key of next.deleteEntities) {
-    upserts.delete(key);
-    deletes.add(key);
-  }
-  for (const e of next.upsertEntities) {
-    deletes.delete(e.key);
-    upserts.set(e.key, e);
-  }
-  into.upsertEntities = [...upserts.values()];
-  into.deleteEntities = [...deletes];
-  const players = new Map(into.upsertPlayers.map((p) => [p.userId, p]));
-  for (const p of next.upsertPlayers) players.set(p.userId, p);
-  into.upsertPlayers = [...players.values()];
-  if (next.meta !== undefined) into.meta = next.meta;
-  into.at = next.at;
 }

@@ -31,7 +31,7 @@ export interface CommandMeta extends InputMeta {
   entity: number;
   /**
    * An idempotency key for this command: the same for a retry of it on this seat, different
-   * for every other command, across server restarts too. Pass it to `room.persist.commit()`.
+   * for every other command, across server restarts too. Pass it to `room.persist.once()`.
    */
   key: string;
 }

@@ -137,7 +137,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.state = d.setup ? d.setup(this) : (undefined as S);
     this.persist =
       host.store && d.persistence
-        ? new RoomPersistence(this as unknown as Room, host.store, d.persistence as never, this.logger, host.stats)
+        ? new RoomPersistence(this as unknown as Room, host.store, d.persistence as never, this.logger, host.stats, { clock: host.clock, onFault: (where, err) => this.fault(where, err) })
         : null;
     this.scheduleIdleCheck();
   }

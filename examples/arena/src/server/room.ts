@@ -10,7 +10,7 @@
  * Bullets and crates are ephemeral.
  */
 import { quantize } from '@tickwire/protocol';
-import { defineRoom, LagHistory, reject, type Entity, type Room, type RoomClient } from '@tickwire/server';
+import { defineRoom, LagHistory, reject, type CriticalStep, type Entity, type Room, type RoomClient } from '@tickwire/server';
 import { cellKey, hitsWall, moveShip, type ArenaWorld } from '../shared/sim.js';
 import {
   arena,
@@ -155,6 +155,48 @@ function damage(room: ArenaRoom, ship: Ship, by: number): void {
   ship.health.hp = MAX_HP;
 }
 
+/**
+ * Building a wall as a critical step: spend the resources and place the wall, or take both back.
+ * The rules are checked inside `apply`, which with storage runs once the key is known to be new,
+ * so they see the room as it is when the wall goes up.
+ */
+function buildWall(room: ArenaRoom, client: RoomClient<Arena>, cx: number, cy: number): CriticalStep<void> {
+  const ship = client.entity as Ship | undefined;
+  const p = pilot(client);
+  const key = cellKey(cx, cy);
+  let wall: Entity<Arena, 'wall'> | undefined;
+  return {
+    apply() {
+      if (!ship?.alive) reject('you have no ship');
+      if (room.state.walls.has(key)) reject('there is a wall there already');
+      const mx = cx * CELL + CELL / 2;
+      const my = cy * CELL + CELL / 2;
+      if ((mx - ship.position.x) ** 2 + (my - ship.position.y) ** 2 > BUILD_RANGE ** 2) reject('out of building range');
+      for (const other of room.entities.ofType('ship')) {
+        const nx = Math.max(cx * CELL, Math.min(other.position.x, cx * CELL + CELL));
+        const ny = Math.max(cy * CELL, Math.min(other.position.y, cy * CELL + CELL));
+        if ((nx - other.position.x) ** 2 + (ny - other.position.y) ** 2 < SHIP_RADIUS ** 2) reject('a ship is in the way');
+      }
+      if (p.walls.length >= WALLS_PER_PLAYER) reject(`you have built the most walls allowed (${WALLS_PER_PLAYER})`);
+      if (ship.pilot.resources < WALL_COST) reject(`a wall costs ${WALL_COST} resources; you have ${ship.pilot.resources}: pick up crates`);
+      ship.pilot.resources -= WALL_COST;
+      wall = room.entities.create('wall', { cell: { cx, cy, owner: ship.id } });
+      room.state.walls.set(key, wall);
+      room.state.world.walls.add(key);
+      p.walls.push(wall.id);
+    },
+    undo() {
+      if (!wall) return;
+      if (ship) ship.pilot.resources += WALL_COST;
+      room.entities.remove(wall);
+      room.state.walls.delete(key);
+      room.state.world.walls.delete(key);
+      const id = wall.id;
+      p.walls = p.walls.filter((w) => w !== id);
+    },
+  };
+}
+
 /** Options for tests and tools: a seeded random source. */
 export interface ArenaOptions {
   random?: () => number;
@@ -258,40 +300,11 @@ export function arenaRoom(options: ArenaOptions = {}) {
       },
       build: {
         async wall(room, client, { cx, cy }, meta) {
-          const ship = client.entity as Ship | undefined;
-          if (!ship) reject('you have no ship');
-          const key = cellKey(cx, cy);
-          if (room.state.walls.has(key)) reject('there is a wall there already');
-          const mx = cx * CELL + CELL / 2;
-          const my = cy * CELL + CELL / 2;
-          if ((mx - ship.position.x) ** 2 + (my - ship.position.y) ** 2 > BUILD_RANGE ** 2) reject('out of building range');
-          for (const other of room.entities.ofType('ship')) {
-            const nx = Math.max(cx * CELL, Math.min(other.position.x, cx * CELL + CELL));
-            const ny = Math.max(cy * CELL, Math.min(other.position.y, cy * CELL + CELL));
-            if ((nx - other.position.x) ** 2 + (ny - other.position.y) ** 2 < SHIP_RADIUS ** 2) reject('a ship is in the way');
-          }
-          const p = pilot(client);
-          if (p.walls.length >= WALLS_PER_PLAYER) reject(`you have built the most walls allowed (${WALLS_PER_PLAYER})`);
-          if (ship.pilot.resources < WALL_COST) reject(`a wall costs ${WALL_COST} resources; you have ${ship.pilot.resources}: pick up crates`);
-          // Spend and build in memory, then commit both before answering (in the same
-          // synchronous step, so no checkpoint can carry one without the other).
-          ship.pilot.resources -= WALL_COST;
-          const wall = room.entities.create('wall', { cell: { cx, cy, owner: ship.id } });
-          room.state.walls.set(key, wall);
-          room.state.world.walls.add(key);
-          p.walls.push(wall.id);
-          if (!room.persist) return;
-          try {
-            await room.persist.commit(meta.key);
-          } catch (err) {
-            // Not durable: undo it, and tell the builder.
-            ship.pilot.resources += WALL_COST;
-            room.entities.remove(wall);
-            room.state.walls.delete(key);
-            room.state.world.walls.delete(key);
-            p.walls = p.walls.filter((id) => id !== wall.id);
-            throw err;
-          }
+          const step = buildWall(room, client, cx, cy);
+          // With storage, a critical transaction: applied once per command (a retry of it is
+          // answered without building twice) and durable before the builder hears "ok".
+          if (room.persist) await room.persist.once(meta.key, step);
+          else step.apply();
         },
       },
     },
