@@ -40,6 +40,7 @@ import { PendingCommands } from './commands.js';
 import { Emitter } from './emitter.js';
 import type { Joined } from './handshake.js';
 import { Reconnector, isDrop, type ReconnectOptions, type ReconnectingInfo, type Redial } from './reconnect.js';
+import { PlayoutDelay } from './playout-delay.js';
 import { Predictor, type PredictionOptions, type RemoteSource } from './prediction.js';
 import { ReplicatedView, StaleSnapshot } from './view.js';
 
@@ -157,18 +158,6 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   readonly view: ReplicatedView;
   /** Last input seq the server reports as applied. */
   ackedInput = 0;
-  /** The interpolation delay in use now (ms). */
-  interpolationDelayMs: number;
-  /** The delay the adaptive controller is moving towards (ms). */
-  targetDelayMs: number;
-  /** How old snapshots are when they arrive (smoothed, ms): the one-way latency, as the client sees it. */
-  snapshotAgeMs = 0;
-  /** Snapshot arrival jitter (mean absolute deviation of that age, ms). */
-  arrivalJitterMs = 0;
-  /** The buffer the adaptive delay keeps on top of the snapshot age (ms). */
-  bufferTargetMs: number;
-  /** Times the render time ran past the newest snapshot (nothing new to show). */
-  starvations = 0;
   /** The server's exact state of this client's entity from the last snapshot, if the room sends it. */
   ownState: OwnState | undefined;
   /**
@@ -192,11 +181,8 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   private lastAckSent = -1;
   private lastInputAt = -Infinity;
   private state: ConnectionStatus = 'connected';
-  private readonly adaptive: boolean;
   private readonly decodeEntities: boolean;
-  private arrivals = 0;
-  private lastFrameAt = 0;
-  private starving = false;
+  private readonly playout: PlayoutDelay;
   private readonly pingIntervalMs: number;
   private readonly silenceTimeoutMs: number;
   private lastReceivedAt: number;
@@ -224,10 +210,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     this.tickRate = welcome.tickRate;
     this.snapshotRate = welcome.snapshotRate;
     this.tickMs = 1000 / welcome.tickRate;
-    this.adaptive = options.interpolationDelayMs === undefined;
-    this.interpolationDelayMs = options.interpolationDelayMs ?? 2000 / this.snapshotRate;
-    this.targetDelayMs = this.interpolationDelayMs;
-    this.bufferTargetMs = 2000 / this.snapshotRate;
+    this.playout = new PlayoutDelay(this.snapshotRate, options.interpolationDelayMs);
     this.decodeEntities = options.decodeEntities !== false;
     this.redundancy = Math.max(1, Math.min(16, options.inputRedundancy ?? 3));
     const retryMs = options.commandRetryMs;
@@ -287,6 +270,36 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     return this.sync;
   }
 
+  /** The interpolation delay in use now (ms). */
+  get interpolationDelayMs(): number {
+    return this.playout.delayMs;
+  }
+
+  /** The delay the adaptive controller is moving towards (ms). */
+  get targetDelayMs(): number {
+    return this.playout.targetMs;
+  }
+
+  /** How old snapshots are when they arrive (smoothed, ms): the one-way latency, as the client sees it. */
+  get snapshotAgeMs(): number {
+    return this.playout.snapshotAgeMs;
+  }
+
+  /** Snapshot arrival jitter (mean absolute deviation of that age, ms). */
+  get arrivalJitterMs(): number {
+    return this.playout.arrivalJitterMs;
+  }
+
+  /** The buffer the adaptive delay keeps on top of the snapshot age (ms). */
+  get bufferTargetMs(): number {
+    return this.playout.bufferTargetMs;
+  }
+
+  /** Times the render time ran past the newest snapshot (nothing new to show). */
+  get starvations(): number {
+    return this.playout.starvations;
+  }
+
   /** Whether the room is connected, reconnecting by itself, or closed for good. */
   get status(): ConnectionStatus {
     return this.state;
@@ -331,43 +344,17 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
    */
   interpolate(): number {
     const now = this.clock.now();
-    if (this.adaptive) {
-      // Move towards the target by at most 5% of the time elapsed: the timeline stretches, it never jumps.
-      const elapsed = this.lastFrameAt > 0 ? Math.min(100, now - this.lastFrameAt) : 0;
-      const step = elapsed * 0.05;
-      const diff = this.targetDelayMs - this.interpolationDelayMs;
-      this.interpolationDelayMs += Math.max(-step, Math.min(step, diff));
-    }
-    this.lastFrameAt = now;
+    this.playout.frame(now);
     const t = this.renderTick();
-    const starving = t > this.view.tick && this.view.tick > 0;
-    if (starving && !this.starving) {
-      this.starvations++;
-      if (this.adaptive) this.bufferTargetMs = Math.min(500, this.bufferTargetMs + 1000 / this.snapshotRate / 2);
-    }
-    this.starving = starving;
+    this.playout.observe(t > this.view.tick && this.view.tick > 0);
     this.view.interpolate(t);
     this.predictor?.update(now);
     return t;
   }
 
-  /**
-   * Tracks how old snapshots are on arrival (server time now minus the time of their tick) and
-   * how much that varies, and sets the adaptive delay target: that age plus a buffer.
-   */
+  /** Feeds the playout delay how old a snapshot is on arrival: server time now minus the time of its tick. */
   private observeArrival(tick: number, now: number): void {
-    const age = this.clockSync.serverNow(now) - (this.tickEpoch + tick * this.tickMs);
-    if (this.arrivals++ === 0) this.snapshotAgeMs = age;
-    this.arrivalJitterMs += (Math.abs(age - this.snapshotAgeMs) - this.arrivalJitterMs) / 16;
-    this.snapshotAgeMs += (age - this.snapshotAgeMs) / 16;
-    if (!this.adaptive) return;
-    const interval = 1000 / this.snapshotRate;
-    const wanted = Math.min(500, Math.max(interval, 2 * interval + 2 * this.arrivalJitterMs));
-    // A starvation grew the buffer; let it come back down slowly as the link calms.
-    this.bufferTargetMs = wanted >= this.bufferTargetMs ? wanted : this.bufferTargetMs - (this.bufferTargetMs - wanted) / 256;
-    this.targetDelayMs = Math.max(0, this.snapshotAgeMs) + this.bufferTargetMs;
-    // Until the first few snapshots have been shown there is nothing to keep smooth: start at the target.
-    if (this.arrivals <= 3) this.interpolationDelayMs = this.targetDelayMs;
+    this.playout.arrived(this.sync.serverNow(now) - (this.tickEpoch + tick * this.tickMs));
   }
 
   /**
@@ -562,7 +549,12 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     try {
       changes = this.view.applySnapshot(r, tick);
     } catch (err) {
-      if (err instanceof StaleSnapshot) return;
+      if (err instanceof StaleSnapshot) {
+        // Still waiting for a full snapshot: ask again, in case the ACK of 0 (or the full
+        // snapshot it brought) was lost; otherwise the server goes on sending deltas for good.
+        this.send(this.codec.ack(0));
+        return;
+      }
       throw err;
     }
     const events = readEvents(r, this.protocol);
@@ -670,7 +662,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       this.view.resync();
       this.ownState = undefined;
       this.ackedInput = 0;
-      this.arrivals = 0;
+      this.playout.restart();
     } else {
       // The server sends a full snapshot after a resume; a delta against a baseline from before would be wrong.
       this.view.needsFull = true;
