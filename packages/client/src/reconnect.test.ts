@@ -61,8 +61,12 @@ describe('reconnect policy', () => {
     for (const code of [1000, 1008, CloseCode.REPLACED, CloseCode.ROOM_CLOSED, CloseCode.AUTH_FAILED, CloseCode.FLOOD, CloseCode.PROTOCOL_ERROR, 4999]) {
       expect(isDrop(code)).toBe(false);
     }
-    // A server going away says so before it closes; whatever the code, it may come back.
+    // The fatal ERROR before the close decides: a server going away may come back, whatever
+    // the code; a refusal stays one even when the socket is then cut (1006).
     expect(isDrop(1000, ErrorCode.SHUTTING_DOWN)).toBe(true);
+    expect(isDrop(1006, ErrorCode.TOO_SLOW)).toBe(true);
+    expect(isDrop(1006, ErrorCode.REPLACED)).toBe(false);
+    expect(isDrop(1006, ErrorCode.FLOOD)).toBe(false);
   });
 
   it('retries attempts that failed on the way, not ones the server refused', () => {

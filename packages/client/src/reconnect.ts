@@ -89,18 +89,24 @@ export function planAttempt(attempt: number, elapsedMs: number, o: ReconnectOpti
 // deliberate close; 1002/1003/1007/1008/1009/1010 say our frames were refused.
 const REFUSAL_CLOSES = new Set<number>([1000, 1002, 1003, 1007, 1008, 1009, 1010]);
 
+// Fatal errors that end a connection without refusing the player: a server going away that may
+// come back, a link or a tab that stalled.
+const DROP_ERRORS = new Set<number>([ErrorCode.SHUTTING_DOWN, ErrorCode.TOO_SLOW, ErrorCode.JOIN_TIMEOUT]);
+
 /**
  * Whether a connection that closed with `code` (after a fatal ERROR `fatalError`, if one came)
- * was dropped, so the client should reconnect. The 4xxx range is the server's own refusals
- * (flood, auth, replaced, room closed, a game's kick) except TOO_SLOW and JOIN_TIMEOUT, which
- * say the link or the tab stalled; SHUTTING_DOWN is a server going away that may come back.
+ * was dropped, so the client should reconnect. The fatal ERROR says it best when there is one
+ * (a server may abort a socket, which arrives as 1006, right after saying REPLACED). Otherwise
+ * the 4xxx range is the server's own refusals (flood, auth, replaced, room closed, a game's
+ * kick) except TOO_SLOW and JOIN_TIMEOUT, which say the link or the tab stalled.
  *
  * @example
- * isDrop(1006);                  // true: the network
- * isDrop(CloseCode.REPLACED);    // false: another tab took the seat
+ * isDrop(1006);                                  // true: the network
+ * isDrop(CloseCode.REPLACED);                    // false: another tab took the seat
+ * isDrop(1006, ErrorCode.REPLACED);              // false: told first, then cut
  */
 export function isDrop(code: number, fatalError?: number): boolean {
-  if (fatalError === ErrorCode.SHUTTING_DOWN) return true;
+  if (fatalError !== undefined) return DROP_ERRORS.has(fatalError);
   if (code === CloseCode.TOO_SLOW || code === CloseCode.JOIN_TIMEOUT) return true;
   if (code >= 4000 && code <= 4999) return false;
   return !REFUSAL_CLOSES.has(code);
