@@ -145,6 +145,65 @@ describe('acked-delta replication', () => {
     expect(a.types.has(a.welcome!.entity)).toBe(true);
   });
 
+  it('per-client relevance: no delta against a baseline once a later snapshot it depends on left the ring', async () => {
+    // A ring of two slots (odd and even ticks). The baseline B stays in its slot while B+2 and
+    // B+4 are skipped, but B+3 takes B+1's: a delta against B at B+5 could no longer see that
+    // B+1 gave the client an entity that has since left its view.
+    let visible = false;
+    const h = harness(gameRoom({ snapshotHistory: 2, isRelevant: (_room, _client, e) => e.type !== 'mover' || visible }));
+    let backlog = 0;
+    let drop = false;
+    const [mine, theirs] = createMemoryPipe();
+    const slow: Transport = {
+      get bufferedAmount() {
+        return backlog;
+      },
+      send: (f) => theirs.send(f),
+      close: (c, r) => theirs.close(c, r),
+      set onmessage(fn) {
+        theirs.onmessage = fn;
+      },
+      get onmessage() {
+        return theirs.onmessage;
+      },
+      set onclose(fn) {
+        theirs.onclose = fn;
+      },
+      get onclose() {
+        return theirs.onclose;
+      },
+    };
+    h.server.accept(slow);
+    const a = new RawClient(mine);
+    const receive = mine.onmessage;
+    mine.onmessage = (f) => {
+      if (!drop) receive?.(f);
+    };
+    a.hello();
+    await flush();
+    const room = h.server.rooms.get('r')!;
+    const m = room.entities.create('mover', { vel: { vx: 10 } });
+    await h.step(100);
+    a.autoAck = false; // B: the last acknowledged snapshot
+    visible = true;
+    await h.step(50); // B+1 creates the mover
+    expect(a.types.has(m.id)).toBe(true);
+    visible = false;
+    backlog = 100_000;
+    await h.step(50); // B+2 skipped
+    backlog = 0;
+    drop = true;
+    await h.step(50); // B+3 removes it, and is lost
+    drop = false;
+    backlog = 100_000;
+    await h.step(50); // B+4 skipped
+    backlog = 0;
+    a.autoAck = true;
+    await h.step(50); // B+5: must not be a delta against B that forgets the mover
+    await h.step(100);
+    expect(a.types.has(m.id)).toBe(false);
+  });
+
   it('skips snapshots for a backed-up socket and catches up with one delta', async () => {
     const h = harness();
     let backlog = 0;

@@ -41,15 +41,23 @@ export class ClientView {
   /** Interest-managed rooms: what the client holds, entity by entity. */
   interest: InterestState | undefined;
   lastSentIds: readonly number[] = [];
+  /** Newest tick of a snapshot whose slot was reused for a later one (0: none yet). */
+  private evicted = 0;
 
   constructor(readonly capacity: number) {
     this.ring = new Array<SentSnapshot | undefined>(capacity);
   }
 
   // Snapshots sit in the slot their tick names, so a lookup (every ack, every baseline) is one
-  // read; the ring spans `capacity` ticks of history.
+  // read; the ring spans `capacity` ticks of history (more snapshots when not every tick sends one).
   sent(tick: number, ids: readonly number[]): void {
-    this.ring[tick % this.capacity] = { tick, ids };
+    const slot = tick % this.capacity;
+    const old = this.ring[slot];
+    if (old) {
+      if (old.tick > this.evicted) this.evicted = old.tick;
+      old.tick = tick;
+      old.ids = ids;
+    } else this.ring[slot] = { tick, ids };
     this.lastSentIds = ids;
   }
 
@@ -78,13 +86,13 @@ export class ClientView {
   }
 
   /**
-   * The baseline for a snapshot at `tick`: the acked one if still in the ring, else none (full).
-   * It must also be less than a ring's span old: with snapshots skipped for backpressure its
-   * slot can survive while a later snapshot's was reused, and a delta must know every snapshot
-   * sent since its baseline (they name what the client may hold).
+   * The baseline for the next snapshot: the acked one if still in the ring, else none (full).
+   * Every snapshot sent after it must be in the ring too (per-client relevance removes what any
+   * of them may have given the client): with snapshots skipped for backpressure, the slot of a
+   * later one can be reused while the baseline's survives.
    */
-  baseline(tick: number): SentSnapshot | undefined {
-    if (this.ackedTick === 0 || tick - this.ackedTick >= this.capacity) return undefined;
+  baseline(): SentSnapshot | undefined {
+    if (this.ackedTick === 0 || this.ackedTick <= this.evicted) return undefined;
     return this.find(this.ackedTick);
   }
 }
@@ -114,7 +122,7 @@ export class SnapshotEncoder {
 
   /** Body for a client that sees every entity, shared by all such clients with this baseline. */
   sharedBody(view: ClientView): EncodedBody {
-    const base = view.baseline(this.tick);
+    const base = view.baseline();
     const baseIds = base ? this.net.idsAt(base.tick) : undefined;
     const baselineTick = base && baseIds ? base.tick : 0;
     let body = this.shared.get(baselineTick);
@@ -138,7 +146,7 @@ export class SnapshotEncoder {
       for (const id of view.knownSince.keys()) if (!current.has(id)) view.knownSince.delete(id);
       for (const id of now) if (!view.knownSince.has(id)) view.knownSince.set(id, tick);
     }
-    const base = view.baseline(tick);
+    const base = view.baseline();
     const baselineTick = base ? base.tick : 0;
     let removed: number[] = [];
     if (base) {
