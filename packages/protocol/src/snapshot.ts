@@ -44,14 +44,10 @@ export class SnapshotBodyWriter {
     private readonly typeBits: number,
   ) {}
 
-  /**
-   * Starts a body. `baselineTick` 0 means a full snapshot, unless `full` says otherwise: a delta
-   * with baseline 0 (gap = tick) assumes nothing acknowledged yet (interest rooms, 8.5).
-   */
-  begin(tick: number, baselineTick: number, removed: readonly number[], recordCount: number, full = baselineTick === 0): void {
+  /** Starts a body. `baselineTick` 0 means a full snapshot. */
+  begin(tick: number, baselineTick: number, removed: readonly number[], recordCount: number): void {
     const w = this.w;
-    if (!full && !(baselineTick >= 0 && baselineTick < tick)) throw new RangeError(`a delta's baseline must be in 0..tick-1, got ${baselineTick} at tick ${tick}`);
-    w.writeGamma(full ? 0 : tick - baselineTick);
+    w.writeGamma(baselineTick === 0 ? 0 : tick - baselineTick);
     w.writeGamma(removed.length);
     let prev = 0;
     for (const id of removed) {

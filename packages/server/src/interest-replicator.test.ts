@@ -19,12 +19,17 @@ type Space = typeof space;
 type Ship = Entity<Space, 'ship'>;
 const POS = 0b0011;
 
-/** A viewer at the origin (no entity of its own); near, mid and far tiers, all at full rate. */
-async function world() {
+/**
+ * A viewer at the origin (no entity of its own); near, mid and far tiers, all at full rate. The
+ * client acknowledges nothing by itself; the first full snapshot is acknowledged before a test
+ * starts, so it starts with deltas.
+ */
+async function world(snapshotHistory?: number) {
   const h = harness<Space>(
     defineRoom<Space>({
       protocol: space,
       reconnectWindowMs: 0,
+      snapshotHistory,
       interest: {
         position: (e) => ({ x: e.pos.x, y: e.pos.y }),
         viewer: () => ({ x: 0, y: 0 }),
@@ -52,7 +57,11 @@ async function world() {
     expect(a.snapshots.length).toBe(n + 1);
     return a.snapshots.at(-1)!;
   };
-  return { h, a, room, ack, next, ship: (x: number): Ship => room.entities.create('ship', { pos: { x, y: 0 }, shields: { s: 5 }, systems: { energy: 9 } }) };
+  const first = await next();
+  expect(first.full).toBe(true);
+  await ack(first.tick);
+  const state = () => room.clients.get(a.welcome!.clientId)!.view.interest!;
+  return { h, a, room, ack, next, state, ship: (x: number): Ship => room.entities.create('ship', { pos: { x, y: 0 }, shields: { s: 5 }, systems: { energy: 9 } }) };
 }
 
 const recordOf = (s: RecordedSnapshot, id: number) => s.records.find((r) => r.id === id);
@@ -134,42 +143,56 @@ describe('interest replication over a lossy link', () => {
     expect(recordOf(await next(), s.id)).toMatchObject({ created: true, mask: POS });
   });
 
-  it('writes an honest baseline: the newest acknowledged tick, or none yet', async () => {
+  it('writes an honest baseline: the newest acknowledged tick', async () => {
     const { ack, next, ship } = await world();
     ship(5_000);
-    const full = await next();
-    expect(full).toMatchObject({ full: true, baselineTick: 0 });
-    const before = await next();
-    expect(before).toMatchObject({ full: false, baselineTick: 0 });
-    await ack(full.tick);
-    expect(await next()).toMatchObject({ full: false, baselineTick: full.tick });
-    await ack(before.tick);
-    await ack(full.tick); // reordered: the baseline does not go back
-    expect(await next()).toMatchObject({ full: false, baselineTick: before.tick });
+    const s1 = await next();
+    const s2 = await next();
+    expect(s2).toMatchObject({ full: false, baselineTick: s1.tick - 1 }); // the full one acknowledged before
+    await ack(s2.tick);
+    await ack(s1.tick); // reordered: the baseline does not go back
+    expect(await next()).toMatchObject({ full: false, baselineTick: s2.tick });
   });
 
-  it('an ack of 0 starts over: a full snapshot, removals for what was held, and old acks ignored', async () => {
+  it('after an ack of 0, sends full snapshots until one is acknowledged, then removes what any of them gave', async () => {
     const { ack, next, ship } = await world();
     const s = ship(5_000);
     const gone = ship(6_000);
-    const first = await next();
-    await ack(first.tick);
-    gone.pos.x = 70_000;
+    const before = await next();
+    await ack(before.tick);
     await ack(0);
-    const full = await next();
-    expect(full.full).toBe(true);
-    expect(recordOf(full, s.id)).toMatchObject({ created: true });
-    expect(full.removed).toEqual([]); // implied by the full snapshot
-    // The ack of 0 may have been an old one, and the full snapshot lost: a delta names the removal.
+    const f1 = await next();
+    expect(f1).toMatchObject({ full: true, removed: [] });
+    expect(recordOf(f1, gone.id)).toMatchObject({ created: true });
+    gone.pos.x = 70_000;
+    const f2 = await next();
+    expect(f2.full).toBe(true);
+    expect(recordOf(f2, gone.id)).toBeUndefined();
+    await ack(before.tick); // from before the start-over: ignored
+    expect((await next()).full).toBe(true);
+    // The client applied f1 and maybe f2: it may hold `gone`, so it is removed until acknowledged,
+    // and `s`, created again by every full snapshot, is created once more until acknowledged.
+    await ack(f1.tick);
     const after = await next();
-    expect(after.removed).toEqual([gone.id]);
+    expect(after).toMatchObject({ full: false, baselineTick: f1.tick, removed: [gone.id] });
     expect(recordOf(after, s.id)).toMatchObject({ created: true });
-    await ack(first.tick); // from before the start-over: ignored
-    expect(recordOf(await next(), s.id)).toMatchObject({ created: true });
     await ack(after.tick);
     const settled = await next();
     expect(settled.removed).toEqual([]);
-    expect(settled.baselineTick).toBe(after.tick);
+    s.shields.s = 1;
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: false, mask: 0b0100 });
+  });
+
+  it('a client that stops acknowledging gets full snapshots, and no pending removals pile up for it', async () => {
+    const { room, next, state, ship } = await world(8);
+    const ships = Array.from({ length: 5 }, (_, i) => ship(1_000 * (i + 1)));
+    await next();
+    for (const s of ships) room.entities.remove(s);
+    expect((await next()).removed).toHaveLength(5);
+    expect(state().removals.size).toBe(5);
+    for (let i = 0; i < 8; i++) await next();
+    expect((await next()).full).toBe(true);
+    expect(state().removals.size).toBe(0);
   });
 });
 

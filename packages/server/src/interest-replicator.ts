@@ -18,8 +18,12 @@
  *   until a snapshot carrying its removal is acknowledged. One that comes back before that is a
  *   new stay, created again; its creation replaces the old one on the client.
  * - Acknowledgements are applied only to the stay they were sent for (each stay is an object of
- *   its own), in any order; an ack of 0 starts over with a full snapshot, and everything the
- *   client held becomes a pending removal (a full snapshot implies them).
+ *   its own), in any order.
+ * - After joining, an ack of 0, or acks that stopped for longer than the history, every snapshot
+ *   is full (the client keeps only what it names) until the client acknowledges one. The client
+ *   then holds exactly one of the full snapshots sent since that one: what any of them named and
+ *   is not in the view now becomes a pending removal. This also bounds what a client that never
+ *   acknowledges costs: no pending removals pile up for it.
  *
  * When the budget is tight, due records compete by accumulated priority: a record left out
  * gains priority until it is sent, so the scene degrades evenly.
@@ -56,6 +60,7 @@ export class HeldEntity {
 class SentSnapshot {
   tick = -1;
   generation = -1;
+  full = false;
   /** Per record: the stay it was for, the fields it carried, and whether it was a creation. */
   readonly held: HeldEntity[] = [];
   readonly masks: number[] = [];
@@ -74,20 +79,24 @@ export class InterestState {
   private readonly ring: SentSnapshot[];
   /** Bumped when the client starts over: acks of snapshots sent before count for nothing. */
   private generation = 0;
+  /** Newest tick of a snapshot whose ring slot was reused for a later one. */
+  private evicted = 0;
   /** Newest acknowledged tick since the last start-over (0: none): the baseline on the wire. */
   ackedTick = 0;
-  /** Next snapshot must be full (first one, or the client asked to start over). */
-  fresh = true;
+  /** Every snapshot is full until the client acknowledges one (joined, or started over). */
+  full = true;
 
-  constructor(capacity: number) {
+  constructor(readonly capacity: number) {
     this.ring = Array.from({ length: capacity }, () => new SentSnapshot());
   }
 
   /** The ring slot for a snapshot being sent at `tick`, emptied and stamped. */
-  sending(tick: number): SentSnapshot {
+  sending(tick: number, full: boolean): SentSnapshot {
     const s = this.ring[tick % this.ring.length]!;
+    if (s.tick > this.evicted) this.evicted = s.tick;
     s.tick = tick;
     s.generation = this.generation;
+    s.full = full;
     s.held.length = 0;
     s.masks.length = 0;
     s.created.length = 0;
@@ -106,6 +115,11 @@ export class InterestState {
     }
     const snap = this.ring[tick % this.ring.length]!;
     if (snap.tick !== tick || snap.generation !== this.generation) return;
+    if (this.full) {
+      // Only a full snapshot ends the full ones, and only while every one sent after it is known.
+      if (!snap.full || tick <= this.evicted) return;
+      this.settle(tick);
+    }
     if (tick > this.ackedTick) this.ackedTick = tick;
     const { held, masks, created } = snap;
     for (let i = 0; i < held.length; i++) {
@@ -120,15 +134,29 @@ export class InterestState {
   }
 
   /**
-   * The client lost its state (or resumed): the next snapshot is full, and whatever it may still
-   * hold is removed until acknowledged, in case this ack of 0 was an old or repeated one.
+   * The client lost its state, resumed, or stopped acknowledging: send full snapshots until it
+   * acknowledges one. What it held so far no longer matters, as a full snapshot replaces it all.
    */
-  private startOver(): void {
+  startOver(): void {
     this.generation++;
     this.ackedTick = 0;
-    this.fresh = true;
-    for (const [id, h] of this.held) this.removals.set(id, h);
+    this.full = true;
     this.held.clear();
+    this.removals.clear();
+  }
+
+  /**
+   * The client acknowledged full snapshot `tick`. Only full ones were sent since, and it applies
+   * only newer ones, so it holds exactly one of them: whatever any of them named and the view no
+   * longer has must be removed. (What the view has is being created again: every stay since the
+   * last full one is new.)
+   */
+  private settle(tick: number): void {
+    this.full = false;
+    for (const s of this.ring) {
+      if (s.generation !== this.generation || s.tick < tick) continue;
+      for (const h of s.held) if (!this.held.has(h.id) && !this.removals.has(h.id)) this.removals.set(h.id, h);
+    }
   }
 }
 
@@ -206,8 +234,12 @@ export class InterestEncoder {
     const stamp = ++this.stamp;
     const due = this.due;
     due.length = 0;
-    const full = state.fresh;
-    state.fresh = false;
+    // Acks stopped for longer than the history (or they take longer than it to come back): none
+    // can be matched any more, so start over rather than pile up pending removals.
+    if (!state.full && tick - state.ackedTick >= state.capacity) state.startOver();
+    const full = state.full;
+    // A full snapshot names every entity in the view afresh: each one starts a new stay.
+    if (full) state.held.clear();
     for (const c of candidates) {
       const rec = store.record(c.id);
       if (!rec || !rec.published) continue;
@@ -269,19 +301,21 @@ export class InterestEncoder {
       state.removals.delete(h.id);
     }
 
-    const sent = state.sending(tick);
+    const sent = state.sending(tick, full);
     const removed = this.removedIds;
     removed.length = 0;
-    for (const [id, h] of state.removals) {
-      sent.removed.push(h);
-      if (!full) removed.push(id);
+    if (!full) {
+      for (const [id, h] of state.removals) {
+        sent.removed.push(h);
+        removed.push(id);
+      }
+      removed.sort((a, b) => a - b);
     }
-    removed.sort((a, b) => a - b);
 
     const w = this.w.reset();
     const typeBits = this.protocol.entityTypeBits;
     const baselineTick = full ? 0 : state.ackedTick;
-    this.body.begin(tick, baselineTick, removed, chosen.length, full);
+    this.body.begin(tick, baselineTick, removed, chosen.length);
     for (const d of chosen) {
       const rec = d.rec;
       const h = d.held!;
