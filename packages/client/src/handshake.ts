@@ -97,7 +97,12 @@ export function dial<P extends GameProtocol>(open: Opener, request: JoinRequest<
           clock.clearTimeout(timer);
           resolve(joined);
         }, fail);
-      }, fail);
+      })
+      // Whatever went wrong on the way (the opener, the socket, encoding the HELLO) rejects the join.
+      .catch((err: unknown) => {
+        transport?.close(1000, 'join failed');
+        fail(err);
+      });
   });
 }
 
