@@ -116,9 +116,11 @@ export interface SteppedWorld {
   server: ReturnType<typeof createServer>;
   /** Advances the clock by `ms` in 50 ms ticks, letting I/O run between them. */
   step(ms: number): Promise<void>;
+  /** Advances the clock 50 ms at a time until `cond` holds (at most `maxMs`). */
+  stepUntil(cond: () => boolean, maxMs?: number): Promise<void>;
   /** Joins `room` as `user` (the token is the user id). */
   join<P extends GameProtocol>(protocol: P, room: string, user: string): Promise<ClientRoom<P>>;
-  /** The room with this code, created (and hydrated) if needed. */
+  /** The room with this code, created (and hydrated) if needed, and ticking as after a join. */
   room(code: string): Promise<Room>;
   close(): Promise<void>;
 }
@@ -137,6 +139,12 @@ export async function steppedWorld(url: string, rooms: AnyRoomDefinition, wrap?:
       await flush();
     }
   };
+  const stepUntil = async (cond: () => boolean, maxMs = 10_000) => {
+    for (let t = 0; !cond(); t += 50) {
+      if (t >= maxMs) throw new Error(`not reached within ${maxMs} ms of the clock`);
+      await step(50);
+    }
+  };
   const join = async <P extends GameProtocol>(protocol: P, room: string, user: string) => {
     const [client, srv] = createMemoryPipe();
     server.accept(srv);
@@ -148,13 +156,14 @@ export async function steppedWorld(url: string, rooms: AnyRoomDefinition, wrap?:
   const room = async (code: string) => {
     const opened = await server.rooms.open(code);
     if (opened instanceof Error) throw opened;
+    opened.start();
     return opened;
   };
   const close = async () => {
     await server.close();
     await storage.close();
   };
-  return { clock, storage, server, step, join, room, close };
+  return { clock, storage, server, step, stepUntil, join, room, close };
 }
 
 /**
@@ -167,6 +176,8 @@ export class FaultyStore implements RoomStore {
   /** Critical commits with these keys fail (the rest of the database works). */
   readonly failKeys = new Set<string>();
   writes = 0;
+  /** Every checkpoint batch written (not those that failed). */
+  readonly checkpoints: Parameters<RoomStore['writeCheckpoint']>[0][] = [];
   private held: Promise<void> = Promise.resolve();
   private releaseHeld: () => void = () => undefined;
 
@@ -197,7 +208,8 @@ export class FaultyStore implements RoomStore {
     this.writes++;
     await this.held;
     if (this.failing) throw new Error('the database went away');
-    return this.storage.writeCheckpoint(batch);
+    await this.storage.writeCheckpoint(batch);
+    this.checkpoints.push(batch);
   }
 
   async transact<T>(key: string, fn: (tx: unknown) => Promise<T>, options?: Parameters<RoomStore['transact']>[2]) {
