@@ -186,6 +186,7 @@ export class Attacker {
     const out = await rawExchange(this.target, bytes);
     bump(this.stats.http, out.status);
     if (typeof out.status === 'number' && out.status >= 500) bump(this.stats.http5xx, attack.label);
+    if (typeof out.status !== 'number') bump(this.stats.httpUnanswered, `${attack.label}: ${out.status}`);
   }
 
   async framing(): Promise<void> {

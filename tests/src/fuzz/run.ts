@@ -81,7 +81,7 @@ export interface FuzzSummary {
   /** Error-level lines the server logged, by message. */
   serverErrorLogs: Record<string, { count: number; example: string }>;
   undecodableServerFrames: { count: number; samples: string[] };
-  http: { byStatus: Counter; serverErrors: Counter };
+  http: { byStatus: Counter; serverErrors: Counter; unanswered: Counter };
   wsFraming: Counter;
   flood: FloodReport | null;
   honest: {
@@ -279,7 +279,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
       errors: { received: stats.errors, commandResults: stats.commandResults, serverMetrics },
       serverErrorLogs: {},
       undecodableServerFrames: { count: stats.undecodable, samples: stats.undecodableSamples },
-      http: { byStatus: stats.http, serverErrors: stats.http5xx },
+      http: { byStatus: stats.http, serverErrors: stats.http5xx, unanswered: stats.httpUnanswered },
       wsFraming: stats.wsFraming,
       flood: flooded,
       honest: {

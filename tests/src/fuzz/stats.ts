@@ -32,6 +32,8 @@ export class FuzzStats {
   readonly http: Counter = {};
   /** Raw HTTP attacks answered with a 5xx, by attack. */
   readonly http5xx: Counter = {};
+  /** Raw HTTP attacks with no answer (closed, or still waiting after 2 s), by attack. */
+  readonly httpUnanswered: Counter = {};
   /** Raw WebSocket framing attacks: close code the server sent (or what happened). */
   readonly wsFraming: Counter = {};
   /** Server frames the client decoder refused: the server wrote something malformed. */
