@@ -3,7 +3,9 @@
  * checkpointed every second (SQLite, and PostgreSQL when reachable), against the same room in
  * memory only. Reports exact tick p50/p99 over the measured window.
  *
- *   npm run measure:checkpoints -- [--clients 200] [--duration 10] [--json]
+ * With `--durable N`, ships are durable and N more stand still (see checkpoint-server.ts).
+ *
+ *   npm run measure:checkpoints -- [--clients 200] [--duration 10] [--durable 0] [--json]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,10 +21,11 @@ import { pickDirection, rng, scene, type Scene } from './scene.js';
 const f = flags();
 const clients = num(f, 'clients', 200);
 const duration = num(f, 'duration', 10);
+const durable = num(f, 'durable', 0);
 const server = fileURLToPath(new URL('./checkpoint-server.ts', import.meta.url));
 
 async function run(label: string, db?: string) {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', server, ...(db ? ['--db', db] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', server, ...(db ? ['--db', db] : []), ...(durable > 0 ? ['--durable', String(durable)] : [])], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = await new Promise<{ url: string; wsUrl: string }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`checkpoint server exited with ${code}`)));
     createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { url: string; wsUrl: string }));
@@ -50,7 +53,7 @@ async function run(label: string, db?: string) {
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   const round = (v: number) => Math.round(v * 1000) / 1000;
-  return { persistence: label, clients, ticks: ticks.count, tick_p50_ms: round(ticks.p50), tick_p99_ms: round(ticks.p99), tick_max_ms: round(ticks.max) };
+  return { persistence: label, clients, durable, ticks: ticks.count, tick_p50_ms: round(ticks.p50), tick_p99_ms: round(ticks.p99), tick_max_ms: round(ticks.max) };
 }
 
 const results = [await run('none')];
@@ -71,5 +74,5 @@ if (await postgresReachable(pg)) {
 }
 for (const r of results) {
   if (f.has('json')) console.log(JSON.stringify(r));
-  else console.log(`${r.persistence.padEnd(9)} ${r.clients} clients: tick p50 ${r.tick_p50_ms} ms, p99 ${r.tick_p99_ms} ms, max ${r.tick_max_ms} ms (${r.ticks} ticks)`);
+  else console.log(`${r.persistence.padEnd(9)} ${r.clients} clients${durable > 0 ? ` + ${durable} standing durable` : ''}: tick p50 ${r.tick_p50_ms} ms, p99 ${r.tick_p99_ms} ms, max ${r.tick_max_ms} ms (${r.ticks} ticks)`);
 }
