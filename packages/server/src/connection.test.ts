@@ -146,6 +146,26 @@ describe('connection limits and hostile input', () => {
     expect(late.errors[0]?.code).toBe(ErrorCode.RESUME_FAILED);
   });
 
+  it('runs a command that was still queued when the connection dropped, when it is sent again after a resume', async () => {
+    let fired = 0;
+    const h = harness(gameRoom({ reconnectWindowMs: 5000, commands: { combat: { fire: () => void fired++ } } }));
+    const me = h.server.anonymous!.issue();
+    const a = await h.join('r', me.token);
+    await h.step(100);
+    const command = a.codec.command(7, 'combat', 'fire', 0, 0, { power: 1 });
+    a.send(command);
+    await flush();
+    a.transport.close(1006, 'network'); // before the tick that would have run it
+    await flush();
+    const again = h.connect();
+    again.hello('r', { resumeToken: a.welcome!.resumeToken, token: me.token });
+    await flush();
+    again.send(command);
+    await h.step(100);
+    expect(fired).toBe(1);
+    expect(again.last('commandResult')).toMatchObject({ seq: 7, ok: true });
+  });
+
   it('runs the lifecycle as a transition table', () => {
     expect(transition('handshake', 'hello')).toBe('authenticating');
     expect(transition('authenticating', 'seated')).toBe('joined');

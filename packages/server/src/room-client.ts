@@ -117,6 +117,18 @@ export class RoomClient<P extends GameProtocol = GameProtocol> {
     return false;
   }
 
+  /**
+   * Drops the commands still waiting for a tick (the connection dropped) and forgets their
+   * seqs, so the same commands re-sent after a resume run, instead of waiting for a result that
+   * will never come.
+   */
+  dropPendingCommands(): void {
+    for (const c of this.pendingCommands) {
+      if (this.commandResults.get(c.seq) === null) this.commandResults.delete(c.seq);
+    }
+    this.pendingCommands.length = 0;
+  }
+
   /** Sends a command's result and keeps it for repeats. */
   sendResult(seq: number, frame: Uint8Array): void {
     if (this.commandResults.has(seq)) this.commandResults.set(seq, frame);

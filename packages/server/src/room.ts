@@ -512,7 +512,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     if (!this.clients.has(client.id)) return;
     client.connection = null;
     client.pendingInputs.length = 0;
-    client.pendingCommands.length = 0;
+    client.dropPendingCommands();
     client.pendingEvents = [];
     // A seat is kept for a reconnect only for a client that played (it acknowledged a
     // snapshot) and whose address has room for one more waiting seat: join-and-drop floods
