@@ -15,3 +15,4 @@ export * from './transport.js';
 export * from './random.js';
 export * from './conditioner.js';
 export * from './simulation.js';
+export * from './text.js';

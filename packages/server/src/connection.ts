@@ -16,6 +16,8 @@ import {
   errorCodeName,
   peekEnvelope,
   randomToken,
+  charCount,
+  textProblem,
   type Clock,
   type FrameEncoder,
   type HelloBody,
@@ -32,7 +34,6 @@ import { schemaMismatch } from './room-manager.js';
 import type { ClientConnection, Identity, RoomClient } from './room-client.js';
 import { seat } from './seats.js';
 import type { ServerStats } from './stats.js';
-import { charCount, textProblem } from './text.js';
 
 /** What a connection needs from the server. */
 export interface ConnectionHost {

@@ -1,5 +1,6 @@
 /**
- * What text one player may show another: names and chat lines.
+ * What text one player may show another: names and chat lines. The server enforces it; a page
+ * checks the same rule before it saves or sends a name, so both sides agree by construction.
  *
  * The decoder already guarantees valid UTF-8 within the wire's byte limits; this is about what
  * the text does on someone else's screen. Control characters (a NUL, an ANSI escape, a newline
@@ -8,12 +9,10 @@
  * same) are refused, not silently stripped, so the sender learns what was wrong.
  */
 
-// C0 and C1 controls and DEL, except tab in chat; bidi embeddings, overrides and isolates
-// (U+202A-202E, U+2066-2069) and marks (U+200E, U+200F, U+061C); zero-width and invisible
-// formatting (U+200B-200D, U+2060-2064, U+FEFF, U+180E, U+00AD, U+034F, U+115F, U+1160,
-// U+3164, U+FFA0).
-const FORBIDDEN =
-  /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u00AD\u034F\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\u3164\uFEFF\uFFA0]/u;
+// Control characters (Cc: C0, C1, DEL, tab and newline included) and format characters (Cf:
+// bidi marks, embeddings, overrides and isolates, zero-width spaces and joiners, soft hyphen,
+// BOM, tag characters), and the blank fillers that render as nothing.
+const FORBIDDEN = /[\p{Cc}\p{Cf}\u034F\u115F\u1160\u3164\uFFA0]/u;
 
 /** Why a piece of player text is refused (undefined: it is fine). */
 export function textProblem(text: string, what: string): string | undefined {

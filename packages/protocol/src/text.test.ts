@@ -4,7 +4,7 @@ import { charCount, textProblem } from './text.js';
 
 describe('player text', () => {
   it('accepts ordinary names and chat in any script, emoji included', () => {
-    for (const s of ['ada', 'Zoë', 'Łukasz', '李小龍', 'مرحبا', 'שלום', 'ship 🚀 one', 'tab\tok']) {
+    for (const s of ['ada', 'Zoë', 'Łukasz', '李小龍', 'مرحبا', 'שלום', 'ship 🚀 one', '🇫🇷 flag']) {
       expect(textProblem(s, 'name')).toBeUndefined();
     }
   });
@@ -20,6 +20,9 @@ describe('player text', () => {
       ['joiner\u200D', '200D'],
       ['\uFEFFbom', 'FEFF'],
       ['c1\u0085', '0085'],
+      ['tab\tin', '0009'],
+      ['soft\u00ADhyphen', '00AD'],
+      ['filler\u3164', '3164'],
     ];
     for (const [s, cp] of cases) expect(textProblem(s, 'name')).toContain(`U+${cp}`);
   });
