@@ -165,16 +165,20 @@ describe('interest replication over a lossy link', () => {
     expect(f1).toMatchObject({ full: true, removed: [] });
     expect(recordOf(f1, gone.id)).toMatchObject({ created: true });
     gone.pos.x = 70_000;
+    const late = ship(7_000);
     const f2 = await next();
     expect(f2.full).toBe(true);
     expect(recordOf(f2, gone.id)).toBeUndefined();
+    expect(recordOf(f2, late.id)).toMatchObject({ created: true });
+    late.pos.x = 70_000;
     await ack(before.tick); // from before the start-over: ignored
     expect((await next()).full).toBe(true);
-    // The client applied f1 and maybe f2: it may hold `gone`, so it is removed until acknowledged,
-    // and `s`, created again by every full snapshot, is created once more until acknowledged.
+    // The client applied f1 and maybe a later one: it may hold `gone` (from f1) or `late` (from
+    // f2), so both are removed until acknowledged; `s`, in every full snapshot, is created once
+    // more until acknowledged.
     await ack(f1.tick);
     const after = await next();
-    expect(after).toMatchObject({ full: false, baselineTick: f1.tick, removed: [gone.id] });
+    expect(after).toMatchObject({ full: false, baselineTick: f1.tick, removed: [gone.id, late.id] });
     expect(recordOf(after, s.id)).toMatchObject({ created: true });
     await ack(after.tick);
     const settled = await next();
