@@ -187,6 +187,9 @@ export class TickwireServer implements ConnectionHost {
     this.http = createHttpServer(
       router(routes, options.staticDir ? staticFiles(options.staticDir) : undefined, (err) => this.logger.error({ err }, 'HTTP handler failed')),
     );
+    // A request that trickles in (headers a byte at a time) holds a socket; bound how long.
+    this.http.headersTimeout = 10_000;
+    this.http.requestTimeout = 30_000;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxFrameBytes, perMessageDeflate: false });
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       // Nothing in an upgrade request may throw out of here: an uncaught error ends the process.
