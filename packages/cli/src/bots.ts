@@ -1,21 +1,25 @@
 /**
- * `tickwire bots`: headless arena players built on the SDK. They join at a paced rate, wander,
- * aim, fire and now and then build, and report what a player would feel: snapshot rate, RTT,
- * the delay from sending an input to the first snapshot that acknowledges it, bandwidth, and
- * what the server accepted and refused.
+ * `tickwire bots`: headless players built on the SDK. The run joins them at a paced rate, calls
+ * the game's bot module to send inputs and commands, and reports what a player would feel:
+ * snapshot rate, RTT, the delay from sending an input to the first snapshot that acknowledges
+ * it, bandwidth, and what the server accepted and refused. What the bots do is the game's (see
+ * define-bot.ts); measuring it is this module's.
  */
 import { connect, type ClientRoom } from '@tickwire/client/node';
-import { arena, BUILD_RANGE, CELL, GRID_H, GRID_W, type Arena } from '@tickwire/arena/protocol';
-import { TickwireError, seededRandom, valuesFromWire, type NetworkConditions } from '@tickwire/protocol';
+import { TickwireError, seededRandom, type GameProtocol, type NetworkConditions } from '@tickwire/protocol';
+import type { Bot, BotDefinition, Think } from './define-bot.js';
 import { summarize } from './percentiles.js';
 
-export interface BotsOptions {
+export interface BotsOptions<P extends GameProtocol> {
+  /** What the bots do: the game's bot module (see {@link defineBot}). */
+  bot: BotDefinition<P>;
   url: string;
-  room: string;
+  /** Room code (default: the bot module's `room`, else `bots`). */
+  room?: string;
   clients: number;
   /** Seconds the run lasts, joining included. */
   duration: number;
-  /** Inputs per second per bot. */
+  /** Beats per second per bot: how often its think function runs (and, usually, inputs are sent). */
   rate: number;
   /** Joins per second. */
   joinRate: number;
@@ -26,10 +30,16 @@ export interface BotsOptions {
   /** Network conditions each bot's link goes through (the SDK's conditioner). */
   conditions?: NetworkConditions;
   /**
-   * Decode every snapshot into a replicated view, as a game client does (default false: bots
-   * read only the snapshot head, which carries their own ship, and acknowledge every snapshot).
+   * Decode every snapshot into a replicated view, as a game client does (default: the bot
+   * module's `decode`, else false: bots read only the snapshot head, which carries their own
+   * entity, and acknowledge every snapshot).
    */
   decode?: boolean;
+  /**
+   * How long the first bot may take to join, in ms (default 5000). The run starts with that one
+   * join, so a server that is down or does not answer fails the run in seconds.
+   */
+  connectTimeoutMs?: number;
 }
 
 export interface BotsReport {
@@ -42,168 +52,214 @@ export interface BotsReport {
   up_bytes_per_client_s: number;
   rtt_ms: { p50: number; p99: number };
   input_ack_ms: { p50: number; p99: number };
+  /** Commands the server accepted, by `"<feature>.<action>"`. */
   commands_acked: Record<string, number>;
+  /** Commands the server refused, by `"<feature>.<action>"`. */
   commands_rejected: Record<string, number>;
+  /** Joins that failed and errors the server sent, by error code. */
   errors: Record<string, number>;
 }
 
-interface Bot {
-  room: ClientRoom<Arena>;
+/** The first bot could not join: the server is down, does not answer, or refused the room. */
+export class JoinError extends Error {
+  override readonly name = 'JoinError';
+}
+
+/** The bot module threw: a bug in the game's bot, so the run stops instead of repeating it. */
+export class BotFault extends Error {
+  override readonly name = 'BotFault';
+}
+
+interface Runner<P extends GameProtocol> {
+  room: ClientRoom<P>;
+  think: Think;
   joinedAt: number;
   leftAt: number;
+  /** Sent input seq → when, until a snapshot acknowledges it. */
   inputsSent: Map<number, number>;
-  dx: number;
-  dy: number;
-  aim: number;
-  nextTurn: number;
-  nextFire: number;
-  nextBuild: number;
 }
 
 const count = (map: Record<string, number>, key: string) => (map[key] = (map[key] ?? 0) + 1);
 
 function errorKey(err: unknown): string {
   if (err instanceof TickwireError) return err.codeName;
-  const code = (err as { code?: unknown; cause?: { code?: unknown } }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+  const code = field(err, 'code') ?? field(field(err, 'cause'), 'code');
   return typeof code === 'string' ? code : 'CONNECT_FAILED';
 }
 
-/** Runs the bots and resolves with the report. Rejects if the server cannot be reached at all. */
-export async function runBots(o: BotsOptions, clock: { now(): number } = performance): Promise<BotsReport> {
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined;
+}
+
+/**
+ * Runs the bots and resolves with the report. Rejects with a {@link JoinError} when the first
+ * bot cannot join (within `connectTimeoutMs`), and with a {@link BotFault} when the bot module
+ * throws.
+ *
+ * @example
+ * import arenaBot from '@tickwire/arena/bot';
+ * const report = await runBots({ bot: arenaBot, url: 'ws://127.0.0.1:8080/ws', clients: 50, duration: 10, rate: 20, joinRate: 100, log: console.error });
+ * console.log(report.rtt_ms.p99);
+ */
+export async function runBots<P extends GameProtocol>(o: BotsOptions<P>, clock: { now(): number } = performance): Promise<BotsReport> {
+  const definition = o.bot;
   const random = seededRandom(o.seed ?? 1);
-  const bots: Bot[] = [];
+  const roomCode = o.room ?? definition.room ?? 'bots';
+  const decode = o.decode ?? definition.decode ?? false;
+  const runners: Runner<P>[] = [];
   const rtts: number[] = [];
   const acks: number[] = [];
   const report = { commands_acked: {} as Record<string, number>, commands_rejected: {} as Record<string, number>, errors: {} as Record<string, number> };
   let failed = 0;
-  let firstFailure: unknown;
   const start = clock.now();
   const end = start + o.duration * 1000;
   const joins: Promise<void>[] = [];
+  const timers: ReturnType<typeof setInterval>[] = [];
+  let stopEarly: (fault: BotFault) => void = () => undefined;
+  const faulted = new Promise<BotFault>((resolve) => (stopEarly = resolve));
+  let fault: BotFault | undefined;
 
-  const join = async (i: number) => {
+  // A throw in the bot module is the game's bug: stop the run and say where, once.
+  const guard = <T>(what: string, fn: () => T): T | undefined => {
+    if (fault) return undefined;
     try {
-      const room = await connect({
-        url: o.url,
-        room: o.room,
-        name: `bot-${i}`,
-        protocol: arena,
-        interpolation: false,
-        decodeEntities: o.decode === true,
-        conditions: o.conditions,
-        random,
-        timeoutMs: 10_000,
-      });
-      const bot: Bot = { room, joinedAt: clock.now(), leftAt: 0, inputsSent: new Map(), dx: 0, dy: 0, aim: 0, nextTurn: 0, nextFire: clock.now() + random() * 1000, nextBuild: clock.now() + 3000 + random() * 10_000 };
-      bots.push(bot);
-      room.on('pong', (rtt) => rtts.push(rtt));
-      room.on('error', (e) => count(report.errors, e.codeName));
-      room.on('close', () => (bot.leftAt = bot.leftAt || clock.now()));
-      room.on('snapshot', () => {
-        const now = clock.now();
-        for (const [seq, at] of bot.inputsSent) {
-          if (seq > room.ackedInput) break;
-          acks.push(now - at);
-          bot.inputsSent.delete(seq);
-        }
-      });
+      return fn();
     } catch (err) {
-      failed++;
-      firstFailure ??= err;
-      count(report.errors, errorKey(err));
+      fault = new BotFault(`the bot module's ${what} threw: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      stopEarly(fault);
+      return undefined;
     }
   };
 
-  // Pace the joins.
+  const handle = (index: number, room: ClientRoom<P>, inputsSent: Map<number, number>): Bot<P> => ({
+    index,
+    room,
+    random,
+    sendInput(input) {
+      const seq = room.sendInput(input);
+      if (seq === 0) return;
+      inputsSent.set(seq, clock.now());
+      // Inputs that never get an ack (a lost snapshot run) must not pile up.
+      if (inputsSent.size > 200) inputsSent.delete(inputsSent.keys().next().value!);
+    },
+    sendCommand(feature, action, payload, options) {
+      const key = `${feature}.${action}`;
+      room.sendCommand(feature, action, payload, options).then(
+        () => count(report.commands_acked, key),
+        () => count(report.commands_rejected, key),
+      );
+    },
+  });
+
+  const join = async (i: number, timeoutMs: number): Promise<void> => {
+    const room = await connect({
+      url: o.url,
+      room: roomCode,
+      name: `bot-${i}`,
+      protocol: definition.protocol,
+      interpolation: false,
+      decodeEntities: decode,
+      conditions: o.conditions,
+      random,
+      timeoutMs,
+    });
+    const inputsSent = new Map<number, number>();
+    const bot = handle(i, room, inputsSent);
+    const now = clock.now();
+    const think = guard('spawn()', () => {
+      const t = definition.spawn(bot, now);
+      // Typed, but a bot module written in JavaScript may return anything.
+      if (typeof t !== 'function') throw new TypeError(`it must return the bot's think function, (now) => { ... }, not ${typeof t}`);
+      return t;
+    }) ?? (() => undefined);
+    const runner: Runner<P> = { room, think, joinedAt: now, leftAt: 0, inputsSent };
+    runners.push(runner);
+    room.on('pong', (rtt) => rtts.push(rtt));
+    room.on('error', (e) => count(report.errors, e.codeName));
+    room.on('close', () => (runner.leftAt = runner.leftAt || clock.now()));
+    room.on('snapshot', () => {
+      const at = clock.now();
+      for (const [seq, sentAt] of inputsSent) {
+        if (seq > room.ackedInput) break;
+        acks.push(at - sentAt);
+        inputsSent.delete(seq);
+      }
+    });
+  };
+  const tryJoin = (i: number) =>
+    join(i, 10_000).catch((err: unknown) => {
+      failed++;
+      count(report.errors, errorKey(err));
+    });
+
+  // The first bot joins alone: if the server cannot be reached, say so now, not after the run.
+  const firstTimeout = o.connectTimeoutMs ?? 5000;
+  try {
+    await join(0, firstTimeout);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new JoinError(errorKey(err) === 'TIMEOUT' ? `no answer within ${firstTimeout / 1000} s (${detail})` : detail, { cause: err });
+  }
+
+  // Pace the rest of the joins.
   const joinInterval = 1000 / Math.max(1, o.joinRate);
-  let launched = 0;
+  let launched = 1;
   const joinTimer = setInterval(() => {
     const due = Math.min(o.clients, Math.floor((clock.now() - start) / joinInterval) + 1);
-    while (launched < due) joins.push(join(launched++));
+    while (launched < due) joins.push(tryJoin(launched++));
     if (launched >= o.clients) clearInterval(joinTimer);
   }, Math.min(50, joinInterval));
+  timers.push(joinTimer);
 
-  const act = (bot: Bot, now: number) => {
-    const room = bot.room;
-    if (!room.isOpen) return;
-    if (now >= bot.nextTurn) {
-      bot.dx = Math.floor(random() * 3) - 1;
-      bot.dy = Math.floor(random() * 3) - 1;
-      bot.nextTurn = now + 500 + random() * 1000;
-      // Like a player, aim where you go, give or take.
-      if (bot.dx !== 0 || bot.dy !== 0) bot.aim = (Math.atan2(bot.dy, bot.dx) + (random() - 0.5) + Math.PI * 2) % (Math.PI * 2);
-    }
-    const aim = bot.aim;
-    bot.inputsSent.set(room.sendInput({ dx: bot.dx, dy: bot.dy, aim }), now);
-    if (bot.inputsSent.size > 200) bot.inputsSent.delete(bot.inputsSent.keys().next().value!);
-    const command = (action: 'fire' | 'build', p: Promise<void>) =>
-      p.then(
-        () => count(report.commands_acked, action),
-        () => count(report.commands_rejected, action),
-      );
-    if (now >= bot.nextFire) {
-      bot.nextFire = now + 600 + random() * 800;
-      command('fire', room.sendCommand('combat', 'fire', { angle: aim }));
-    }
-    if (now >= bot.nextBuild) {
-      bot.nextBuild = now + 8000 + random() * 8000;
-      // The snapshot head carries our ship's exact state, decoded or not.
-      const own = room.ownState;
-      if (own) {
-        const me = valuesFromWire<Arena, 'ship'>(own.type, own.wire);
-        const r = random() * (BUILD_RANGE - CELL);
-        const a = random() * Math.PI * 2;
-        const cx = Math.min(GRID_W - 1, Math.max(0, Math.floor((me.position.x + Math.cos(a) * r) / CELL)));
-        const cy = Math.min(GRID_H - 1, Math.max(0, Math.floor((me.position.y + Math.sin(a) * r) / CELL)));
-        command('build', room.sendCommand('build', 'wall', { cx, cy }));
+  timers.push(
+    setInterval(() => {
+      const now = clock.now();
+      for (const r of runners) {
+        if (r.room.isOpen) guard('think function', () => r.think(now));
       }
-    }
-  };
-
-  const inputTimer = setInterval(() => {
-    const now = clock.now();
-    for (const bot of bots) act(bot, now);
-  }, 1000 / o.rate);
+    }, 1000 / o.rate),
+  );
 
   let lastSnaps = 0;
   let lastT = start;
-  const progress = setInterval(() => {
-    const now = clock.now();
-    const snaps = bots.reduce((a, b) => a + b.room.stats.snapshots, 0);
-    const open = bots.filter((b) => b.room.isOpen).length;
-    const perClient = open > 0 ? (snaps - lastSnaps) / ((now - lastT) / 1000) / open : 0;
-    const recent = summarize(rtts.slice(-500));
-    o.log(`t=${Math.round((now - start) / 1000)}s connected ${open}/${o.clients} failed ${failed} · ${perClient.toFixed(1)} snapshots/s per client · RTT p50 ${recent.p50} ms`);
-    lastSnaps = snaps;
-    lastT = now;
-  }, 1000);
+  timers.push(
+    setInterval(() => {
+      const now = clock.now();
+      const snaps = runners.reduce((a, r) => a + r.room.stats.snapshots, 0);
+      const open = runners.filter((r) => r.room.isOpen).length;
+      const perClient = open > 0 ? (snaps - lastSnaps) / ((now - lastT) / 1000) / open : 0;
+      const recent = summarize(rtts.slice(-500));
+      o.log(`t=${Math.round((now - start) / 1000)}s connected ${open}/${o.clients} failed ${failed} · ${perClient.toFixed(1)} snapshots/s per client · RTT p50 ${recent.p50} ms`);
+      lastSnaps = snaps;
+      lastT = now;
+    }, 1000),
+  );
 
-  await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, end - clock.now())));
-  clearInterval(joinTimer);
-  clearInterval(inputTimer);
-  clearInterval(progress);
+  let sleep: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([new Promise<void>((resolve) => (sleep = setTimeout(resolve, Math.max(0, end - clock.now())))), faulted]);
+  clearTimeout(sleep);
+  for (const t of timers) clearInterval(t);
   await Promise.allSettled(joins);
   const stop = clock.now();
-  for (const bot of bots) {
-    if (!bot.leftAt) bot.leftAt = stop;
-    bot.room.leave();
+  for (const r of runners) {
+    if (!r.leftAt) r.leftAt = stop;
+    r.room.leave();
   }
-  if (bots.length === 0 && firstFailure) throw firstFailure;
+  if (fault) throw fault;
 
-  const seconds = bots.reduce((a, b) => a + Math.max(0, b.leftAt - b.joinedAt) / 1000, 0);
-  const total = (f: (b: Bot) => number) => bots.reduce((a, b) => a + f(b), 0);
+  const seconds = runners.reduce((a, r) => a + Math.max(0, r.leftAt - r.joinedAt) / 1000, 0);
+  const total = (f: (r: Runner<P>) => number) => runners.reduce((a, r) => a + f(r), 0);
   const perSecond = (n: number) => (seconds > 0 ? Math.round((n / seconds) * 10) / 10 : 0);
   return {
     clients: o.clients,
-    connected: bots.length,
+    connected: runners.length,
     failed,
     duration_s: Math.round((stop - start) / 100) / 10,
-    snapshots_per_client_s: perSecond(total((b) => b.room.stats.snapshots)),
-    down_bytes_per_client_s: Math.round(perSecond(total((b) => b.room.stats.wireBytesIn))),
-    up_bytes_per_client_s: Math.round(perSecond(total((b) => b.room.stats.wireBytesOut))),
+    snapshots_per_client_s: perSecond(total((r) => r.room.stats.snapshots)),
+    down_bytes_per_client_s: Math.round(perSecond(total((r) => r.room.stats.wireBytesIn))),
+    up_bytes_per_client_s: Math.round(perSecond(total((r) => r.room.stats.wireBytesOut))),
     rtt_ms: summarize(rtts),
     input_ack_ms: summarize(acks),
     ...report,
   };
 }
-

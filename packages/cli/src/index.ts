@@ -1,3 +1,8 @@
-/** The tickwire CLI as a library: run the bots from code (tests, benchmarks). */
-export { runBots, type BotsOptions, type BotsReport } from './bots.js';
-export { main, normalizeUrl } from './main.js';
+/**
+ * tickwire, the command line, as a library: `defineBot` for a game's bot module, and the bots
+ * runner for code that drives them itself (tests, benchmarks).
+ */
+export { defineBot, isBotDefinition, type Bot, type BotDefinition, type Think } from './define-bot.js';
+export { runBots, JoinError, BotFault, type BotsOptions, type BotsReport } from './bots.js';
+export { locateBotModule, loadBotModule, BotModuleError, type BotModuleLocation } from './bot-module.js';
+export { main, normalizeUrl, type Output } from './main.js';

@@ -1,61 +1,33 @@
 /**
- * The `tickwire` command line.
+ * The `tickwire` command line: parse, find the game's bot module, run, report. Everything it
+ * prints for a person goes to stderr; stdout carries only the result (with --json, exactly one
+ * JSON object), so scripts can pipe it.
  *
- *   tickwire bots --url ws://127.0.0.1:8080/ws --room arena-1 --clients 200 --duration 30 [--rate 20] [--join-rate 100] [--json]
+ *   tickwire bots --url ws://127.0.0.1:8080/ws [--bot dist/bot.js] [--room arena-1] [--clients 200] [--duration 30] [--json]
+ *
+ * Exit codes: 0 the run went, 1 it could not run (server unreachable, no bot joined, the bot
+ * module threw), 2 the command was called wrong (bad flag, no bot module).
  */
-import { runBots, type BotsReport } from './bots.js';
+import { BOTS_FLAGS, UsageError, describeFlags, numberFlag, parseArgs, type ParsedArgs } from './args.js';
+import { BotModuleError, loadBotModule, locateBotModule } from './bot-module.js';
+import { BotFault, JoinError, runBots, type BotsReport } from './bots.js';
 
-const HELP = `usage: tickwire bots --url URL --room CODE [options]
+const HELP = `usage: tickwire bots --url URL [--bot FILE] [options]
 
-Headless arena players against a running server; prints a progress line a second,
-then a summary (or, with --json, exactly one JSON object on stdout).
+Headless players against a running server. The game's bot module says what they send
+(defineBot from 'tickwire'); it is --bot, or the file named by "tickwire": { "bot": ... }
+in the nearest package.json. Prints a progress line a second on stderr, then a summary
+(or, with --json, exactly one JSON object on stdout).
 
-  --url URL         server WebSocket URL (ws://host:port or ws://host:port/ws)
-  --room CODE       room code to join                        (default arena-1)
-  --clients N       number of bots                           (default 50)
-  --duration S      seconds to run, joining included         (default 30)
-  --rate R          inputs per second per bot                (default 20)
-  --join-rate J     bots joining per second                  (default 100)
-  --lag MS          simulated round-trip latency per bot     (default 0)
-  --jitter MS       simulated jitter (+-MS/2 each way)       (default 0)
-  --loss PCT        simulated frame loss, percent each way   (default 0)
-  --decode          decode every snapshot like a game client (default: head only)
-  --json            print the report as one JSON object on stdout
+${describeFlags(BOTS_FLAGS)}
 `;
 
-interface Parsed {
-  flags: Map<string, string>;
-  positional: string[];
+/** Where the CLI writes (process.stdout and process.stderr, or a capture in tests). */
+export interface Output {
+  write(text: string): unknown;
 }
 
-function parse(argv: string[]): Parsed {
-  const flags = new Map<string, string>();
-  const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const [key, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
-    if (inline !== undefined) flags.set(key, inline);
-    else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags.set(key, argv[++i]!);
-    else flags.set(key, 'true');
-  }
-  return { flags, positional };
-}
-
-class UsageError extends Error {}
-
-function number(flags: Map<string, string>, name: string, dflt: number, min: number): number {
-  const raw = flags.get(name);
-  if (raw === undefined) return dflt;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}, got "${raw}"`);
-  return n;
-}
-
-/** The server's WebSocket endpoint is /ws: accept ws://host:port too. */
+/** The server's WebSocket endpoint is /ws: accept ws://host:port and http(s):// too. */
 export function normalizeUrl(raw: string): string {
   let url: URL;
   try {
@@ -71,7 +43,10 @@ export function normalizeUrl(raw: string): string {
 }
 
 function human(r: BotsReport): string {
-  const kv = (o: Record<string, number>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const kv = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   return [
     `bots: ${r.connected}/${r.clients} connected, ${r.failed} failed, ${r.duration_s} s`,
     `  snapshots      ${r.snapshots_per_client_s} per client per second`,
@@ -84,49 +59,79 @@ function human(r: BotsReport): string {
   ].join('\n');
 }
 
-/** Runs the CLI; resolves with the process exit code. */
-/** Where the CLI writes (process.stdout and process.stderr, or a capture in tests). */
-export interface Output {
-  write(text: string): unknown;
-}
-
-export async function main(argv: string[], out: Output = process.stdout, err: Output = process.stderr): Promise<number> {
-  const { flags, positional } = parse(argv);
-  const command = positional[0];
-  if (!command || flags.has('help') || command === 'help') {
-    out.write(HELP);
-    return command || flags.has('help') ? 0 : 2;
-  }
-  if (command !== 'bots') {
-    err.write(`unknown command "${command}"\n\n${HELP}`);
+/**
+ * Runs the CLI and resolves with the process exit code; `cwd` is where the bot module is looked
+ * for when there is no --bot.
+ *
+ * @example
+ * process.exitCode = await main(['bots', '--url', 'ws://127.0.0.1:8080', '--clients', '20', '--json']);
+ */
+export async function main(argv: readonly string[], out: Output = process.stdout, err: Output = process.stderr, cwd: string = process.cwd()): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv, BOTS_FLAGS);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err.write(`${e.message}\n\n${HELP}`);
     return 2;
   }
+  const [command, ...extra] = args.positional;
+  if (args.switches.has('help') || command === 'help') {
+    out.write(HELP);
+    return 0;
+  }
+  if (!command) {
+    err.write(HELP);
+    return 2;
+  }
+  if (command !== 'bots') {
+    err.write(`unknown command "${command}": the command is bots\n\n${HELP}`);
+    return 2;
+  }
+  const rawUrl = args.values.get('url');
   try {
-    if (!flags.get('url')) throw new UsageError('--url is required (the server WebSocket, e.g. ws://127.0.0.1:8080/ws)');
-    const url = normalizeUrl(flags.get('url')!);
-    const json = flags.has('json');
-    const report = await runBots({
+    if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}": flags start with --`);
+    if (!rawUrl) throw new UsageError('--url is required (the server WebSocket, e.g. ws://127.0.0.1:8080/ws)');
+    const url = normalizeUrl(rawUrl);
+    const options = {
       url,
-      room: flags.get('room') ?? 'arena-1',
-      clients: Math.floor(number(flags, 'clients', 50, 1)),
-      duration: number(flags, 'duration', 30, 1),
-      rate: number(flags, 'rate', 20, 1),
-      joinRate: number(flags, 'join-rate', 100, 1),
-      conditions: flags.has('lag') || flags.has('jitter') || flags.has('loss') ? { lag: number(flags, 'lag', 0, 0), jitter: number(flags, 'jitter', 0, 0), loss: number(flags, 'loss', 0, 0) } : undefined,
-      decode: flags.has('decode'),
-      log: (line) => err.write(`${line}\n`),
-    });
-    out.write(json ? `${JSON.stringify(report)}\n` : `${human(report)}\n`);
+      room: args.values.get('room'),
+      clients: Math.floor(numberFlag(args, 'clients', 50, 1)),
+      duration: numberFlag(args, 'duration', 30, 1),
+      rate: numberFlag(args, 'rate', 20, 1),
+      joinRate: numberFlag(args, 'join-rate', 100, 1),
+      seed: Math.floor(numberFlag(args, 'seed', 1, 0)),
+      connectTimeoutMs: numberFlag(args, 'connect-timeout', 5, 0.1) * 1000,
+      conditions:
+        args.values.has('lag') || args.values.has('jitter') || args.values.has('loss')
+          ? { lag: numberFlag(args, 'lag', 0, 0), jitter: numberFlag(args, 'jitter', 0, 0), loss: numberFlag(args, 'loss', 0, 0) }
+          : undefined,
+      decode: args.switches.has('decode') ? true : undefined,
+      log: (line: string) => err.write(`${line}\n`),
+    };
+    const bot = await loadBotModule(locateBotModule(args.values.get('bot'), cwd));
+    const report = await runBots({ ...options, bot });
+    out.write(args.switches.has('json') ? `${JSON.stringify(report)}\n` : `${human(report)}\n`);
     return report.connected > 0 ? 0 : 1;
   } catch (e) {
     if (e instanceof UsageError) {
       err.write(`${e.message}\n\n${HELP}`);
       return 2;
     }
-    const code = (e as { code?: string }).code;
-    const detail = e instanceof Error ? e.message : String(e);
-    const hint = /ECONNREFUSED|closed before opening|ENOTFOUND/.test(detail + String(code)) ? ' — is the server running? (npm start)' : '';
-    err.write(`tickwire bots: could not join ${flags.get('url')}: ${detail}${hint}\n`);
-    return 1;
+    if (e instanceof BotModuleError) {
+      err.write(`tickwire bots: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof JoinError) {
+      // A refusal (room full, bad room code...) names itself; anything else is a server we could not talk to.
+      const refused = e.cause instanceof Error && 'codeName' in e.cause && e.cause.codeName !== 'TIMEOUT';
+      err.write(`tickwire bots: could not join ${rawUrl}: ${e.message}${refused ? '' : ' — is the server running at that address?'}\n`);
+      return 1;
+    }
+    if (e instanceof BotFault) {
+      err.write(`tickwire bots: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
   }
 }
