@@ -56,17 +56,33 @@ export class HeldEntity {
   }
 }
 
-/** What one snapshot sent to one client carried, to apply when it is acknowledged. */
+/**
+ * What one snapshot sent to one client carried, to apply when it is acknowledged. Its arrays are
+ * overwritten in place, up to the counts, each time its ring slot is reused: no garbage per send.
+ */
 class SentSnapshot {
   tick = -1;
   generation = -1;
   full = false;
   /** Per record: the stay it was for, the fields it carried, and whether it was a creation. */
+  records = 0;
   readonly held: HeldEntity[] = [];
   readonly masks: number[] = [];
   readonly created: boolean[] = [];
   /** The pending removals it carried (a full snapshot carries them implicitly). */
+  removals = 0;
   readonly removed: HeldEntity[] = [];
+
+  record(h: HeldEntity, mask: number, created: boolean): void {
+    const i = this.records++;
+    this.held[i] = h;
+    this.masks[i] = mask;
+    this.created[i] = created;
+  }
+
+  removal(h: HeldEntity): void {
+    this.removed[this.removals++] = h;
+  }
 }
 
 /** What one client holds, entity by entity. */
@@ -97,10 +113,8 @@ export class InterestState {
     s.tick = tick;
     s.generation = this.generation;
     s.full = full;
-    s.held.length = 0;
-    s.masks.length = 0;
-    s.created.length = 0;
-    s.removed.length = 0;
+    s.records = 0;
+    s.removals = 0;
     return s;
   }
 
@@ -122,15 +136,21 @@ export class InterestState {
     }
     if (tick > this.ackedTick) this.ackedTick = tick;
     const { held, masks, created } = snap;
-    for (let i = 0; i < held.length; i++) {
+    for (let i = 0; i < snap.records; i++) {
       const h = held[i]!;
       if (this.held.get(h.id) !== h) continue; // left the view (or came back as a new stay) since
       if (created[i]) h.created = true;
-      const mask = masks[i]!;
       const known = h.known;
-      for (let f = 0; f < known.length; f++) if ((mask & (1 << f)) !== 0 && known[f]! < tick) known[f] = tick;
+      // Visit the mask's set bits only: the lowest set bit, then clear it.
+      for (let m = masks[i]!; m !== 0; m &= m - 1) {
+        const f = 31 - Math.clz32(m & -m);
+        if (known[f]! < tick) known[f] = tick;
+      }
     }
-    for (const r of snap.removed) if (this.removals.get(r.id) === r) this.removals.delete(r.id);
+    for (let i = 0; i < snap.removals; i++) {
+      const r = snap.removed[i]!;
+      if (this.removals.get(r.id) === r) this.removals.delete(r.id);
+    }
   }
 
   /**
@@ -155,7 +175,10 @@ export class InterestState {
     this.full = false;
     for (const s of this.ring) {
       if (s.generation !== this.generation || s.tick < tick) continue;
-      for (const h of s.held) if (!this.held.has(h.id) && !this.removals.has(h.id)) this.removals.set(h.id, h);
+      for (let i = 0; i < s.records; i++) {
+        const h = s.held[i]!;
+        if (!this.held.has(h.id) && !this.removals.has(h.id)) this.removals.set(h.id, h);
+      }
     }
   }
 }
@@ -243,14 +266,16 @@ export class InterestEncoder {
     for (const c of candidates) {
       const rec = store.record(c.id);
       if (!rec || !rec.published) continue;
-      const ti = rec.type.index;
-      const allowed = c.tier < 0 ? this.allMasks[ti]! : this.masks[ti]![c.tier]!;
       const held = state.held.get(c.id);
-      let create = true;
-      let mask = allowed;
       if (held) {
         held.seen = stamp;
         if (c.tier >= 0 && tick - held.lastSent < this.periods[c.tier]!) continue;
+      }
+      const ti = rec.type.index;
+      const allowed = c.tier < 0 ? this.allMasks[ti]! : this.masks[ti]![c.tier]!;
+      let create = true;
+      let mask = allowed;
+      if (held) {
         if (held.created) {
           create = false;
           const known = held.known;
@@ -306,7 +331,7 @@ export class InterestEncoder {
     removed.length = 0;
     if (!full) {
       for (const [id, h] of state.removals) {
-        sent.removed.push(h);
+        sent.removal(h);
         removed.push(id);
       }
       removed.sort((a, b) => a - b);
@@ -324,9 +349,7 @@ export class InterestEncoder {
         h.createMask |= d.mask;
         writeCreatedFields(w, typeBits, rec.type, d.mask, rec.wire, rec.rates, rec.keyTick, tick);
       } else writeChangedFields(w, rec.type, d.mask >>> 0, rec.wire, rec.rates, rec.keyTick, tick);
-      sent.held.push(h);
-      sent.masks.push(d.mask);
-      sent.created.push(d.create);
+      sent.record(h, d.mask, d.create);
       h.priority = 0;
       h.lastSent = tick;
     }
