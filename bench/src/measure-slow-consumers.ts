@@ -13,8 +13,9 @@
  * server-driven ships make snapshots bigger); `--warmup` s of baseline; the slow clients join;
  * chat goes on for `--duration` s. "Gone" is when the server holds no slow client's TCP socket any more (a
  * socket closed with a handshake keeps its backlog until the peer answers or a timeout ends it,
- * so seats freed is not memory freed). Slow clients still open when the chat window ends are
- * closed from this side, and counted. The "after" sample is `--after` s after they are gone;
+ * so seats freed is not memory freed). If slow clients are still seated when the chat window
+ * ends, all slow sockets are closed from this side (the seated ones counted); if the server has
+ * dropped them all, the sockets it is still closing are left to it. The "after" sample is `--after` s after they are gone;
  * the load goes on until it is taken, so "before" and "after" see the same traffic.
  *
  * The server runs in a child process with `--expose-gc`; the "before" and "after" RSS are read
@@ -258,6 +259,8 @@ let tooSlowSeen = before.tooSlow;
 let seatsFreedAt: number | undefined;
 let goneAt: number | undefined;
 let closedByScript = 0;
+/** Slow sockets the server still held when this script stopped waiting for them. */
+let stillHeld = 0;
 let snapsDuring: { n: number; secs: number } | undefined;
 let after: (Awaited<ReturnType<typeof collected>> & { at: number }) | undefined;
 let externalPeak = before.external;
@@ -272,6 +275,10 @@ for (;;) {
   await sleep(250);
   const s = await status();
   const t = since();
+  // Seats and sockets beyond the honest players' are the slow clients'.
+  const honestOpen = rooms.filter((r) => r.isOpen).length;
+  const slowSeated = Math.max(0, s.clients - honestOpen);
+  const slowSockets = Math.max(0, s.sockets - honestOpen);
   if (goneAt === undefined) {
     externalPeak = Math.max(externalPeak, s.external);
     const q = kernelQueues(serverPort);
@@ -283,8 +290,8 @@ for (;;) {
     drops.push({ at: r1(t), n: s.tooSlow - tooSlowSeen });
     tooSlowSeen = s.tooSlow;
   }
-  if (seatsFreedAt === undefined && s.clients <= players) seatsFreedAt = t;
-  if (goneAt === undefined && s.sockets <= players) {
+  if (seatsFreedAt === undefined && slowSeated === 0) seatsFreedAt = t;
+  if (goneAt === undefined && slowSockets === 0) {
     goneAt = t;
     clearInterval(rssTimer);
   }
@@ -292,8 +299,8 @@ for (;;) {
     snapsDuring = { n: snapshots() - snapsSlow0, secs: t };
     bytesOutDuring = s.bytesOut - slow0.bytesOut;
     phase = 'after';
-    if (goneAt === undefined) {
-      closedByScript = Math.max(0, s.sockets - players);
+    if (slowSeated > 0) {
+      closedByScript = slowSeated;
       for (const ws of slow) ws.terminate();
     }
   }
@@ -302,7 +309,12 @@ for (;;) {
     after = { ...(await collected()), at };
   }
   if (snapsDuring && after) break;
-  if (t > chatEnd + GONE_TIMEOUT_S) throw new Error(`the server still holds ${s.sockets - players} slow sockets ${GONE_TIMEOUT_S} s after the chat window`);
+  if (goneAt === undefined && t > chatEnd + GONE_TIMEOUT_S) {
+    // Reported, not thrown: what the server never let go of is a result too.
+    stillHeld = slowSockets;
+    goneAt = t;
+    clearInterval(rssTimer);
+  }
 }
 
 if (!snapsDuring || !after) throw new Error('unreachable: the loop ends only with both samples');
@@ -348,6 +360,7 @@ const result = {
     seats_freed_s: seatsFreedAt === undefined ? null : r1(seatsFreedAt),
     sockets_freed_s: goneAt === undefined ? null : r1(goneAt),
     closed_by_script_at_end: closedByScript,
+    still_held_by_server: stillHeld,
   },
   ticks_ms: {
     before: { p50: r2(before.ticks.p50), p99: r2(before.ticks.p99), max: r2(before.ticks.max) },
