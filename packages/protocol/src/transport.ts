@@ -16,9 +16,21 @@ export interface Transport {
    * used where a transport has no such thing.
    */
   abort?(): void;
-  /** Set by the owner of this end. */
+  /**
+   * Set by the owner of this end: a binary frame arrived. The bytes are valid only during the
+   * call: a transport may reuse its buffer afterwards (uWebSockets.js does), so copy what you keep.
+   */
   onmessage: ((frame: Uint8Array) => void) | null;
   onclose: ((code: number, reason: string) => void) | null;
+  /**
+   * Set by the owner: a text frame arrived, on transports that carry text (the tickwire
+   * protocol is binary: the server counts it and refuses it).
+   */
+  ontext?: ((text: string) => void) | null;
+  /** Set by the owner: a ping or pong control frame arrived, on transports that have them. */
+  oncontrol?: (() => void) | null;
+  /** Sends a text frame, on transports that carry text (tests of the refusal use it). */
+  sendText?(text: string): void;
 }
 
 /**
@@ -34,6 +46,10 @@ export function createMemoryPipe(deliver: (fn: () => void) => void = queueMicrot
     onclose: null,
     get bufferedAmount() {
       return this.queued;
+    },
+    sendText(text) {
+      if (!open) return;
+      deliver(() => this.peer?.ontext?.(text));
     },
     send(frame) {
       if (!open) return;

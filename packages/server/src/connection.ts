@@ -64,6 +64,9 @@ export class Connection implements ClientConnection {
   private protocolErrors = 0;
   private lastNotice = -Infinity;
   private joinTimer: TimerHandle | null;
+  /** When anything last arrived: a peer silent past `idleTimeoutMs` is gone (half-open). */
+  private lastHeard: number;
+  private idleTimer: TimerHandle | null = null;
 
   constructor(
     private readonly transport: Transport,
@@ -77,6 +80,8 @@ export class Connection implements ClientConnection {
     this.bucket = new TokenBucket(limits.messagesPerSecond, limits.messageBurst, now);
     this.strikes = new TokenBucket(limits.messagesPerSecond / 10, limits.floodTolerance, now);
     this.chat = new TokenBucket(limits.chatPerSecond, limits.chatBurst, now);
+    this.lastHeard = now;
+    this.watchIdle();
     this.joinTimer = clock.setTimeout(() => {
       this.joinTimer = null;
       if (this.state === 'handshake' || this.state === 'authenticating') {
@@ -84,6 +89,8 @@ export class Connection implements ClientConnection {
       }
     }, limits.joinTimeoutMs);
     transport.onmessage = (frame) => this.receive(frame);
+    transport.ontext = () => this.receiveText();
+    transport.oncontrol = () => this.receiveControl();
     transport.onclose = () => this.closed();
   }
 
@@ -155,6 +162,7 @@ export class Connection implements ClientConnection {
   private admit(): boolean {
     if (this.state === 'closed') return false;
     const now = this.host.clock.now();
+    this.lastHeard = now;
     if (this.bucket.take(now) && (this.shared === null || this.shared.messages.take(now))) return true;
     if (!this.strikes.take(now)) {
       this.fail(ErrorCode.FLOOD, 'too many messages: connection closed', CloseCode.FLOOD);
@@ -368,9 +376,35 @@ export class Connection implements ClientConnection {
     this.cleanup();
   }
 
+  /**
+   * Closes a connection that has sent nothing (not even a ping) for `idleTimeoutMs`: a peer
+   * whose network vanished without a FIN would otherwise hold its member and its socket for
+   * ever. One timer per connection, re-armed for the time left, so it costs nothing per frame.
+   */
+  private watchIdle(): void {
+    const limit = this.host.limits.idleTimeoutMs;
+    if (!(limit > 0)) return;
+    const wait = Math.max(1, this.lastHeard + limit - this.host.clock.now());
+    this.idleTimer = this.host.clock.setTimeout(() => {
+      this.idleTimer = null;
+      if (this.state === 'closed') return;
+      if (this.host.clock.now() - this.lastHeard >= limit) {
+        this.host.stats.error(ErrorCode.TIMEOUT);
+        if (this.transport.abort) this.transport.abort();
+        else this.transport.close(CloseCode.GOING_AWAY, 'silent for too long');
+        this.move('fatal');
+        this.cleanup();
+        return;
+      }
+      this.watchIdle();
+    }, wait);
+  }
+
   private cleanup(): void {
     if (this.joinTimer) this.host.clock.clearTimeout(this.joinTimer);
     this.joinTimer = null;
+    if (this.idleTimer) this.host.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
     const client = this.client;
     if (client && client.connection === this) this.room?.disconnected(client);
     this.client = null;

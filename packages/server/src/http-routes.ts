@@ -1,24 +1,40 @@
 /**
- * The HTTP API on the game port: health, room list, Prometheus metrics, extra routes a game or
- * a later module adds, then static files. JSON in and out; errors as `{ error, message }`.
+ * The HTTP API on the game port, as Web-standard handlers: a `Request` in, a `Response` out.
+ * Health, room list, metrics, the routes a game or a later module adds, then static files. No
+ * host types here, so any host (node:http, uWebSockets.js, a test calling `fetch` directly)
+ * serves the same API. JSON in and out; errors as `{ error, message }`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+
+export interface RouteContext {
+  request: Request;
+  url: URL;
+  /** Named groups of the route's pattern. */
+  params: Record<string, string>;
+}
 
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Exact path, or a pattern whose named groups become `params`. */
   path: string | RegExp;
-  handler(ctx: { req: IncomingMessage; res: ServerResponse; url: URL; params: Record<string, string> }): unknown;
+  /**
+   * Answers the request: a `Response`, or any other value, sent as JSON with status 200.
+   *
+   * @example
+   * { method: 'GET', path: '/api/motd', handler: () => ({ motd: 'hello' }) }
+   */
+  handler(ctx: RouteContext): unknown;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
-  res.end(text);
+/** A JSON response. */
+export function json(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  });
 }
 
 /** The URL of an origin-form request target (`/path?query`), or undefined for anything else. */
-function parseTarget(target: string | undefined): URL | undefined {
+export function parseTarget(target: string | undefined): URL | undefined {
   if (!target || !target.startsWith('/') || target.startsWith('//')) return undefined;
   try {
     return new URL(target, 'http://localhost');
@@ -27,19 +43,20 @@ function parseTarget(target: string | undefined): URL | undefined {
   }
 }
 
-/** Builds the request handler from routes and an optional fallback (static files). */
-export function router(
-  routes: readonly Route[],
-  fallback?: (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean>,
-  onError?: (err: unknown) => void,
-): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    void (async () => {
-      const url = parseTarget(req.url);
-      if (!url) {
-        sendJson(res, 400, { error: 'BAD_REQUEST', message: 'the request target is not a valid path' });
-        return;
-      }
+/** Serves what the routes do not: static files, say. Undefined when it has nothing. */
+export type Fallback = (request: Request, pathname: string) => Promise<Response | undefined>;
+
+/**
+ * Builds the request handler from routes and an optional fallback. It never throws: a handler
+ * that does is a 500 (reported to `onError`), a malformed target a 400.
+ */
+export function router(routes: readonly Route[], fallback?: Fallback, onError?: (err: unknown) => void): (request: Request) => Promise<Response> {
+  return async (request) => {
+    try {
+      // Hosts pass origin-form targets as the path of a URL on any origin: look at the path only.
+      const full = URL.canParse(request.url) ? new URL(request.url) : undefined;
+      const url = full && parseTarget(full.pathname + full.search);
+      if (!url) return json(400, { error: 'BAD_REQUEST', message: 'the request target is not a valid path' });
       for (const route of routes) {
         let params: Record<string, string> | undefined;
         if (typeof route.path === 'string') {
@@ -49,22 +66,22 @@ export function router(
           if (m) params = { ...(m.groups ?? {}) };
         }
         if (!params) continue;
-        if (route.method !== req.method && !(route.method === 'GET' && req.method === 'HEAD')) {
-          sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED', message: `use ${route.method} for ${url.pathname}` });
-          return;
+        if (route.method !== request.method && !(route.method === 'GET' && request.method === 'HEAD')) {
+          return json(405, { error: 'METHOD_NOT_ALLOWED', message: `use ${route.method} for ${url.pathname}` });
         }
-        const out = await route.handler({ req, res, url, params });
-        if (!res.headersSent && out !== undefined) sendJson(res, 200, out);
-        return;
+        const out = await route.handler({ request, url, params });
+        return out instanceof Response ? out : json(200, out ?? null);
       }
       // The API never falls through to the game page: a client asking for an endpoint that does
       // not exist gets JSON it can read.
-      if (fallback && !url.pathname.startsWith('/api/') && (await fallback(req, res, url.pathname))) return;
-      sendJson(res, 404, { error: 'NOT_FOUND', message: `nothing at ${url.pathname}` });
-    })().catch((err: unknown) => {
+      if (fallback && !url.pathname.startsWith('/api/')) {
+        const served = await fallback(request, url.pathname);
+        if (served) return served;
+      }
+      return json(404, { error: 'NOT_FOUND', message: `nothing at ${url.pathname}` });
+    } catch (err) {
       onError?.(err);
-      if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'internal error' });
-      else res.destroy();
-    });
+      return json(500, { error: 'INTERNAL', message: 'internal error' });
+    }
   };
 }

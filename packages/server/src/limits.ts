@@ -25,6 +25,11 @@ export interface Limits {
   maxPendingCommands: number;
   /** Time to send HELLO after connecting. */
   joinTimeoutMs: number;
+  /**
+   * A connection that sends nothing for this long is dropped (its peer vanished without closing:
+   * a half-open socket). The SDK pings every second, so 30 s is many missed pings. 0 = never.
+   */
+  idleTimeoutMs: number;
   /** Skip a client's snapshot while its socket has more than this many bytes queued. */
   snapshotSkipBytes: number;
   /** Close a client whose socket has more than this many bytes queued (it is not reading). */
@@ -72,6 +77,7 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   maxBufferedInputs: 64,
   maxPendingCommands: 32,
   joinTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
   snapshotSkipBytes: 64 * 1024,
   maxBufferedBytes: 1024 * 1024,
   maxPendingEvents: 1024,

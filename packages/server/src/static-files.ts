@@ -1,12 +1,13 @@
 /**
- * Serves a folder of built client files (the arena example's page). Paths are resolved inside
- * the folder only; unknown paths without an extension fall back to index.html so client-side
- * routes like /?room=abc work.
+ * Serves a folder of built client files (the arena example's page) as Web `Response`s. Paths
+ * are resolved inside the folder only; unknown paths without an extension fall back to
+ * index.html so client-side routes like /?room=abc work.
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import type { Fallback } from './http-routes.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -24,20 +25,20 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Returns a handler that serves `dir`, or answers false when it has no such file. */
-export function staticFiles(dir: string): (req: IncomingMessage, res: ServerResponse, pathname: string) => Promise<boolean> {
+/** Returns a fallback that serves `dir`, or answers undefined when it has no such file. */
+export function staticFiles(dir: string): Fallback {
   const root = resolve(dir);
-  return async (req, res, pathname) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  return async (request, pathname) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
     let rel: string;
     try {
       rel = decodeURIComponent(pathname);
     } catch {
-      return false;
+      return undefined;
     }
-    if (rel.includes('\0')) return false;
+    if (rel.includes('\0')) return undefined;
     let file = resolve(join(root, rel));
-    if (file !== root && !file.startsWith(root + sep)) return false;
+    if (file !== root && !file.startsWith(root + sep)) return undefined;
     let info = await stat(file).catch(() => undefined);
     if (info?.isDirectory()) {
       file = join(file, 'index.html');
@@ -47,25 +48,14 @@ export function staticFiles(dir: string): (req: IncomingMessage, res: ServerResp
       file = join(root, 'index.html');
       info = await stat(file).catch(() => undefined);
     }
-    if (!info?.isFile()) return false;
-    res.writeHead(200, {
+    if (!info?.isFile()) return undefined;
+    const headers = {
       'content-type': TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
-      'content-length': info.size,
+      'content-length': String(info.size),
       'cache-control': file.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
-    });
-    if (req.method === 'HEAD') {
-      res.end();
-      return true;
-    }
-    await new Promise<void>((done) => {
-      const stream = createReadStream(file);
-      stream.on('error', () => {
-        res.destroy();
-        done();
-      });
-      stream.on('end', done);
-      stream.pipe(res);
-    });
-    return true;
+    };
+    if (request.method === 'HEAD') return new Response(null, { status: 200, headers });
+    const body = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+    return new Response(body, { status: 200, headers });
   };
 }

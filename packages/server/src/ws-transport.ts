@@ -1,23 +1,24 @@
-/** Adapts a `ws` WebSocket to the Transport interface the server runtime speaks. */
+/**
+ * Adapts a `ws` WebSocket to the Transport interface the runtime speaks: binary and text frames,
+ * control frames (for rate limiting), close, abort, and the bytes queued.
+ */
 import type { Transport } from '@tickwire/protocol';
 import type { WebSocket } from 'ws';
 
-export interface WsTransportHooks {
-  /** A text frame arrived (the protocol is binary only). */
-  onText(): void;
-  /** A ping or pong control frame arrived: counted like a message, so they cannot flood. */
-  onControl(): void;
-}
-
-export function wsTransport(ws: WebSocket, hooks: WsTransportHooks): Transport {
+export function wsTransport(ws: WebSocket): Transport {
   const t: Transport = {
     onmessage: null,
     onclose: null,
+    ontext: null,
+    oncontrol: null,
     get bufferedAmount() {
       return ws.bufferedAmount;
     },
     send(frame) {
       if (ws.readyState === ws.OPEN) ws.send(frame, { binary: true });
+    },
+    sendText(text) {
+      if (ws.readyState === ws.OPEN) ws.send(text, { binary: false });
     },
     close(code, reason) {
       if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
@@ -27,12 +28,12 @@ export function wsTransport(ws: WebSocket, hooks: WsTransportHooks): Transport {
     },
   };
   ws.on('message', (data, isBinary) => {
-    if (!isBinary) return hooks.onText();
     const frame = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-    t.onmessage?.(frame);
+    if (isBinary) t.onmessage?.(frame);
+    else t.ontext?.(frame.toString('utf8'));
   });
-  ws.on('ping', () => hooks.onControl());
-  ws.on('pong', () => hooks.onControl());
+  ws.on('ping', () => t.oncontrol?.());
+  ws.on('pong', () => t.oncontrol?.());
   ws.on('close', (code, reason) => t.onclose?.(code, reason.toString()));
   ws.on('error', () => ws.terminate());
   return t;

@@ -1,0 +1,283 @@
+/**
+ * The runtime: rooms, connections, limits, identity and the HTTP API, independent of the server
+ * it runs in. A host (node-host.ts: node:http and ws) hands it each WebSocket as a `Transport`
+ * through `accept()` and each HTTP request as a Web `Request` through `fetch()`; nothing here
+ * knows which server library is underneath, so another host serves the same game unchanged.
+ *
+ * Everything is an instance with its dependencies passed in (clock, logger, limits), so tests
+ * run several runtimes in one process, on a manual clock, with in-memory transports.
+ */
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+import {
+  CloseCode,
+  ErrorCode,
+  FrameEncoder,
+  TickwireError,
+  PROTOCOL_VERSION,
+  systemClock,
+  type Clock,
+  type HelloBody,
+  type Transport,
+} from '@tickwire/protocol';
+import { pino, type Logger } from 'pino';
+import { AddressBook } from './address-book.js';
+import { AnonymousIdentities } from './anonymous.js';
+import { Connection, type ConnectionHost } from './connection.js';
+import { json, router, type Route } from './http-routes.js';
+import { resolveLimits, type Limits } from './limits.js';
+import { ServerMetrics } from './metrics.js';
+import type { RoomStore } from './persistence.js';
+import type { Room } from './room.js';
+import type { Identity } from './room-client.js';
+import { checkDefinition, type AnyRoomDefinition } from './room-definition.js';
+import { RoomManager, schemaMismatch, type CreationGate, type RoomResolver } from './room-manager.js';
+import { staticFiles } from './static-files.js';
+
+export interface RuntimeOptions {
+  /** The room type for every code, or a function that picks one per code (undefined refuses it). */
+  rooms: AnyRoomDefinition | RoomResolver;
+  /** Folder of static files to serve (the game's built client). */
+  staticDir?: string;
+  clock?: Clock;
+  logger?: Logger;
+  limits?: Partial<Limits>;
+  /**
+   * Turns a HELLO into an identity; throw a TickwireError(AUTH_FAILED) to refuse. Without it the
+   * server is in anonymous mode (development, casual games): identities are issued by
+   * `POST /api/anonymous` and signed with `secret`, and a HELLO with no token is a new guest.
+   */
+  authenticate?: (hello: HelloBody) => Promise<Identity> | Identity;
+  /**
+   * The server's secret (at least 16 bytes; default: TICKWIRE_SECRET, else random at start):
+   * signs anonymous identities. Give every process of a deployment the same one, and keep it
+   * across restarts, or anonymous players become someone new.
+   */
+  secret?: string | Uint8Array;
+  /** Extra HTTP routes, tried before static files. */
+  routes?: readonly Route[];
+  /** Collect Node process metrics (default true). */
+  processMetrics?: boolean;
+  /**
+   * The database for durable room state (rooms with a `persistence` definition). Pass
+   * `await openStorage()` from @tickwire/storage: SQLite by default, PostgreSQL for a
+   * postgres:// URL.
+   */
+  storage?: RoomStore;
+}
+
+export class TickwireRuntime implements ConnectionHost {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly limits: Limits;
+  readonly metrics: ServerMetrics;
+  readonly stats: ServerMetrics;
+  readonly rooms: RoomManager;
+  readonly frames = new FrameEncoder();
+  private readonly connections = new Set<Connection>();
+  /**
+   * The HTTP API as a Web-standard handler: health, rooms, metrics, the anonymous identity
+   * endpoint, the options' routes, then static files. It never throws.
+   *
+   * @example
+   * const res = await runtime.fetch(new Request('http://game/api/health'));
+   */
+  readonly fetch: (request: Request) => Promise<Response>;
+  private shuttingDown = false;
+  private readonly authenticator: (hello: HelloBody) => Promise<Identity> | Identity;
+  private readonly startedAt: number;
+  readonly store: RoomStore | undefined;
+  /** Per-address limits: connections, waiting seats, room creations, flood penalties. */
+  readonly addresses: AddressBook;
+  /** Anonymous mode's identities (null when the server authenticates with `authenticate`). */
+  readonly anonymous: AnonymousIdentities | null;
+
+  constructor(options: RuntimeOptions) {
+    this.store = options.storage;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
+    this.limits = resolveLimits(options.limits);
+    this.addresses = new AddressBook(this.limits);
+    this.anonymous = options.authenticate ? null : new AnonymousIdentities(options.secret ?? process.env.TICKWIRE_SECRET ?? nodeRandomBytes(32));
+    const anonymous = this.anonymous;
+    this.authenticator = options.authenticate ?? ((hello) => anonymous!.authenticate(hello.token));
+    this.startedAt = this.clock.now();
+    const rooms = options.rooms;
+    if (typeof rooms !== 'function') checkDefinition(rooms);
+    const resolve: RoomResolver = typeof rooms === 'function' ? rooms : () => rooms;
+    this.metrics = new ServerMetrics(
+      { rooms: () => this.rooms.size, clients: () => this.clientCount() },
+      { defaultMetrics: options.processMetrics },
+    );
+    this.stats = this.metrics;
+    this.rooms = new RoomManager(resolve, { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store, addresses: this.addresses });
+
+    const routes: Route[] = [
+      { method: 'GET', path: '/api/health', handler: () => this.health() },
+      { method: 'GET', path: '/api/rooms', handler: () => this.roomList() },
+      {
+        method: 'GET',
+        path: /^\/api\/rooms\/(?<code>[^/]+)$/,
+        handler: ({ params }) => {
+          let code: string;
+          try {
+            code = decodeURIComponent(params.code ?? '');
+          } catch {
+            return json(400, { error: 'BAD_REQUEST', message: 'the room code in the path is not valid percent-encoding' });
+          }
+          return this.roomSummary(code) ?? json(404, { error: 'NOT_FOUND', message: `no room '${code.slice(0, 64)}' is open in this process` });
+        },
+      },
+      ...(anonymous
+        ? [
+            {
+              method: 'POST' as const,
+              path: '/api/anonymous',
+              // Stateless: a signed random id. Send the token as HELLO's token to be this user again.
+              handler: () => anonymous.issue(),
+            },
+          ]
+        : []),
+      {
+        method: 'GET',
+        path: '/metrics',
+        handler: async () => new Response(await this.metrics.text(), { status: 200, headers: { 'content-type': this.metrics.contentType } }),
+      },
+      ...(options.routes ?? []),
+    ];
+    this.fetch = router(routes, options.staticDir ? staticFiles(options.staticDir) : undefined, (err) => this.logger.error({ err }, 'HTTP handler failed'));
+  }
+
+  get closing(): boolean {
+    return this.shuttingDown;
+  }
+
+  /**
+   * Accepts a connection on any transport (the WebSocket upgrade and in-memory pipes use this).
+   * An address over its connection limit, or cut off for flooding, gets ERROR
+   * TOO_MANY_CONNECTIONS and close 4012.
+   */
+  accept(transport: Transport, remoteAddress = ''): Connection | undefined {
+    const admitted = this.addresses.connect(remoteAddress, this.clock.now());
+    if (!admitted.ok) {
+      this.metrics.error(ErrorCode.TOO_MANY_CONNECTIONS);
+      transport.send(this.frames.error(0, { code: ErrorCode.TOO_MANY_CONNECTIONS, fatal: true, message: admitted.reason }));
+      transport.close(CloseCode.TOO_MANY_CONNECTIONS, admitted.reason.slice(0, 120));
+      return undefined;
+    }
+    const conn = new Connection(transport, this, remoteAddress, admitted.budget);
+    this.connections.add(conn);
+    return conn;
+  }
+
+  /**
+   * The room a HELLO asks for. An existing room is returned as it is (the connection checks the
+   * protocol); a new one is created only for a client that speaks its protocol, within the
+   * process's room limit and its address's creation allowance: a refused join creates nothing.
+   */
+  room(code: string, protocolHash: number, remoteAddress: string): Promise<Room | TickwireError> {
+    const gate: CreationGate = (_code, def) => {
+      if (def.protocol.hash !== protocolHash) return schemaMismatch(protocolHash, def.protocol);
+      if (!this.addresses.takeRoomCreation(remoteAddress, this.clock.now())) {
+        return new TickwireError(
+          ErrorCode.TOO_MANY_ROOMS,
+          `this address created more than ${this.limits.roomCreationsPerMinutePerAddress} rooms in a minute: join an existing room or wait`,
+        );
+      }
+      return undefined;
+    };
+    return this.rooms.open(code, gate);
+  }
+
+  /** An address's connection was closed for flooding. */
+  flooded(remoteAddress: string): void {
+    this.addresses.penalize(remoteAddress, this.clock.now());
+  }
+
+  /**
+   * Opens every room the storage holds, rebuilt from its last checkpoint (walls stand again
+   * before anyone joins). Rooms nobody joins are disposed after their grace period as usual.
+   */
+  async restoreRooms(): Promise<string[]> {
+    const list = (await this.store?.listRooms?.()) ?? [];
+    const opened: string[] = [];
+    for (const { code } of list) {
+      const room = await this.rooms.open(code);
+      if (!(room instanceof TickwireError)) opened.push(code);
+    }
+    return opened;
+  }
+
+  /** One room's summary: players, entities by type, durable entities by type, checkpoint, queue. */
+  roomSummary(code: string) {
+    const r = this.rooms.get(code);
+    if (!r) return undefined;
+    const entities: Record<string, number> = {};
+    for (const e of r.entities.all()) entities[e.type] = (entities[e.type] ?? 0) + 1;
+    return {
+      code: r.code,
+      players: r.connectedCount,
+      seats: r.size,
+      tick: r.tick,
+      tickRate: r.tickRate,
+      snapshotRate: r.snapshotRate,
+      entities,
+      durable: r.persist?.durableCounts() ?? {},
+      lastCheckpointAt: r.persist?.lastCommittedAt != null ? new Date(r.persist.lastCommittedAt).toISOString() : null,
+      writeQueueDepth: r.persist?.queueDepth ?? 0,
+    };
+  }
+
+  authenticate(hello: HelloBody): Promise<Identity> | Identity {
+    return this.authenticator(hello);
+  }
+
+  forget(conn: Connection): void {
+    if (this.connections.delete(conn)) this.addresses.disconnect(conn.remoteAddress, this.clock.now());
+  }
+
+  clientCount(): number {
+    let n = 0;
+    for (const r of this.rooms.all()) n += r.connectedCount;
+    return n;
+  }
+
+  health() {
+    return {
+      status: this.shuttingDown ? 'draining' : 'ok',
+      protocol: PROTOCOL_VERSION,
+      uptime_s: Math.round((this.clock.now() - this.startedAt) / 1000),
+      rooms: this.rooms.size,
+      clients: this.clientCount(),
+    };
+  }
+
+  roomList() {
+    return {
+      rooms: [...this.rooms.all()].map((r) => ({
+        code: r.code,
+        players: r.connectedCount,
+        seats: r.size,
+        maxClients: r.maxClients,
+        tickRate: r.tickRate,
+        snapshotRate: r.snapshotRate,
+        tick: r.tick,
+        entities: r.entities.size,
+      })),
+    };
+  }
+
+  /**
+   * Stops the runtime: no new joins, every client told (ERROR SHUTTING_DOWN, then close 1001),
+   * every room disposed (its final checkpoint written, its onDispose run). Hosts call it from
+   * their own close, after they stop accepting.
+   */
+  async shutdown(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    for (const conn of [...this.connections]) {
+      conn.send(this.frames.error(0, { code: ErrorCode.SHUTTING_DOWN, fatal: true, message: 'the server is shutting down' }));
+      conn.close(CloseCode.GOING_AWAY, 'server shutting down');
+    }
+    await this.rooms.disposeAll();
+  }
+}
