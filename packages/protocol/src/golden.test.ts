@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BitWriter } from './bits.js';
 import { CloseCode, ErrorCode } from './errors.js';
-import { FrameEncoder, Kind, LIMITS, MessageCodec, PROTOCOL_VERSION, decodeHello, decodeServer } from './messages.js';
+import { FrameEncoder, Kind, LIMITS, MessageCodec, PROTOCOL_VERSION, decodeHello, decodeJoinOptions, decodeServer, encodeJoinOptions } from './messages.js';
 import type { ClientMessage, InputEntry } from './messages.js';
 import { defineProtocol, fnv1a } from './schema.js';
 import type { EntityTypeInfo } from './schema.js';
@@ -46,11 +46,13 @@ const dots = defineProtocol({
     game: { reset: {} },
   },
   events: { popped: { id: t.ref() }, scored: { points: t.varuint() } },
+  join: { team: t.uint({ max: 3 }), password: t.string(16) },
 });
 
 /** Golden frames the spec must contain (it may contain more; those are checked too). */
 const REQUIRED_GOLDENS = [
   'hello',
+  'hello-create',
   'input',
   'command',
   'ping-seq7',
@@ -235,6 +237,8 @@ function encode(m: Json): Uint8Array {
         token: str(m, 'token'),
         resumeToken: rt === null ? undefined : parseHex(str(m, 'resumeToken'), 'resumeToken'),
         protocolHash: num(m, 'protocolHash'),
+        create: bool(m, 'create'),
+        options: encodeJoinOptions(dots, obj(m.options, 'options')),
       });
     }
     case 'input': {
@@ -295,6 +299,9 @@ function clientJson(msg: ClientMessage): Json {
         token: msg.token,
         resumeToken: msg.resumeToken === undefined ? null : toHex(msg.resumeToken),
         protocolHash: msg.protocolHash,
+        create: msg.create,
+        // The doc shows the options as the values they decode to with the example's join struct.
+        options: decodeJoinOptions(dots, msg.options),
       };
     case 'input':
       return { kind: 'input', seq: msg.seq, ackTick: msg.ackTick, inputs: msg.inputs.map((e) => ({ seq: e.seq, time: e.time, input: e.input })) };
@@ -459,7 +466,7 @@ describe('docs/protocol.md golden frames', () => {
       checkBreakdown(name, frame());
     });
 
-    it('starts with the version-1 envelope', () => {
+    it(`starts with the version-${PROTOCOL_VERSION} envelope`, () => {
       const f = frame();
       expect(f[0]).toBe(PROTOCOL_VERSION);
       expect(Object.values(Kind)).toContain(f[1]);

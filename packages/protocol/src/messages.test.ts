@@ -96,19 +96,19 @@ describe('envelope', () => {
   it('is version, kind, then seq as LEB128', () => {
     const f = codec.ping(300, 1.5);
     expect([...f.subarray(0, 4)]).toEqual([PROTOCOL_VERSION, Kind.PING, 0xac, 0x02]);
-    expect(peekEnvelope(f)).toEqual({ version: 1, kind: Kind.PING, seq: 300 });
+    expect(peekEnvelope(f)).toEqual({ version: PROTOCOL_VERSION, kind: Kind.PING, seq: 300 });
   });
 
   it('peekEnvelope returns undefined for malformed envelopes', () => {
     expect(peekEnvelope(new Uint8Array(0))).toBeUndefined();
-    expect(peekEnvelope(Uint8Array.of(1, 4))).toBeUndefined();
-    expect(peekEnvelope(Uint8Array.of(2, 4, 0))).toBeUndefined();
-    expect(peekEnvelope(Uint8Array.of(1, 4, 0x80, 0x80))).toBeUndefined();
+    expect(peekEnvelope(Uint8Array.of(PROTOCOL_VERSION, 4))).toBeUndefined();
+    expect(peekEnvelope(Uint8Array.of(PROTOCOL_VERSION + 1, 4, 0))).toBeUndefined();
+    expect(peekEnvelope(Uint8Array.of(PROTOCOL_VERSION, 4, 0x80, 0x80))).toBeUndefined();
   });
 
   it('peekEnvelope reads the envelope of a command whose payload is broken', () => {
     const f = frame(Kind.COMMAND, 77, (w) => (w.writeGamma(99), w.writeGamma(0)));
-    expect(peekEnvelope(f)).toEqual({ version: 1, kind: Kind.COMMAND, seq: 77 });
+    expect(peekEnvelope(f)).toEqual({ version: PROTOCOL_VERSION, kind: Kind.COMMAND, seq: 77 });
     expectProtocolError(() => codec.decodeClient(f), ErrorCode.UNKNOWN_COMMAND);
   });
 
@@ -123,14 +123,14 @@ describe('client messages round-trip through decodeClient', () => {
   const token16 = Uint8Array.from({ length: 16 }, (_, i) => i * 7);
 
   it('hello without a resume token', () => {
-    const body = { room: 'ABCD', name: 'zoë', token: 'secret.jwt', resumeToken: undefined, protocolHash: game.hash };
+    const body = { room: 'ABCD', name: 'zoë', token: 'secret.jwt', resumeToken: undefined, protocolHash: game.hash, create: false, options: new Uint8Array(0) };
     const f = codec.hello(body);
     expect(codec.decodeClient(f)).toEqual({ kind: 'hello', seq: 0, ...body });
     expect(decodeHello(f)).toEqual({ seq: 0, ...body });
   });
 
   it('hello with a resume token', () => {
-    const body = { room: '', name: '', token: '', resumeToken: token16, protocolHash: 0xffffffff };
+    const body = { room: '', name: '', token: '', resumeToken: token16, protocolHash: 0xffffffff, create: true, options: Uint8Array.of(1, 2, 3) };
     const msg = codec.decodeClient(codec.hello(body));
     expect(msg).toEqual({ kind: 'hello', seq: 0, ...body });
     expect(decodeHello(codec.hello(body)).resumeToken).toEqual(token16);
@@ -144,7 +144,7 @@ describe('client messages round-trip through decodeClient', () => {
   it('property: hello', () => {
     fc.assert(
       fc.property(text(16), text(8), text(64), fc.option(fc.uint8Array({ minLength: 16, maxLength: 16 }), { nil: undefined }), u32, (room, name, token, resumeToken, protocolHash) => {
-        const body = { room, name, token, resumeToken, protocolHash };
+        const body = { room, name, token, resumeToken, protocolHash, create: false, options: new Uint8Array(0) };
         expect(codec.decodeClient(codec.hello(body))).toEqual({ kind: 'hello', seq: 0, ...body });
         expect(decodeHello(codec.hello(body))).toEqual({ seq: 0, ...body });
       }),
@@ -370,7 +370,7 @@ describe('malformed frames', () => {
     });
 
     it(`${name}: another protocol version is UNSUPPORTED_VERSION`, () => {
-      for (const v of [0, 2, 255]) {
+      for (const v of [0, 1, 3, 255]) {
         const e = thrown(() => decode(frame(Kind.HELLO, 0, () => {}, v)));
         expect(e).toBeInstanceOf(ProtocolError);
         expect((e as ProtocolError).code).toBe(ErrorCode.UNSUPPORTED_VERSION);

@@ -1,5 +1,5 @@
 /**
- * Protocol v1 messages: the envelope and every message kind, client to server and back.
+ * Protocol v2 messages: the envelope and every message kind, client to server and back.
  *
  * Each frame is one binary WebSocket message: a byte-aligned envelope (version, kind, seq as
  * LEB128) followed by a bit-packed payload padded with zeros to a whole byte. Fixed payloads
@@ -7,14 +7,18 @@
  * Structs; the snapshot payload is written by the snapshot codec. docs/protocol.md describes
  * the same bytes, and the golden frames in golden.test.ts (read from the doc) hold the two together.
  */
-import { BitReader, BitWriter } from './bits.js';
+import { BitReader, BitWriter, gammaBits } from './bits.js';
 import { ErrorCode, ProtocolError, TickwireError } from './errors.js';
-import type { CommandInfo, GameProtocol } from './schema.js';
+import type { CommandInfo, GameProtocol, JoinOptionsOf } from './schema.js';
 import { readSnapshotHead, type OwnState } from './snapshot.js';
 import { Struct, optional, t } from './types.js';
 import type { FieldType, ValuesOf } from './types.js';
 
-export const PROTOCOL_VERSION = 1;
+/**
+ * The wire version every frame starts with. v2 (this one) added join options and explicit room
+ * creation to HELLO; a v1 peer is refused with UNSUPPORTED_VERSION.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Message kinds. Client-to-server kinds are below 0x40, server-to-client kinds from 0x41. */
 export const Kind = {
@@ -47,6 +51,8 @@ export const LIMITS = {
   chatBytes: 256,
   errorMessageBytes: 1024,
   metadataBytes: 16384,
+  /** HELLO's join options: the game's join struct, bit-packed and padded to a byte. */
+  joinOptionsBytes: 1024,
   /** Inputs in one INPUT message (the newest plus redundant copies of older unacked ones). */
   inputsPerMessage: 16,
   /** Entity records or removals in one snapshot, and events in one frame. */
@@ -98,6 +104,42 @@ function clockMs(max: number): FieldType<number> {
   };
 }
 
+/**
+ * A byte string of at most `max` bytes: gamma length, then the raw bytes. Carries HELLO's join
+ * options, which only the room's protocol can read, so a server decodes HELLO before it knows
+ * the room and reads the options once it does.
+ */
+function byteString(max: number): FieldType<Uint8Array> {
+  const describe = `bytes(max=${max})`;
+  return {
+    kind: 'bytes',
+    describe,
+    defaultValue: new Uint8Array(0),
+    linear: false,
+    threshold: 1,
+    maxWire: max,
+    toWire(v) {
+      if (!(v instanceof Uint8Array) || v.length > max) {
+        throw new TickwireError(ErrorCode.COUNT_TOO_LARGE, `${describe} needs a Uint8Array of at most ${max} bytes`);
+      }
+      return v;
+    },
+    fromWire: (w) => w as Uint8Array,
+    write(w, x) {
+      const b = x as Uint8Array;
+      w.writeGamma(b.length);
+      w.writeBytes(b);
+    },
+    read(r) {
+      const n = r.readGamma();
+      if (n > max) throw new ProtocolError(ErrorCode.COUNT_TOO_LARGE, `${n} bytes of join options; the limit is ${max}`);
+      return r.readBytes(n);
+    },
+    bits: (x) => gammaBits((x as Uint8Array).length) + (x as Uint8Array).length * 8,
+    changed: (a, b) => a !== b,
+  };
+}
+
 /** Fixed message bodies. */
 export const bodies = {
   hello: new Struct({
@@ -106,6 +148,10 @@ export const bodies = {
     token: t.string(LIMITS.tokenBytes),
     resumeToken: optional(t.bytes(RESUME_TOKEN_BYTES)),
     protocolHash: t.uint(32),
+    /** false: join the room whose code is `room`; true: create a room of the type named `room`. */
+    create: t.bool(),
+    /** The game's join options (see encodeJoinOptions), read once the room's protocol is known. */
+    options: byteString(LIMITS.joinOptionsBytes),
   }),
   ping: new Struct({ clientTime: clockMs(LIMITS.maxClientTimeMs) }),
   chat: new Struct({ text: t.string(LIMITS.chatBytes) }),
@@ -130,6 +176,8 @@ export const bodies = {
 };
 
 export type HelloBody = ValuesOf<typeof bodies.hello.fields>;
+/** What the HELLO encoder takes: `create` defaults to false (a join), `options` to none. */
+export type HelloInit = Omit<HelloBody, 'create' | 'options'> & Partial<Pick<HelloBody, 'create' | 'options'>>;
 export type WelcomeBody = ValuesOf<typeof bodies.welcome.fields>;
 export type CommandResultBody = ValuesOf<typeof bodies.commandResult.fields>;
 export type PongBody = ValuesOf<typeof bodies.pong.fields>;
@@ -203,7 +251,7 @@ export class FrameEncoder {
     return this.w.toBytes();
   }
 
-  hello(body: HelloBody): Uint8Array {
+  hello(body: HelloInit): Uint8Array {
     bodies.hello.write(this.begin(Kind.HELLO, 0), body);
     return this.finish();
   }
@@ -430,6 +478,35 @@ export function decodeHello(frame: Uint8Array): { seq: number } & HelloBody {
   const hello = bodies.hello.read(r);
   r.expectEnd();
   return { seq, ...hello };
+}
+
+/**
+ * Encodes a game's join options for HELLO: the protocol's `join` struct, bit-packed and padded
+ * to a byte (no options declared: zero bytes). Values are range-checked and quantized like any
+ * field; a struct that would not fit LIMITS.joinOptionsBytes is a TickwireError.
+ *
+ * @example
+ * const options = encodeJoinOptions(arena, { team: 2, password: 'hunter2' });
+ */
+export function encodeJoinOptions<P extends GameProtocol>(protocol: P, options: Partial<JoinOptionsOf<P>>): Uint8Array {
+  const w = new BitWriter(64);
+  protocol.join.write(w, options);
+  const bytes = w.toBytes();
+  if (bytes.length > LIMITS.joinOptionsBytes) {
+    throw new TickwireError(ErrorCode.COUNT_TOO_LARGE, `join options take ${bytes.length} bytes; the limit is ${LIMITS.joinOptionsBytes}: declare shorter strings`);
+  }
+  return bytes;
+}
+
+/**
+ * Decodes HELLO's join options with the room's protocol. Throws ProtocolError (and only that)
+ * on anything malformed: a value past its field's limit, a truncated struct, or bytes left over.
+ */
+export function decodeJoinOptions<P extends GameProtocol>(protocol: P, bytes: Uint8Array): JoinOptionsOf<P> {
+  const r = new BitReader(bytes);
+  const options = protocol.join.read(r);
+  r.expectEnd();
+  return options as JoinOptionsOf<P>;
 }
 
 /** Reads only the envelope of a frame, or undefined when even that is malformed. */

@@ -176,7 +176,14 @@ describe('protocol hash', () => {
       'command social.wave {target:ref(max=4294967294)}',
       'event hit {target:ref(max=4294967294),damage:uint(max=255)}',
       'event roundOver {}',
+      'join {}',
     ]);
+  });
+
+  it('describes the join options last', () => {
+    const game = new GameProtocol({ ...arena().definition, join: { team: t.uint({ max: 3 }), password: t.string(64) } });
+    expect(game.describe().split('\n').at(-1)).toBe('join {team:uint(max=3),password:string(max=64)}');
+    expect(game.hash).not.toBe(arena().hash);
   });
 
   it('is stable for the same declaration', () => {
@@ -212,6 +219,9 @@ describe('protocol hash', () => {
       extraCommand: { ...base, commands: { combat: { fire: { angle: t.angle() }, reload: {} } } },
       eventPayload: { ...base, events: { hit: { damage: t.uint(16) } } },
       extraEvent: { ...base, events: { hit: { damage: t.uint(8) }, miss: {} } },
+      joinOptions: { ...base, join: { team: t.uint({ max: 3 }) } },
+      joinOptionMax: { ...base, join: { team: t.uint({ max: 4 }) } },
+      joinOptionRenamed: { ...base, join: { side: t.uint({ max: 3 }) } },
     };
     const hashes = Object.entries(variants).map(([k, def]) => [k, new GameProtocol(def).hash] as const);
     const byHash = new Map<number, string[]>();

@@ -5,6 +5,8 @@
  * The declaration is compiled into flat tables (field lists per entity type, command and event
  * indices) that the snapshot and message codecs use, plus a 32-bit hash that the hello message
  * carries so a client built against another version of the game is refused with a clear error.
+ * The join options are part of the declaration (and of the hash): what a client may ask for when
+ * it joins is as much the game's contract as its inputs.
  */
 import type { AnyField, FieldsDef, ValuesOf } from './types.js';
 import { Struct } from './types.js';
@@ -17,6 +19,7 @@ export interface ProtocolDefinition<
   I extends FieldsDef = FieldsDef,
   Cm extends Record<string, Record<string, FieldsDef>> = Record<string, Record<string, FieldsDef>>,
   Ev extends Record<string, FieldsDef> = Record<string, FieldsDef>,
+  J extends FieldsDef = FieldsDef,
 > {
   /** A name for the game; part of the hash. */
   name: string;
@@ -30,6 +33,12 @@ export interface ProtocolDefinition<
   commands?: Cm;
   /** Server-to-client events: `{ hit: { target: t.ref(), damage: t.uint(8) } }`. */
   events?: Ev;
+  /**
+   * What a client sends when it joins or creates a room (HELLO), read by the room's `onAuth`
+   * and `onJoin`: `{ team: t.uint({ max: 3 }), password: t.string(64) }`. At most
+   * LIMITS.joinOptionsBytes (1024) bytes encoded. None declared: an empty struct.
+   */
+  join?: J;
 }
 
 /** The state of one component: its field values. */
@@ -82,6 +91,8 @@ export class GameProtocol<D extends ProtocolDefinition = ProtocolDefinition> {
   readonly input: Struct<FieldsDef>;
   readonly commands: readonly CommandInfo[];
   readonly events: readonly EventInfo[];
+  /** The join options' struct (empty when the declaration has none). */
+  readonly join: Struct<FieldsDef>;
   readonly hash: number;
   private readonly typeByName = new Map<string, EntityTypeInfo>();
   private readonly commandByName = new Map<string, CommandInfo>();
@@ -140,6 +151,8 @@ export class GameProtocol<D extends ProtocolDefinition = ProtocolDefinition> {
       return info;
     });
 
+    this.join = new Struct(definition.join ?? {});
+
     this.hash = fnv1a(this.describe());
   }
 
@@ -152,6 +165,7 @@ export class GameProtocol<D extends ProtocolDefinition = ProtocolDefinition> {
     parts.push(`input ${this.input.describe}`);
     for (const c of this.commands) parts.push(`command ${c.feature}.${c.action} ${c.payload.describe}`);
     for (const e of this.events) parts.push(`event ${e.name} ${e.payload.describe}`);
+    parts.push(`join ${this.join.describe}`);
     return parts.join('\n');
   }
 
@@ -199,6 +213,7 @@ export function fnv1a(s: string): number {
  *   entities: { ship: ['position', 'health'] },
  *   input: { dx: t.int({ min: -1, max: 1 }), dy: t.int({ min: -1, max: 1 }) },
  *   commands: { combat: { fire: { angle: t.angle({ bits: 12 }) } } },
+ *   join: { team: t.uint({ max: 3 }), password: t.string(64) },
  * });
  */
 export function defineProtocol<
@@ -207,7 +222,8 @@ export function defineProtocol<
   const I extends FieldsDef = Record<never, never>,
   const Cm extends Record<string, Record<string, FieldsDef>> = Record<never, never>,
   const Ev extends Record<string, FieldsDef> = Record<never, never>,
->(definition: ProtocolDefinition<C, E, I, Cm, Ev>): GameProtocol<ProtocolDefinition<C, E, I, Cm, Ev>> {
+  const J extends FieldsDef = Record<never, never>,
+>(definition: ProtocolDefinition<C, E, I, Cm, Ev, J>): GameProtocol<ProtocolDefinition<C, E, I, Cm, Ev, J>> {
   return new GameProtocol(definition);
 }
 
@@ -226,4 +242,6 @@ export type CommandPayload<P, F extends FeatureName<P>, A extends ActionName<P, 
   : never;
 export type EventsOf<P> = NonNullable<Def<P>['events']>;
 export type EventName<P> = keyof EventsOf<P> & string;
+/** The join options a client sends for protocol P (HELLO), as `onAuth` and `onJoin` receive them. */
+export type JoinOptionsOf<P> = NonNullable<Def<P>['join']> extends FieldsDef ? ValuesOf<NonNullable<Def<P>['join']>> : Record<never, never>;
 export type EventPayload<P, N extends EventName<P>> = EventsOf<P>[N] extends FieldsDef ? ValuesOf<EventsOf<P>[N]> : never;
