@@ -99,6 +99,8 @@ export class InterestState {
   private evicted = 0;
   /** Newest acknowledged tick since the last start-over (0: none): the baseline on the wire. */
   ackedTick = 0;
+  /** Snapshots sent since the newest acknowledgement arrived. */
+  unacked = 0;
   /** Every snapshot is full until the client acknowledges one (joined, or started over). */
   full = true;
 
@@ -110,6 +112,7 @@ export class InterestState {
   sending(tick: number, full: boolean): SentSnapshot {
     const s = this.ring[tick % this.ring.length]!;
     if (s.tick > this.evicted) this.evicted = s.tick;
+    this.unacked++;
     s.tick = tick;
     s.generation = this.generation;
     s.full = full;
@@ -134,7 +137,10 @@ export class InterestState {
       if (!snap.full || tick <= this.evicted) return;
       this.settle(tick);
     }
-    if (tick > this.ackedTick) this.ackedTick = tick;
+    if (tick > this.ackedTick) {
+      this.ackedTick = tick;
+      this.unacked = 0;
+    }
     const { held, masks, created } = snap;
     for (let i = 0; i < snap.records; i++) {
       const h = held[i]!;
@@ -160,6 +166,7 @@ export class InterestState {
   startOver(): void {
     this.generation++;
     this.ackedTick = 0;
+    this.unacked = 0;
     this.full = true;
     this.held.clear();
     this.removals.clear();
@@ -257,9 +264,9 @@ export class InterestEncoder {
     const stamp = ++this.stamp;
     const due = this.due;
     due.length = 0;
-    // Acks stopped for longer than the history (or they take longer than it to come back): none
-    // can be matched any more, so start over rather than pile up pending removals.
-    if (!state.full && tick - state.ackedTick >= state.capacity) state.startOver();
+    // Acks stopped for as many snapshots as the history holds (or take longer than that to come
+    // back): start over rather than pile up pending removals.
+    if (!state.full && state.unacked >= state.capacity) state.startOver();
     const full = state.full;
     // A full snapshot names every entity in the view afresh: each one starts a new stay.
     if (full) state.held.clear();
