@@ -8,7 +8,7 @@
  *
  * GET /bench/ticks[?reset=1] answers exact tick duration percentiles.
  */
-import { createServer, type RoomClient } from '@tickwire/server';
+import { createServer, type Player } from '@tickwire/server';
 import { openStorage } from '@tickwire/storage';
 import { pino } from 'pino';
 import { flags, num } from './args.js';
@@ -30,7 +30,7 @@ const room = {
     durable: standing > 0 ? ['ship'] : [],
     checkpointMs: 1000,
     player: {
-      save: (_room: unknown, client: RoomClient<Scene>) => {
+      save: (_room: unknown, client: Player<Scene>) => {
         const ship = client.entity;
         return ship?.type === 'ship' ? { x: ship.position.x, y: ship.position.y, hp: ship.health.hp } : undefined;
       },

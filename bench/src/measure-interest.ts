@@ -23,8 +23,9 @@ const warmup = num(f, 'warmup', 100);
 const size = 1000;
 
 const random = seededRandom(3);
-const room = defineRoom<Scene, { movers: Map<number, { dx: number; dy: number; next: number }> }>({
+const room = defineRoom<Scene, { movers: Map<number, { dx: number; dy: number; next: number }> }, { x: number; y: number }>({
   protocol: scene,
+  data: () => ({ x: 0, y: 0 }),
   maxClients: clients + 10,
   reconnectWindowMs: 0,
   setup(r) {
@@ -37,7 +38,7 @@ const room = defineRoom<Scene, { movers: Map<number, { dx: number; dy: number; n
   },
   interest: {
     position: (e: Entity<Scene>) => ({ x: e.position.x, y: e.position.y }),
-    viewer: (c) => ({ x: Number(c.data.x), y: Number(c.data.y) }),
+    viewer: (c) => ({ x: c.data.x, y: c.data.y }),
     tiers: [
       { name: 'near', radius: 60 },
       { name: 'mid', radius: 120, rate: 10, components: ['position', 'heading'] },

@@ -5,7 +5,7 @@
  * ("jitter", the worst case for any delta scheme), or never turn ("straight").
  */
 import { defineProtocol, seededRandom, t } from '@tickwire/protocol';
-import { defineRoom, type RoomClient } from '@tickwire/server';
+import { defineRoom } from '@tickwire/server';
 
 export const scene = defineProtocol({
   name: 'bench-scene',
@@ -43,6 +43,18 @@ export function pickDirection(random: () => number): { dx: number; dy: number } 
   }
 }
 
+/** The scene room's state: its random source and the server-driven ships' directions. */
+export interface SceneState {
+  random: () => number;
+  movers: Map<number, Mover>;
+}
+
+/** What the scene room keeps per client: the direction of its latest input. */
+export interface Steer {
+  dx: number;
+  dy: number;
+}
+
 /**
  * A room with `npcs` server-driven ships moving by `motion`, and one input-driven ship per
  * client (clients send {dx, dy}).
@@ -62,11 +74,12 @@ export function sceneRoom(npcs: number, motion: Motion, options: { seed?: number
     ship.position.y = Math.min(1000, Math.max(0, y));
     if (dx !== 0 || dy !== 0) ship.heading.angle = Math.atan2(dy, dx);
   };
-  return defineRoom<Scene, { random: () => number; movers: Map<number, Mover> }>({
+  return defineRoom({
     protocol: scene,
+    data: (): Steer => ({ dx: 0, dy: 0 }),
     maxClients: 5000,
     reconnectWindowMs: 0,
-    setup(room) {
+    setup(room): SceneState {
       const random = rng(options.seed ?? 1);
       const movers = new Map<number, Mover>();
       for (let i = 0; i < npcs; i++) {
@@ -80,7 +93,7 @@ export function sceneRoom(npcs: number, motion: Motion, options: { seed?: number
       const r = room.state.random;
       return room.entities.create('ship', { position: { x: r() * 1000, y: r() * 1000 }, health: { hp: 100 } });
     },
-    onLeave(room, client: RoomClient<Scene>) {
+    onLeave(room, client) {
       if (client.entity) room.entities.remove(client.entity);
     },
     onInput(_room, client, input) {
@@ -100,7 +113,7 @@ export function sceneRoom(npcs: number, motion: Motion, options: { seed?: number
           move(ship, m.dx, m.dy, dt, m);
         }
         for (const client of room.clients.values()) {
-          if (client.entity) move(client.entity, Number(client.data.dx ?? 0), Number(client.data.dy ?? 0), dt);
+          if (client.entity) move(client.entity, client.data.dx, client.data.dy, dt);
         }
       },
     ],

@@ -33,11 +33,20 @@ export type TestGame = typeof testGame;
 
 export const SPEED = 200;
 
-export function testRoom(overrides: Partial<RoomDefinition<TestGame, { fired: number }>> = {}): RoomDefinition<TestGame, { fired: number }> {
-  return defineRoom<TestGame, { fired: number }>({
+/** What the test room keeps per player: the last direction its input asked for. */
+export interface Steering {
+  dx: number;
+  dy: number;
+}
+
+export type TestRoomDefinition = RoomDefinition<TestGame, { fired: number }, Steering>;
+
+export function testRoom(overrides: Partial<TestRoomDefinition> = {}): TestRoomDefinition {
+  return defineRoom({
     protocol: testGame,
     reconnectWindowMs: 0,
     setup: () => ({ fired: 0 }),
+    data: (): Steering => ({ dx: 0, dy: 0 }),
     onJoin(room, client) {
       return room.entities.create('ship', {
         position: { x: 100 + client.id * 10, y: 500 },
@@ -68,10 +77,8 @@ export function testRoom(overrides: Partial<RoomDefinition<TestGame, { fired: nu
         for (const client of room.clients.values()) {
           const ship = client.entity;
           if (!ship || ship.type !== 'ship') continue;
-          const dx = Number(client.data.dx ?? 0);
-          const dy = Number(client.data.dy ?? 0);
-          ship.position.x = Math.min(1000, Math.max(0, ship.position.x + dx * SPEED * dt));
-          ship.position.y = Math.min(1000, Math.max(0, ship.position.y + dy * SPEED * dt));
+          ship.position.x = Math.min(1000, Math.max(0, ship.position.x + client.data.dx * SPEED * dt));
+          ship.position.y = Math.min(1000, Math.max(0, ship.position.y + client.data.dy * SPEED * dt));
         }
       },
     ],

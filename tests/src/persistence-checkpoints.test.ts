@@ -8,7 +8,8 @@
 import { arena } from '@tickwire/arena/protocol';
 import { arenaRoom } from '@tickwire/arena/room';
 import { defineProtocol, seededRandom, t } from '@tickwire/protocol';
-import { defineRoom, type Entity, type Room } from '@tickwire/server';
+import { defineRoom, type Entity } from '@tickwire/server';
+import type { RoomRuntime as Room } from '@tickwire/server/internal';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openStorage } from '@tickwire/storage';
 import { backends, databases, FaultyStore, quiet, steppedWorld, type SteppedWorld } from './persistence-support.js';

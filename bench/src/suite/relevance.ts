@@ -5,13 +5,13 @@
  * VIEW_RADIUS at the full rate with every field, and a mid tier out to 1.5 x VIEW_RADIUS at
  * 2 Hz with position and heading only. Beyond that a ship is out of range and removed.
  */
-import type { InterestDefinition, RoomClient, Entity } from '@tickwire/server';
+import type { InterestDefinition, Player, Entity } from '@tickwire/server';
 import type { Scene } from '../scene.js';
 import { VIEW_RADIUS } from './rules.js';
 
 /** What a room definition needs to manage interest. */
 export interface RelevanceHook {
-  interest: InterestDefinition<RoomClient<Scene>, Entity<Scene>>;
+  interest: InterestDefinition<Player<Scene>, Entity<Scene>>;
 }
 
 export const openWorldRelevance: RelevanceHook = {

@@ -4,7 +4,7 @@
  */
 import { seededRandom } from '@tickwire/protocol';
 import { defineRoom, type Room, type RoomDefinition } from '@tickwire/server';
-import type { Scene } from '../scene.js';
+import type { Scene, Steer } from '../scene.js';
 import { worldProtocol } from './protocols.js';
 import { openWorldRelevance } from './relevance.js';
 import { advance, RATE_HZ, spawn, SPAWN_SEED } from './rules.js';
@@ -17,7 +17,8 @@ export interface RoomCounters {
   positions: Map<BenchRoom, () => { x: number; y: number }[]>;
 }
 
-type BenchRoom = Room<Scene, { random: () => number }>;
+type BenchState = { random: () => number };
+type BenchRoom = Room<Scene, BenchState, Steer>;
 
 export interface BenchRoomOptions {
   /** The map's side. */
@@ -27,15 +28,16 @@ export interface BenchRoomOptions {
   counters: RoomCounters;
 }
 
-export function benchRoom(o: BenchRoomOptions): RoomDefinition<Scene, { random: () => number }> {
+export function benchRoom(o: BenchRoomOptions): RoomDefinition<Scene, BenchState, Steer> {
   const size = o.size;
-  return defineRoom<Scene, { random: () => number }>({
+  return defineRoom({
     protocol: worldProtocol(size),
+    data: (): Steer => ({ dx: 0, dy: 0 }),
     tickRate: RATE_HZ,
     snapshotRate: RATE_HZ,
     maxClients: 10_000,
     reconnectWindowMs: 0,
-    setup(room) {
+    setup(room): BenchState {
       o.counters.positions.set(room, () => [...room.entities.ofType('ship')].map((s) => ({ x: s.position.x, y: s.position.y })));
       return { random: seededRandom(SPAWN_SEED) };
     },
@@ -61,8 +63,8 @@ export function benchRoom(o: BenchRoomOptions): RoomDefinition<Scene, { random: 
           if (!ship) continue;
           const next = advance(
             { x: ship.position.x, y: ship.position.y, angle: ship.heading.angle },
-            Number(client.data.dx ?? 0),
-            Number(client.data.dy ?? 0),
+            client.data.dx,
+            client.data.dy,
             dt,
             size,
           );

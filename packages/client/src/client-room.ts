@@ -22,7 +22,7 @@ import {
   type BitReader,
   type Clock,
   type CommandPayload,
-  type EventName,
+  type EventOf,
   type EventPayload,
   type FeatureName,
   type GameProtocol,
@@ -116,7 +116,8 @@ export type ClientRoomEvents<P extends GameProtocol> = {
   add: [entity: ClientEntityOf<P>];
   change: [entity: ClientEntityOf<P>];
   remove: [entity: ClientEntityOf<P>];
-  event: [event: { name: EventName<P>; payload: Record<string, unknown> }];
+  /** A server event; `name` narrows `payload` (`if (e.name === 'hit') e.payload.damage`). */
+  event: [event: EventOf<P>];
   chat: [line: ChatLine];
   /** A round trip measured by ping/pong, in ms. */
   pong: [rttMs: number];
@@ -506,7 +507,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
         case 'commandResult':
           return this.commands.settle(msg.seq, msg.ok, msg.code, msg.message);
         case 'event':
-          return this.emit('event', { name: msg.name as EventName<P>, payload: msg.payload });
+          return this.emit('event', eventOf<P>(msg.name, msg.payload));
         case 'chatMessage':
           return this.emit('chat', { from: msg.from, name: msg.name, text: msg.text });
         case 'error': {
@@ -567,7 +568,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     for (const e of changes.removed) this.emit('remove', typed(e));
     for (const e of changes.added) this.emit('add', typed(e));
     for (const e of changes.changed) this.emit('change', typed(e));
-    for (const ev of events) this.emit('event', { name: ev.name as EventName<P>, payload: ev.payload });
+    for (const ev of events) this.emit('event', eventOf<P>(ev.name, ev.payload));
     this.emit('snapshot', tick);
   }
 
@@ -686,6 +687,11 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       (code, reason) => this.lost(code, reason),
     );
   }
+}
+
+/** A decoded event: the codec checked its name and payload against the protocol's declaration. */
+function eventOf<P extends GameProtocol>(name: string, payload: Record<string, unknown>): EventOf<P> {
+  return { name, payload } as EventOf<P>;
 }
 
 function seatOf(welcome: WelcomeBody): { clientId: number; entityId: number; resumeToken: Uint8Array; tickEpoch: number; metadata: Record<string, unknown> } {

@@ -245,3 +245,13 @@ export type EventName<P> = keyof EventsOf<P> & string;
 /** The join options a client sends for protocol P (HELLO), as `onAuth` and `onJoin` receive them. */
 export type JoinOptionsOf<P> = NonNullable<Def<P>['join']> extends FieldsDef ? ValuesOf<NonNullable<Def<P>['join']>> : Record<never, never>;
 export type EventPayload<P, N extends EventName<P>> = EventsOf<P>[N] extends FieldsDef ? ValuesOf<EventsOf<P>[N]> : never;
+/**
+ * One event of protocol P as a client receives it: a union over the declared events, so that
+ * checking `name` narrows `payload`.
+ *
+ * @example
+ * room.on('event', (e) => {
+ *   if (e.name === 'hit') flash(e.payload.target, e.payload.damage);
+ * });
+ */
+export type EventOf<P> = { [N in EventName<P>]: { name: N; payload: EventPayload<P, N> } }[EventName<P>];

@@ -43,7 +43,7 @@ export const silent = pino({ level: 'silent' });
 
 /** Moves each client's ship by dx * 10 per tick. */
 export function gameRoom(overrides: Partial<RoomDefinition<Game>> = {}): RoomDefinition<Game> {
-  return defineRoom<Game, unknown>({
+  return defineRoom<Game, unknown, unknown>({
     protocol: game,
     reconnectWindowMs: 0,
     onJoin: (room) => room.entities.create('ship', { pos: { x: 100, y: 100 }, hp: { hp: 100 } }),

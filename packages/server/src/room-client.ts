@@ -5,6 +5,7 @@
  */
 import type { ClientMessage, CommandInfo, GameProtocol, InputEntry, QueuedEvent, TimerHandle } from '@tickwire/protocol';
 import type { Entity } from './entity-store.js';
+import type { Player } from './game-api.js';
 import { ClientView } from './replicator.js';
 
 /** The part of a connection a room needs. */
@@ -39,13 +40,17 @@ export interface Identity {
   guest?: boolean;
 }
 
-export class RoomClient<P extends GameProtocol = GameProtocol> {
+/**
+ * The runtime's side of a seat. Game code sees it as a {@link Player}; everything else here
+ * (queues, the snapshot view, the connection) is the room's to keep consistent.
+ */
+export class RoomClient<P extends GameProtocol = GameProtocol, D = unknown> implements Player<P, D> {
   /** The entity this client plays, if onJoin returned one. */
   entity: Entity<P> | undefined;
   /** Ids of entities this client may target with commands. */
   readonly controls = new Set<number>();
-  /** Free-form per-client game data. */
-  data: Record<string, unknown> = {};
+  /** The game's per-player data: the room sets it from the definition's `data()` when seating. */
+  data!: D;
   connection: ClientConnection | null;
   readonly view: ClientView;
   readonly pendingInputs: InputEntry<Record<string, unknown>>[] = [];

@@ -1,7 +1,8 @@
 /**
- * How game code describes a room: its protocol, rates, and the handlers the runtime calls.
- * A definition is plain data plus functions; the runtime owns the loop, the clients and the
- * network, and calls in with the room and client as arguments.
+ * How game code describes a room: its protocol, rates, per-player data, and the handlers the
+ * runtime calls. A definition is plain data plus functions; the runtime owns the loop, the
+ * players and the network, and calls in with the room and player as arguments, typed by the
+ * protocol (`P`), the state `setup` builds (`S`) and what `data` creates for each player (`D`).
  */
 import type {
   ActionName,
@@ -15,10 +16,9 @@ import type {
 import { ErrorCode as Codes, TickwireError } from '@tickwire/protocol';
 import type { Entity } from './entity-store.js';
 import type { FaultPolicy } from './fault-boundary.js';
+import type { Player, Room } from './game-api.js';
 import type { InterestDefinition } from './interest.js';
-import type { PersistenceDefinition } from './persistence.js';
-import type { Room } from './room.js';
-import type { RoomClient } from './room-client.js';
+import type { DurableEntityRow } from './persistence.js';
 
 export interface InputMeta {
   seq: number;
@@ -45,19 +45,50 @@ export type CommandOutcome = void | Promise<void>;
  */
 type Handler<Args extends unknown[], R> = { bivariant(...args: Args): R }['bivariant'];
 
-export type CommandHandlers<P extends GameProtocol, S> = {
+export type CommandHandlers<P extends GameProtocol, S, D = unknown> = {
   [F in FeatureName<P>]?: {
-    [A in ActionName<P, F>]?: Handler<[room: Room<P, S>, client: RoomClient<P>, payload: CommandPayload<P, F, A>, meta: CommandMeta], CommandOutcome>;
+    [A in ActionName<P, F>]?: Handler<[room: Room<P, S, D>, player: Player<P, D>, payload: CommandPayload<P, F, A>, meta: CommandMeta], CommandOutcome>;
   };
 };
 
 /** A system: game logic run every tick after inputs and commands; `dt` in seconds. */
-export type System<P extends GameProtocol, S> = Handler<[room: Room<P, S>, dt: number], void>;
+export type System<P extends GameProtocol, S, D = unknown> = Handler<[room: Room<P, S, D>, dt: number], void>;
+
+/**
+ * Durable state: which entity types are stored, how a player's and the room's own data are
+ * saved and loaded, and how often. Needs a server `storage`; see docs/persistence.md.
+ */
+export interface PersistenceDefinition<P extends GameProtocol = GameProtocol, S = unknown, D = unknown> {
+  /** Entity types whose entities are stored and rebuilt after a restart. */
+  durable?: readonly string[];
+  /** A player's durable data (position, health, resources...), keyed by user id. */
+  player?: {
+    save(room: Room<P, S, D>, player: Player<P, D>): unknown;
+    /** Called after onJoin when the player has stored data (also when they come back to a room they left). */
+    load(room: Room<P, S, D>, player: Player<P, D>, data: unknown): void;
+  };
+  /** The room's own durable data. */
+  meta?: {
+    save(room: Room<P, S, D>): unknown;
+    load(room: Room<P, S, D>, meta: unknown): void;
+  };
+  /** Rebuilds a durable entity from its row (default: create it from the stored components). */
+  restore?(room: Room<P, S, D>, row: DurableEntityRow): { readonly id: number } | void;
+  /** Checkpoint period (default 1000 ms). */
+  checkpointMs?: number;
+}
 
 export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'closed' | 'shutdown';
 
-export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unknown> {
+export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unknown, D = unknown> {
   protocol: P;
+  /**
+   * Creates the game's data for a player as they take a seat: `player.data` in every handler,
+   * typed by what this returns (the only place `D` is inferred from, so a handler with a
+   * differently typed player is an error rather than a silent change). Called once per seat;
+   * a resumed player keeps theirs.
+   */
+  data?: () => D;
   /** Simulation steps per second (default 20). */
   tickRate?: number;
   /** Snapshots per second, at most the tick rate (default 20). */
@@ -92,61 +123,69 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
   faultPolicy?: Partial<FaultPolicy>;
 
   /** Builds the room's game state; available as `room.state`. */
-  setup?(room: Room<P, S>): S;
-  /** A client joined. Return its entity to let it control that entity. Throw `reject()` to refuse. */
-  onJoin?(room: Room<P, S>, client: RoomClient<P>): Entity<P> | void;
+  setup?(room: Room<P, S, NoInfer<D>>): S;
+  /** A player took a seat (`player.data` is fresh from `data()`). Return their entity to let them control it. Throw `reject()` to refuse. */
+  onJoin?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>): Entity<P> | void;
   /** A client's seat was released (it left, or did not come back within the window). */
-  onLeave?(room: Room<P, S>, client: RoomClient<P>, reason: LeaveReason): void;
+  onLeave?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, reason: LeaveReason): void;
   /** A client's connection dropped; its seat is kept for the reconnect window. */
-  onDisconnect?(room: Room<P, S>, client: RoomClient<P>): void;
+  onDisconnect?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>): void;
   /** A dropped client came back with its resume token. */
-  onReconnect?(room: Room<P, S>, client: RoomClient<P>): void;
+  onReconnect?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>): void;
   /** One input, applied at the start of a tick in (client time, client, seq) order. */
-  onInput?(room: Room<P, S>, client: RoomClient<P>, input: InputOf<P>, meta: InputMeta): void;
+  onInput?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, input: InputOf<P>, meta: InputMeta): void;
   /** Command handlers by feature and action. */
-  commands?: CommandHandlers<P, S>;
+  commands?: CommandHandlers<P, S, NoInfer<D>>;
   /** Run in order every tick after inputs and commands; `dt` in seconds. */
-  systems?: readonly System<P, S>[];
+  systems?: readonly System<P, S, NoInfer<D>>[];
   /** A chat line: return the text to send (possibly edited), or false to drop it. */
-  onChat?(room: Room<P, S>, client: RoomClient<P>, text: string): string | false;
+  onChat?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, text: string): string | false;
   /**
    * Per-client relevance: whether `client` should receive `entity`. The entities a client
    * controls are always sent. Omit to send every entity to everyone (and share encoding work).
    */
-  isRelevant?(room: Room<P, S>, client: RoomClient<P>, entity: Entity<P>): boolean;
+  isRelevant?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, entity: Entity<P>): boolean;
   /**
    * Durable state (needs a server `storage`): which entity types are stored, how a player's and
    * the room's own data are saved and loaded, and how often (default every 1000 ms). Without it
    * the room lives in memory only.
    */
-  persistence?: PersistenceDefinition<Room<P, S>>;
+  persistence?: PersistenceDefinition<P, S, NoInfer<D>>;
   /**
    * Interest management: a spatial grid, distance tiers with their own rates and components,
    * channels, and a per-client byte budget. Replaces `isRelevant` when given.
    */
-  interest?: InterestDefinition<RoomClient<P>, Entity<P>>;
+  interest?: InterestDefinition<Player<P, NoInfer<D>>, Entity<P>>;
   /** Extra data for the welcome message (JSON). */
-  metadata?(room: Room<P, S>): Record<string, unknown>;
+  metadata?(room: Room<P, S, NoInfer<D>>): Record<string, unknown>;
   /** The room is being disposed (empty for the grace period, or server shutdown). */
-  onDispose?(room: Room<P, S>): void | Promise<void>;
+  onDispose?(room: Room<P, S, NoInfer<D>>): void | Promise<void>;
 }
 
+/** Any room definition, whatever its protocol, state and player data (what the server accepts). */
+export type AnyRoomDefinition = RoomDefinition<GameProtocol, unknown, unknown>;
+
 /**
- * Declares a room type. A pass-through that gives game code type inference.
+ * Declares a room type. A pass-through that gives game code type inference: the protocol types
+ * inputs, commands, entities and events; `setup`'s result types `room.state`; `data`'s result
+ * types `player.data`. No type arguments needed.
  *
  * @example
- * export const arenaRoom = defineRoom({
- *   protocol: arena,
- *   tickRate: 20,
- *   onJoin: (room, client) => room.entities.create('ship', { position: { x: 500, y: 500 } }),
- *   onInput: (room, client, input) => { client.data.dx = input.dx; },
- *   systems: [(room, dt) => { for (const s of room.entities.ofType('ship')) s.position.x += 10 * dt; }],
+ * interface Pilot { dx: number; dy: number }
+ *
+ * export const room = defineRoom({
+ *   protocol: game,
+ *   data: (): Pilot => ({ dx: 0, dy: 0 }),
+ *   onJoin: (room, player) => room.entities.create('ship', { position: { x: 500, y: 500 } }),
+ *   onInput: (room, player, input) => { player.data.dx = input.dx; player.data.dy = input.dy; },
+ *   systems: [(room, dt) => {
+ *     for (const player of room.clients.values()) {
+ *       if (player.entity?.type === 'ship') player.entity.position.x += player.data.dx * 200 * dt;
+ *     }
+ *   }],
  * });
  */
-/** Any room definition, whatever its protocol and state (what the server accepts). */
-export type AnyRoomDefinition = RoomDefinition<GameProtocol, unknown>;
-
-export function defineRoom<P extends GameProtocol, S = undefined>(definition: RoomDefinition<P, S>): RoomDefinition<P, S> {
+export function defineRoom<P extends GameProtocol, S = undefined, D = undefined>(definition: RoomDefinition<P, S, D>): RoomDefinition<P, S, D> {
   return definition;
 }
 
@@ -155,7 +194,7 @@ export function defineRoom<P extends GameProtocol, S = undefined>(definition: Ro
  * names the option. The server checks a single definition when it is created, so a mistake
  * shows at start-up rather than at the first join.
  */
-export function checkDefinition(d: AnyRoomDefinition | RoomDefinition<GameProtocol, never>, where = 'room definition'): void {
+export function checkDefinition(d: AnyRoomDefinition | RoomDefinition<GameProtocol, never, never>, where = 'room definition'): void {
   const tickRate = d.tickRate ?? 20;
   const snapshotRate = Math.min(d.snapshotRate ?? 20, tickRate);
   if (!Number.isInteger(tickRate) || tickRate < 1 || tickRate > 240) {

@@ -18,6 +18,8 @@ import {
   writeEvents,
   writeSnapshotHead,
   type Clock,
+  type EventName,
+  type EventPayload,
   type GameProtocol,
   type OwnState,
   type TimerHandle,
@@ -30,6 +32,7 @@ import { NetworkState } from './network-state.js';
 import type { LeaveReason, RoomDefinition } from './room-definition.js';
 import { checkDefinition, Rejection } from './room-definition.js';
 import type { RoomClient } from './room-client.js';
+import type { EventTarget, Player, Room as GameRoom } from './game-api.js';
 import { RoomPersistence, type PersistenceStats, type RoomStore } from './persistence.js';
 import { SnapshotEncoder, type EncodedBody } from './replicator.js';
 import { candidatesFor, SpatialGrid, type Candidate } from './interest.js';
@@ -53,9 +56,11 @@ export interface RoomHost {
   roomIdle(room: Room): void;
 }
 
-export type EventTarget<P extends GameProtocol> = RoomClient<P> | readonly RoomClient<P>[] | ((client: RoomClient<P>) => boolean);
-
-export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
+/**
+ * The runtime room. Game code sees it through the narrower {@link GameRoom} interface that it
+ * implements; the rest (seating, acknowledgements, the loop) is for the server.
+ */
+export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknown> implements GameRoom<P, S, D> {
   readonly entities: EntityStore<P>;
   readonly state: S;
   readonly tickRate: number;
@@ -71,13 +76,13 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   droppedTicks = 0;
   /** Random id of this room instance: tells apart rooms of one code across restarts. */
   readonly instanceId = Array.from(randomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('');
-  readonly clients = new Map<number, RoomClient<P>>();
+  readonly clients = new Map<number, RoomClient<P, D>>();
   readonly codec: MessageCodec<P>;
   readonly logger: Logger;
   /** Durable state: checkpoints, critical commits. Null when the room or the server has none. */
   readonly persist: RoomPersistence | null;
   /** The room's definition, with its interest callbacks behind the fault boundary. */
-  readonly definition: RoomDefinition<P, S>;
+  readonly definition: RoomDefinition<P, S, D>;
   /** Every call into game code passes through this; a room that keeps failing is closed. */
   readonly faults: FaultBoundary;
   private readonly net: NetworkState;
@@ -99,7 +104,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
 
   constructor(
     readonly code: string,
-    definition: RoomDefinition<P, S>,
+    definition: RoomDefinition<P, S, D>,
     private readonly host: RoomHost,
   ) {
     this.logger = host.logger.child({ room: code });
@@ -140,6 +145,10 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
         ? new RoomPersistence(this as unknown as Room, host.store, d.persistence as never, this.logger, host.stats, { clock: host.clock, onFault: (where, err) => this.fault(where, err) })
         : null;
     this.scheduleIdleCheck();
+  }
+
+  get protocol(): P {
+    return this.definition.protocol;
   }
 
   /** Seconds per tick. */
@@ -238,7 +247,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     this.host.stats.tickDuration(performance.now() - started);
   }
 
-  private apply(a: Action<RoomClient<P>>): void {
+  private apply(a: Action<RoomClient<P, D>>): void {
     const d = this.definition;
     if (a.kind === 'input') {
       a.client.lastInputSeq = a.entry.seq;
@@ -283,7 +292,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   }
 
   /** onInput called reject(): tell the client (at most once a second), keep going. */
-  private refuseInput(client: RoomClient<P>, err: Rejection): void {
+  private refuseInput(client: RoomClient<P, D>, err: Rejection): void {
     const code = err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.INVALID_INPUT : err.code;
     this.host.stats.error(code);
     const now = this.host.clock.now();
@@ -315,7 +324,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
    * channel and global entities. Never the process: a non-finite viewer would make the grid walk
    * forever.
    */
-  private guardInterest(def: InterestDefinition<RoomClient<P>, Entity<P>>): InterestDefinition<RoomClient<P>, Entity<P>> {
+  private guardInterest(def: InterestDefinition<Player<P, D>, Entity<P>>): InterestDefinition<Player<P, D>, Entity<P>> {
     const nowhere = Object.freeze({ x: Number.NaN, y: Number.NaN });
     const valid = (p: { x: number; y: number } | undefined) =>
       p === undefined || (typeof p === 'object' && p !== null && Math.abs(p.x) <= 1e12 && Math.abs(p.y) <= 1e12);
@@ -329,7 +338,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
         return nowhere;
       }
     };
-    const out: InterestDefinition<RoomClient<P>, Entity<P>> = {
+    const out: InterestDefinition<Player<P, D>, Entity<P>> = {
       ...def,
       position: (e) => place('interest.position', () => def.position(e)),
     };
@@ -380,7 +389,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   }
 
   /** The exact state of the client's entity, for rooms that send it (client prediction). */
-  private ownState(client: RoomClient<P>): OwnState[] {
+  private ownState(client: RoomClient<P, D>): OwnState[] {
     const entity = client.entity;
     if (!this.definition.sendOwnState || !entity || !entity.alive) return [];
     const rec = recordOf(entity);
@@ -404,7 +413,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     }
   }
 
-  private interestBody(client: RoomClient<P>): EncodedBody {
+  private interestBody(client: RoomClient<P, D>): EncodedBody {
     const def = this.definition.interest!;
     const view = client.view;
     const state = (view.interest ??= new InterestState(this.historySize));
@@ -415,7 +424,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   }
 
   /** A client acknowledged a snapshot (0: it lost its state and needs a full one). */
-  acknowledge(client: RoomClient<P>, tick: number): void {
+  acknowledge(client: RoomClient<P, D>, tick: number): void {
     const view = client.view;
     // Interest rooms track acks per entity and take them in any order; the others keep the
     // newest acknowledged snapshot as the baseline.
@@ -423,7 +432,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     else view.acknowledge(tick);
   }
 
-  private relevantIds(client: RoomClient<P>): number[] {
+  private relevantIds(client: RoomClient<P, D>): number[] {
     const out: number[] = [];
     const isRelevant = this.definition.isRelevant!;
     for (const id of this.net.ids) {
@@ -449,25 +458,22 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
    * @example
    * room.emit('hit', { target: ship.id, damage: 10 });
    */
-  emit<N extends keyof NonNullable<P['definition']['events']> & string>(
-    name: N,
-    payload: Record<string, unknown>,
-    to?: EventTarget<P>,
-  ): void {
+  emit<N extends EventName<P>>(name: N, payload: EventPayload<P, N>, to?: EventTarget<P, D>): void {
     const info = this.definition.protocol.event(name);
     if (!info) throw new TickwireError(ErrorCode.VALUE_OUT_OF_RANGE, `the protocol declares no event '${name}'`);
     info.payload.bits(payload); // validates now, in the caller's stack, not at snapshot time
     const e = { info, payload };
     // Seats waiting for a reconnect get no events: they resume with a full snapshot instead.
-    const push = (c: RoomClient<P>) => c.connected && c.pendingEvents.push(e);
+    // Every Player game code holds is one of this room's RoomClients.
+    const push = (c: Player<P, D>) => c.connected && (c as RoomClient<P, D>).pendingEvents.push(e);
     if (to === undefined) for (const c of this.clients.values()) push(c);
     else if (typeof to === 'function') for (const c of this.clients.values()) to(c) && push(c);
-    else if (Array.isArray(to)) for (const c of to as readonly RoomClient<P>[]) push(c);
-    else push(to as RoomClient<P>);
+    else if (Array.isArray(to)) for (const c of to as readonly Player<P, D>[]) push(c);
+    else push(to as Player<P, D>);
   }
 
   /** Sends a chat line to every connected client, now. */
-  broadcastChat(from: RoomClient<P> | null, text: string): void {
+  broadcastChat(from: Player<P, D> | null, text: string): void {
     const frame = this.codec.chatMessage({ from: from?.id ?? 0, name: from?.name ?? '', text });
     for (const c of this.clients.values()) c.send(frame);
   }
@@ -477,14 +483,26 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
     return this.nextClientId++;
   }
 
-  /** Adds a seat; the caller has checked capacity. */
-  addClient(client: RoomClient<P>): void {
+  /**
+   * Adds a seat with fresh game data from the definition's `data()`; the caller has checked
+   * capacity. A `data()` that throws is a fault, and the join is refused.
+   */
+  addClient(client: RoomClient<P, D>): void {
+    const init = this.definition.data;
+    if (init) {
+      try {
+        client.data = init();
+      } catch (err) {
+        this.fault('data', err);
+        throw new Rejection('the room could not seat this player (its game code failed)', ErrorCode.JOIN_REFUSED);
+      }
+    }
     this.clients.set(client.id, client);
     this.cancelIdle();
   }
 
   /** Releases a seat: onLeave, controlled entities stay for the game to remove. */
-  removeClient(client: RoomClient<P>, reason: LeaveReason): void {
+  removeClient(client: RoomClient<P, D>, reason: LeaveReason): void {
     if (!this.clients.delete(client.id)) return;
     if (client.releaseTimer) this.host.clock.clearTimeout(client.releaseTimer);
     client.releaseTimer = null;
@@ -499,7 +517,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   }
 
   /** Removes a seat without onLeave (a join that onJoin refused). */
-  dropSeat(client: RoomClient<P>): void {
+  dropSeat(client: RoomClient<P, D>): void {
     this.clients.delete(client.id);
     if (this.clients.size === 0) this.scheduleIdleCheck();
   }
@@ -508,7 +526,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
    * The client's connection dropped: keep the seat for the reconnect window (calling
    * onDisconnect), or release it now when the window is 0.
    */
-  disconnected(client: RoomClient<P>): void {
+  disconnected(client: RoomClient<P, D>): void {
     if (!this.clients.has(client.id)) return;
     client.connection = null;
     client.pendingInputs.length = 0;
@@ -537,7 +555,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   }
 
   /** A dropped client is back on a new connection. */
-  resumed(client: RoomClient<P>): void {
+  resumed(client: RoomClient<P, D>): void {
     if (client.releaseTimer) this.host.clock.clearTimeout(client.releaseTimer);
     client.releaseTimer = null;
     this.unhold(client);
@@ -549,7 +567,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown> {
   }
 
   /** The seat no longer waits: give its address's allowance back. */
-  private unhold(client: RoomClient<P>): void {
+  private unhold(client: RoomClient<P, D>): void {
     if (client.heldBy === null) return;
     this.host.addresses?.releaseSeat(client.heldBy, this.host.clock.now());
     client.heldBy = null;

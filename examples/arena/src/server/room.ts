@@ -10,7 +10,7 @@
  * Bullets and crates are ephemeral.
  */
 import { quantize } from '@tickwire/protocol';
-import { defineRoom, LagHistory, reject, type CriticalStep, type Entity, type Room, type RoomClient } from '@tickwire/server';
+import { defineRoom, LagHistory, reject, type CriticalStep, type Entity, type Player, type Room } from '@tickwire/server';
 import { cellKey, hitsWall, moveShip, type ArenaWorld } from '../shared/sim.js';
 import {
   arena,
@@ -44,6 +44,7 @@ interface Bullet {
   rewind: number;
 }
 
+/** What the room keeps for each pilot while they play (not replicated, not stored). */
 interface Pilot {
   lastFire: number;
   walls: number[];
@@ -68,8 +69,15 @@ interface PilotSave {
   score: number;
 }
 
-type ArenaRoom = Room<Arena, ArenaState>;
+type ArenaRoom = Room<Arena, ArenaState, Pilot>;
+type ArenaPlayer = Player<Arena, Pilot>;
 type Ship = Entity<Arena, 'ship'>;
+
+/** The player's ship, if they have one (the only entity type a player plays). */
+function shipOf(player: ArenaPlayer): Ship | undefined {
+  const e = player.entity;
+  return e?.type === 'ship' ? e : undefined;
+}
 
 /** Drops crates now and then; a ship that touches one picks up its resources. */
 function crates(room: ArenaRoom): void {
@@ -90,10 +98,6 @@ function crates(room: ArenaRoom): void {
       break;
     }
   }
-}
-
-function pilot(client: RoomClient<Arena>): Pilot {
-  return client.data as unknown as Pilot;
 }
 
 function spawnPoint(room: ArenaRoom): { x: number; y: number } {
@@ -160,9 +164,9 @@ function damage(room: ArenaRoom, ship: Ship, by: number): void {
  * The rules are checked inside `apply`, which with storage runs once the key is known to be new,
  * so they see the room as it is when the wall goes up.
  */
-function buildWall(room: ArenaRoom, client: RoomClient<Arena>, cx: number, cy: number): CriticalStep<void> {
-  const ship = client.entity as Ship | undefined;
-  const p = pilot(client);
+function buildWall(room: ArenaRoom, client: ArenaPlayer, cx: number, cy: number): CriticalStep<void> {
+  const ship = shipOf(client);
+  const p = client.data;
   const key = cellKey(cx, cy);
   let wall: Entity<Arena, 'wall'> | undefined;
   return {
@@ -210,15 +214,16 @@ export interface ArenaOptions {
 }
 
 export function arenaRoom(options: ArenaOptions = {}) {
-  return defineRoom<Arena, ArenaState>({
+  return defineRoom({
     protocol: arena,
+    data: (): Pilot => ({ lastFire: -Infinity, walls: [] }),
     tickRate: 20,
     snapshotRate: 20,
     maxInputsPerTick: 1,
     sendOwnState: true,
     maxClients: options.maxClients ?? 1000,
     reconnectWindowMs: options.reconnectWindowMs ?? 60_000,
-    setup: (room) => ({
+    setup: (room): ArenaState => ({
       walls: new Map(),
       world: { walls: new Set<number>() },
       bullets: new Map(),
@@ -240,12 +245,12 @@ export function arenaRoom(options: ArenaOptions = {}) {
       },
       player: {
         save(_room, client): PilotSave | undefined {
-          const ship = client.entity as Ship | undefined;
+          const ship = shipOf(client);
           if (!ship?.alive) return undefined;
           return { x: ship.position.x, y: ship.position.y, hp: ship.health.hp, resources: ship.pilot.resources, score: ship.pilot.score };
         },
         load(_room, client, data) {
-          const ship = client.entity as Ship | undefined;
+          const ship = shipOf(client);
           const saved = data as Partial<PilotSave>;
           if (!ship) return;
           if (typeof saved.x === 'number' && typeof saved.y === 'number') {
@@ -262,7 +267,6 @@ export function arenaRoom(options: ArenaOptions = {}) {
 
     onJoin(room, client) {
       const hue = Math.floor(room.state.random() * 360);
-      client.data = { lastFire: -Infinity, walls: [] } satisfies Pilot;
       const at = spawnPoint(room);
       return room.entities.create('ship', { position: at, health: { hp: MAX_HP }, pilot: { name: client.name, hue, score: 0, resources: START_RESOURCES } });
     },
@@ -272,19 +276,19 @@ export function arenaRoom(options: ArenaOptions = {}) {
     },
 
     onInput(room, client, input) {
-      const ship = client.entity as Ship | undefined;
+      const ship = shipOf(client);
       if (!ship) return;
       moveShip(ship, input, room.dt, room.state.world);
       // The client predicts from quantized state: keep the server's the same, to the bit.
-      quantize(room.definition.protocol.entityType('ship'), ship, ['position', 'heading']);
+      quantize(room.protocol.entityType('ship'), ship, ['position', 'heading']);
     },
 
     commands: {
       combat: {
         fire(room, client, { angle }, meta) {
-          const ship = client.entity as Ship | undefined;
+          const ship = shipOf(client);
           if (!ship) reject('you have no ship');
-          const p = pilot(client);
+          const p = client.data;
           const now = room.time * 1000;
           if (now - p.lastFire < FIRE_COOLDOWN_MS) reject('weapon cooling down');
           p.lastFire = now;

@@ -1,0 +1,19 @@
+/**
+ * @tickwire/server/internal: the runtime's own classes, for this repository's tests, benches
+ * and tools that look inside a running room (its seats' acknowledgements, its persistence queue,
+ * its fault counters).
+ *
+ * Not a stable API: anything here may change in any release. Game code needs none of it; it
+ * gets the room and its players as `Room` and `Player` from `@tickwire/server`.
+ */
+export { Room as RoomRuntime, type RoomHost } from './room.js';
+export { RoomClient, type ClientConnection } from './room-client.js';
+export { EntityStore } from './entity-store.js';
+export { RoomManager, type RoomResolver } from './room-manager.js';
+export { Connection } from './connection.js';
+export { transition, type ConnectionState, type ConnectionEvent } from './connection-state.js';
+export { RoomPersistence, type RoomPersistenceOptions } from './persistence.js';
+export { SpatialGrid, candidatesFor, type Candidate } from './interest.js';
+export { InterestEncoder, InterestState } from './interest-replicator.js';
+export { ServerMetrics } from './metrics.js';
+export { TokenBucket } from './limits.js';
