@@ -1,4 +1,4 @@
-import { CloseCode, ErrorCode, Kind } from '@tickwire/protocol';
+import { CloseCode, ErrorCode, Kind, PROTOCOL_VERSION } from '@tickwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { transition } from './connection-state.js';
 import { flush, gameRoom, harness } from './harness.test-support.js';
@@ -8,11 +8,24 @@ describe('connection limits and hostile input', () => {
   it('refuses another protocol version with a clear error and a close', async () => {
     const h = harness();
     const c = h.connect();
-    c.send(new Uint8Array([2, Kind.HELLO, 0, 1, 2, 3]));
+    c.send(new Uint8Array([PROTOCOL_VERSION + 1, Kind.HELLO, 0, 1, 2, 3]));
     await flush();
     expect(c.errors[0]).toMatchObject({ code: ErrorCode.UNSUPPORTED_VERSION, fatal: true });
-    expect(c.errors[0]!.message).toMatch(/version 2 is not supported/);
+    expect(c.errors[0]!.message).toMatch(new RegExp(`version ${PROTOCOL_VERSION + 1} is not supported`));
     expect(c.closed?.code).toBe(CloseCode.UNSUPPORTED_VERSION);
+  });
+
+  it('refuses a version-1 client, telling it to upgrade', async () => {
+    const h = harness();
+    const c = h.connect();
+    // A v1 HELLO (room 'abc', name 'ada'), as a client built before protocol 2 sends it.
+    c.send(Uint8Array.of(0x01, 0x01, 0x00, 0x24, 0x4c, 0x6c, 0x8c, 0x84, 0x91, 0x85, 0x85, 0x67, 0x45, 0x23, 0x01));
+    await flush();
+    expect(c.errors).toHaveLength(1);
+    expect(c.errors[0]).toMatchObject({ code: ErrorCode.UNSUPPORTED_VERSION, fatal: true });
+    expect(c.errors[0]!.message).toMatch(/protocol version 1 is not supported: this side speaks tickwire protocol 2; upgrade/);
+    expect(c.closed?.code).toBe(CloseCode.UNSUPPORTED_VERSION);
+    expect(h.server.rooms.size).toBe(0);
   });
 
   it('answers anything but HELLO before joining with NOT_JOINED', async () => {
@@ -43,12 +56,12 @@ describe('connection limits and hostile input', () => {
   it('answers each malformed frame with a coded error, then closes after too many', async () => {
     const h = harness(undefined, { limits: { maxProtocolErrors: 3 } });
     const c = await h.join();
-    const garbage = [new Uint8Array([1]), new Uint8Array([1, 0x7e, 0]), new Uint8Array([1, Kind.CHAT, 0, 0xff, 0xff, 0xff, 0xff])];
+    const garbage = [new Uint8Array([PROTOCOL_VERSION]), new Uint8Array([PROTOCOL_VERSION, 0x7e, 0]), new Uint8Array([PROTOCOL_VERSION, Kind.CHAT, 0, 0xff, 0xff, 0xff, 0xff])];
     for (const g of garbage) c.send(g);
     await flush();
     expect(c.errors.map((e) => e.code)).toEqual([ErrorCode.TRUNCATED, ErrorCode.UNKNOWN_KIND, expect.any(Number)]);
     expect(c.closed).toBeNull();
-    c.send(new Uint8Array([1, 0x7f, 0]));
+    c.send(new Uint8Array([PROTOCOL_VERSION, 0x7f, 0]));
     await flush();
     expect(c.errors.at(-1)?.code).toBe(ErrorCode.TOO_MANY_ERRORS);
     expect(c.closed?.code).toBe(CloseCode.PROTOCOL_ERROR);

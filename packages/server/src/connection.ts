@@ -13,6 +13,7 @@ import {
   ProtocolError,
   TickwireError,
   decodeHello,
+  decodeJoinOptions,
   errorCodeName,
   peekEnvelope,
   randomToken,
@@ -29,10 +30,11 @@ import { transition, type ConnectionEvent, type ConnectionState } from './connec
 import { queueInputs } from './input-queue.js';
 import type { AddressBudget } from './address-book.js';
 import { TokenBucket, type Limits } from './limits.js';
+import { admit } from './members.js';
 import type { Room } from './room.js';
-import { schemaMismatch } from './room-manager.js';
+import { Rejection } from './room-definition.js';
+import { schemaMismatch, type RoomRequest } from './room-manager.js';
 import type { ClientConnection, Identity, RoomClient } from './room-client.js';
-import { seat } from './seats.js';
 import type { ServerStats } from './stats.js';
 
 /** What a connection needs from the server. */
@@ -44,10 +46,11 @@ export interface ConnectionHost {
   readonly frames: FrameEncoder;
   readonly closing: boolean;
   /**
-   * The room for a code (created on first join by a client that speaks its protocol, within
-   * the creation limits), or a TickwireError saying why not.
+   * The room a HELLO asks for: the open room for a code, or a new one (a create, or a join that
+   * its room type lets create it) for a client that speaks its protocol, within the creation
+   * limits; or a TickwireError saying why not.
    */
-  room(code: string, protocolHash: number, remoteAddress: string): Promise<Room | TickwireError>;
+  room(request: RoomRequest, remoteAddress: string): Promise<Room | TickwireError>;
   authenticate(hello: HelloBody): Promise<Identity> | Identity;
   forget(conn: Connection): void;
   /** This connection was closed for flooding: its address is refused for a while. */
@@ -229,6 +232,10 @@ export class Connection implements ClientConnection {
       this.fail(ErrorCode.INVALID_TEXT, nameProblem, CloseCode.JOIN_REFUSED);
       return;
     }
+    if (hello.create && hello.resumeToken) {
+      this.fail(ErrorCode.RESUME_FAILED, 'a resume joins the room by its code (from WELCOME): send create = false', CloseCode.JOIN_REFUSED);
+      return;
+    }
     this.move('hello');
     let identity: Promise<Identity> | Identity;
     try {
@@ -261,19 +268,52 @@ export class Connection implements ClientConnection {
 
   private join(hello: HelloBody, identity: Identity): void {
     if (this.state !== 'authenticating') return;
-    this.host.room(hello.room, hello.protocolHash, this.remoteAddress).then(
-      (room) => this.seatIn(room, hello, identity),
+    this.host.room({ room: hello.room, create: hello.create, protocolHash: hello.protocolHash }, this.remoteAddress).then(
+      (room) => this.authorize(room, hello, identity),
       (err: unknown) => this.refuse(err),
     );
   }
 
-  private seatIn(room: Room | TickwireError, hello: HelloBody, identity: Identity): void {
+  /**
+   * The room is known, so its protocol: check the hash, decode the join options with it, and
+   * let the room's onAuth decide (it may take its time: the join timeout still runs).
+   */
+  private authorize(room: Room | TickwireError, hello: HelloBody, identity: Identity): void {
     if (this.state !== 'authenticating') return;
     if (room instanceof TickwireError) return this.refuse(room);
-    if (hello.protocolHash !== room.definition.protocol.hash) return this.refuse(schemaMismatch(hello.protocolHash, room.definition.protocol));
+    const protocol = room.definition.protocol;
+    if (hello.protocolHash !== protocol.hash) return this.refuse(schemaMismatch(hello.protocolHash, protocol));
+    let options: Record<string, unknown>;
+    try {
+      options = decodeJoinOptions(protocol, hello.options);
+    } catch (err) {
+      return this.refuse(err instanceof TickwireError ? new TickwireError(err.code, `join options: ${err.message}`) : err);
+    }
+    const onAuth = room.definition.onAuth;
+    if (!onAuth) return this.admitTo(room, hello, identity, options);
+    let verdict: Promise<void>;
+    try {
+      verdict = Promise.resolve(onAuth(options, identity, room));
+    } catch (err) {
+      verdict = Promise.reject(err);
+    }
+    verdict.then(
+      () => this.admitTo(room, hello, identity, options),
+      (err: unknown) => {
+        if (err instanceof Rejection) {
+          return this.refuse(new TickwireError(err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.JOIN_REFUSED : err.code, err.message));
+        }
+        room.faults.record('onAuth', err);
+        this.refuse(new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not check this join (its game code failed): try again later'));
+      },
+    );
+  }
+
+  private admitTo(room: Room, hello: HelloBody, identity: Identity, options: Record<string, unknown>): void {
+    if (this.state !== 'authenticating') return;
     if (room.isDisposed) return this.refuse(new TickwireError(ErrorCode.ROOM_CLOSED, `room '${room.code}' just closed: join again`));
     try {
-      this.client = seat(room, this, hello, identity, randomToken(), this.host.clock.now(), this.remoteAddress);
+      this.client = admit(room, this, { name: hello.name, resumeToken: hello.resumeToken, options }, identity, randomToken(), this.host.clock.now(), this.remoteAddress);
     } catch (err) {
       return this.refuse(err);
     }

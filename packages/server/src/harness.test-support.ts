@@ -45,6 +45,7 @@ export const silent = pino({ level: 'silent' });
 export function gameRoom(overrides: Partial<RoomDefinition<Game>> = {}): RoomDefinition<Game> {
   return defineRoom<Game, unknown, unknown>({
     protocol: game,
+    createOnJoin: true,
     reconnectWindowMs: 0,
     onJoin: (room) => room.entities.create('ship', { pos: { x: 100, y: 100 }, hp: { hp: 100 } }),
     onLeave: (room, client) => {
@@ -138,9 +139,17 @@ export class RawClient {
     this.transport.send(frame);
   }
 
-  hello(room = 'r', extra: { resumeToken?: Uint8Array; protocolHash?: number; name?: string; token?: string } = {}): void {
+  hello(room = 'r', extra: { resumeToken?: Uint8Array; protocolHash?: number; name?: string; token?: string; create?: boolean; options?: Uint8Array } = {}): void {
     this.send(
-      this.frames.hello({ room, name: extra.name ?? 'raw', token: extra.token ?? '', resumeToken: extra.resumeToken, protocolHash: extra.protocolHash ?? this.protocol.hash }),
+      this.frames.hello({
+        room,
+        name: extra.name ?? 'raw',
+        token: extra.token ?? '',
+        resumeToken: extra.resumeToken,
+        protocolHash: extra.protocolHash ?? this.protocol.hash,
+        create: extra.create,
+        options: extra.options,
+      }),
     );
   }
 
@@ -169,7 +178,8 @@ export class RawClient {
 export function harness<P extends GameProtocol = Game>(room: RoomDefinition<P> | RoomDefinition<Game> = gameRoom(), options: Partial<ServerOptions> = {}) {
   const clock = new ManualClock(1000);
   const protocol = room.protocol as GameProtocol;
-  const server = createServer({ rooms: room as unknown as AnyRoomDefinition, clock, logger: silent, processMetrics: false, ...options });
+  // Joins create their room unless a test says otherwise: most tests just want a room to be in.
+  const server = createServer({ rooms: { ...(room as unknown as AnyRoomDefinition), createOnJoin: room.createOnJoin ?? true }, clock, logger: silent, processMetrics: false, ...options });
   const h = {
     clock,
     server,

@@ -28,6 +28,7 @@ async function world(snapshotHistory?: number) {
   const h = harness<Space>(
     defineRoom<Space>({
       protocol: space,
+      createOnJoin: true,
       reconnectWindowMs: 0,
       snapshotHistory,
       interest: {
@@ -205,6 +206,7 @@ describe('interest replication and the byte budget', () => {
     const h = harness<Space>(
       defineRoom<Space>({
         protocol: space,
+        createOnJoin: true,
         reconnectWindowMs: 0,
         interest: { position: (e) => ({ x: e.pos.x, y: e.pos.y }), viewer: () => ({ x: 0, y: 0 }), tiers: [{ name: 'near', radius: 10_000 }], budgetBytes: 8 },
       }),

@@ -28,6 +28,7 @@ const tiers = [
 function spaceRoom(budgetBytes?: number) {
   return defineRoom<Space, { npcs: Ship[] }>({
     protocol: space,
+    createOnJoin: true,
     reconnectWindowMs: 0,
     setup: () => ({ npcs: [] }),
     onJoin: (room) => room.entities.create('ship', { pos: { x: 0, y: 0 } }),

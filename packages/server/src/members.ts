@@ -1,14 +1,17 @@
 /**
- * Joining, resuming and dropping seats. A new client gets a seat (if the room has one free)
- * and onJoin may give it an entity; a client that comes back with its resume token within the
- * reconnect window gets its old seat, entity and id back and a full snapshot.
+ * Admitting, resuming and dropping members: the runtime's place for one client in a room (its
+ * id, resume token, entity and input queue). A new client becomes a member (if the room has
+ * room) and onJoin, given the client's join options, may give it an entity; a client that comes
+ * back with its resume token within the reconnect window gets its membership, entity and id
+ * back and a full snapshot. ("Seat" is the sessions' word: a ship's console or a team's slot
+ * that a member claims, which is game data, not this.)
  *
- * One user, one seat: a second connection of the same user (a reloaded page, a second device)
- * takes the seat over and the older connection is closed with REPLACED, instead of the room
- * filling with copies of one player. A resume token is honoured only for the user it was issued
- * to, so a leaked token does not hand a seat to someone else.
+ * One user, one membership: a second connection of the same user (a reloaded page, a second
+ * device) takes the membership over and the older connection is closed with REPLACED, instead
+ * of the room filling with copies of one player. A resume token is honoured only for the user it
+ * was issued to, so a leaked token does not hand a membership to someone else.
  */
-import { CloseCode, ErrorCode, TickwireError, type GameProtocol, type HelloBody } from '@tickwire/protocol';
+import { CloseCode, ErrorCode, TickwireError, type GameProtocol, type JoinOptionsOf } from '@tickwire/protocol';
 import type { Room } from './room.js';
 import { RoomClient, type ClientConnection, type Identity } from './room-client.js';
 import { Rejection } from './room-definition.js';
@@ -20,14 +23,23 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
+/** What a member is admitted with: from HELLO, the join options decoded with the room's protocol. */
+export interface Admission<P extends GameProtocol> {
+  /** Display name (trimmed; empty gives `player-<id>`). */
+  name: string;
+  /** A resume token from an earlier WELCOME: restore that membership. */
+  resumeToken?: Uint8Array | undefined;
+  options: JoinOptionsOf<P>;
+}
+
 /**
- * Seats a client (or restores its seat) and sends WELCOME. Throws TickwireError with
- * ROOM_FULL, RESUME_FAILED or JOIN_REFUSED.
+ * Admits a client as a member (or restores its membership) and sends WELCOME. Throws
+ * TickwireError with ROOM_FULL, RESUME_FAILED or JOIN_REFUSED (or the code onJoin rejected with).
  */
-export function seat<P extends GameProtocol>(
+export function admit<P extends GameProtocol>(
   room: Room<P>,
   conn: ClientConnection,
-  hello: HelloBody,
+  hello: Admission<P>,
   identity: Identity,
   token: Uint8Array,
   now: number,
@@ -50,7 +62,7 @@ export function seat<P extends GameProtocol>(
     if (client.identity.userId === identity.userId) return takeOver(room, client, conn, now, remoteAddress);
   }
   if (room.size >= room.maxClients) {
-    throw new TickwireError(ErrorCode.ROOM_FULL, `room '${room.code}' is full (${room.maxClients} seats)`);
+    throw new TickwireError(ErrorCode.ROOM_FULL, `room '${room.code}' is full (${room.maxClients} players): try later or another room`);
   }
   const id = room.allocateClientId();
   const name = hello.name.trim() || `player-${id}`;
@@ -58,7 +70,7 @@ export function seat<P extends GameProtocol>(
   client.remoteAddress = remoteAddress;
   room.addClient(client);
   try {
-    const entity = room.definition.onJoin?.(room, client);
+    const entity = room.definition.onJoin?.(room, client, hello.options);
     if (entity) {
       client.entity = entity;
       client.control(entity);
@@ -68,20 +80,20 @@ export function seat<P extends GameProtocol>(
     room.dropSeat(client);
     if (err instanceof Rejection) throw new TickwireError(err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.JOIN_REFUSED : err.code, err.message);
     room.faults.record('onJoin', err);
-    throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not seat this client (its game code failed)');
+    throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not admit this client (its game code failed)');
   }
   welcome(room, client, now);
   return client;
 }
 
 /**
- * Puts a new connection in an existing seat (a resume, or the same user joining again): the
+ * Puts a new connection in an existing membership (a resume, or the same user joining again): the
  * older connection, if still open, is told REPLACED and closed; the client starts over with a
  * full snapshot and a fresh input sequence.
  */
 function takeOver<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, conn: ClientConnection, now: number, remoteAddress: string): RoomClient<P> {
   const old = client.connection;
-  // The seat moves first, so closing the old connection does not count as this seat dropping.
+  // The membership moves first, so closing the old connection does not count as it dropping.
   client.connection = conn;
   client.remoteAddress = remoteAddress;
   if (old) {

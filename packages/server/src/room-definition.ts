@@ -12,6 +12,7 @@ import type {
   FeatureName,
   GameProtocol,
   InputOf,
+  JoinOptionsOf,
 } from '@tickwire/protocol';
 import { ErrorCode as Codes, TickwireError } from '@tickwire/protocol';
 import type { Entity } from './entity-store.js';
@@ -19,6 +20,7 @@ import type { FaultPolicy } from './fault-boundary.js';
 import type { Player, Room } from './game-api.js';
 import type { InterestDefinition } from './interest.js';
 import type { DurableEntityRow } from './persistence.js';
+import type { Identity } from './room-client.js';
 
 export interface InputMeta {
   seq: number;
@@ -124,8 +126,21 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
 
   /** Builds the room's game state; available as `room.state`. */
   setup?(room: Room<P, S, NoInfer<D>>): S;
+  /**
+   * Whether a join for a code with no room creates it (default false: only `create(type)` makes
+   * rooms, and a join for an unknown code is refused with ROOM_NOT_FOUND). True suits links that
+   * name a room to meet in, like the arena's `/?room=abc`.
+   */
+  createOnJoin?: boolean;
+  /**
+   * Decides whether a client may join, before it becomes a member: its join options (typed by
+   * the protocol's `join`), its identity and the room. May be async (a lookup, a ban list).
+   * Throw `reject(reason)` to refuse: the client gets JOIN_REFUSED (or the code given) and the
+   * reason. Runs for resumes too. The server's join timeout covers the wait.
+   */
+  onAuth?(options: JoinOptionsOf<P>, identity: Identity, room: Room<P, S, NoInfer<D>>): void | Promise<void>;
   /** A player took a seat (`player.data` is fresh from `data()`). Return their entity to let them control it. Throw `reject()` to refuse. */
-  onJoin?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>): Entity<P> | void;
+  onJoin?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, options: JoinOptionsOf<P>): Entity<P> | void;
   /** A client's seat was released (it left, or did not come back within the window). */
   onLeave?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, reason: LeaveReason): void;
   /** A client's connection dropped; its seat is kept for the reconnect window. */

@@ -1,14 +1,111 @@
 /**
- * Room codes to rooms: exactly one authoritative room per code in this process. A room is
- * created by the first join for its code and disposed once it has been empty for its grace
- * period.
+ * Room codes to rooms: exactly one authoritative room per code in this process, and room types
+ * by name. A room is created explicitly (a HELLO that asks to create a room of a type gets a
+ * fresh code) or, for room types that allow it (`createOnJoin`), by the first join for its code;
+ * it is disposed once it has been empty for its grace period.
  */
-import { ErrorCode, ROOM_CODE_PATTERN, TickwireError, type GameProtocol } from '@tickwire/protocol';
+import { ErrorCode, ROOM_CODE_PATTERN, TickwireError, randomBytes, type GameProtocol } from '@tickwire/protocol';
 import { Room, type RoomHost } from './room.js';
-import type { AnyRoomDefinition } from './room-definition.js';
+import { checkDefinition, type AnyRoomDefinition } from './room-definition.js';
 
 /** Which room definition serves a code; undefined refuses the code. */
 export type RoomResolver = (code: string) => AnyRoomDefinition | undefined;
+
+/** Room types by name, the names clients create rooms by: `{ arena: arenaRoom, duel: duelRoom }`. */
+export type RoomTypes = Readonly<Record<string, AnyRoomDefinition>>;
+
+/**
+ * What a server serves (`createServer({ rooms })`): named room types; or one room definition
+ * (its type is named after its protocol); or a resolver that picks a definition per code (its
+ * rooms can be joined, and created by a join when the definition allows it, but not created by
+ * type name).
+ */
+export type RoomsOption = RoomTypes | AnyRoomDefinition | RoomResolver;
+
+/** What a HELLO asks for: a room to join by code, or a room of a type to create. */
+export interface RoomRequest {
+  /** The room code to join, or with `create` the room type to create. */
+  room: string;
+  create: boolean;
+  /** The client's game protocol hash: a room is only created for a client that speaks its protocol. */
+  protocolHash: number;
+}
+
+function isDefinition(rooms: RoomTypes | AnyRoomDefinition): rooms is AnyRoomDefinition {
+  const protocol: unknown = (rooms as { protocol?: unknown }).protocol;
+  return typeof protocol === 'object' && protocol !== null && typeof (protocol as { hash?: unknown }).hash === 'number';
+}
+
+/** The alphabet of generated room codes: no 0/O or 1/I/L to misread when a code is read out. */
+const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
+const CODE_LENGTH = 6;
+
+/** A random room code (31^6, about 10^9 codes): short enough to type, hard to guess. */
+export function generateRoomCode(random: (n: number) => Uint8Array = randomBytes): string {
+  let code = '';
+  // Rejection sampling keeps every character equally likely (256 is not a multiple of 31).
+  const limit = 256 - (256 % CODE_ALPHABET.length);
+  while (code.length < CODE_LENGTH) {
+    for (const b of random(CODE_LENGTH * 2)) {
+      if (b < limit && code.length < CODE_LENGTH) code += CODE_ALPHABET[b % CODE_ALPHABET.length];
+    }
+  }
+  return code;
+}
+
+/**
+ * The room types a server serves, and how a code or a type name finds its definition. Checks
+ * every definition at start-up, so a mistake shows before the first join.
+ */
+export class RoomCatalog {
+  private readonly types = new Map<string, AnyRoomDefinition>();
+  private readonly resolver: RoomResolver | undefined;
+
+  constructor(rooms: RoomsOption) {
+    if (typeof rooms === 'function') {
+      this.resolver = rooms;
+      return;
+    }
+    const named: RoomTypes = isDefinition(rooms) ? { [rooms.protocol.name]: rooms } : rooms;
+    const joinable = new Map<number, string>();
+    for (const [name, def] of Object.entries(named)) {
+      if (!ROOM_CODE_PATTERN.test(name)) throw new RangeError(`room type '${name}': use 1-64 letters, digits, '_', '-', '.', ':' (clients send it in HELLO)`);
+      checkDefinition(def, `room type '${name}'`);
+      if (def.createOnJoin) {
+        const other = joinable.get(def.protocol.hash);
+        if (other !== undefined) {
+          throw new RangeError(
+            `room types '${other}' and '${name}' both have createOnJoin and protocol '${def.protocol.name}': a join for a new code could not tell which to create; keep createOnJoin on one, or pass a resolver`,
+          );
+        }
+        joinable.set(def.protocol.hash, name);
+      }
+      this.types.set(name, def);
+    }
+    if (this.types.size === 0) throw new RangeError('createServer needs at least one room type: { rooms: { name: definition } }');
+  }
+
+  /** The definition of a named room type. */
+  type(name: string): AnyRoomDefinition | undefined {
+    return this.types.get(name);
+  }
+
+  /** Type names, for error messages. */
+  get typeNames(): string[] {
+    return [...this.types.keys()];
+  }
+
+  /**
+   * The definition that serves a code with no open room: the resolver's choice, or the one
+   * type that lets a join create its rooms for this protocol (preferring one whose protocol
+   * matches the client's, so a mismatch is reported against the right type).
+   */
+  forCode(code: string, protocolHash: number): AnyRoomDefinition | undefined {
+    if (this.resolver) return this.resolver(code);
+    const joinable = [...this.types.values()].filter((d) => d.createOnJoin);
+    return joinable.find((d) => d.protocol.hash === protocolHash) ?? joinable[0] ?? this.types.values().next().value;
+  }
+}
 
 /**
  * Asked before a room is created for a join: an error refuses the creation (and nothing is
@@ -26,15 +123,26 @@ export function schemaMismatch(clientHash: number, protocol: GameProtocol): Tick
   );
 }
 
+function notFound(code: string, types: readonly string[]): TickwireError {
+  const create = types.length > 0 ? `create a room (${types.map((n) => `'${n}'`).join(', ')}) and share its code` : 'create a room and share its code';
+  return new TickwireError(ErrorCode.ROOM_NOT_FOUND, `no room '${code}' is open here: check the code, or ${create}`);
+}
+
 export class RoomManager {
   private readonly rooms = new Map<string, Room>();
   /** Rooms being hydrated from the database: joins wait for them. */
   private readonly starting = new Map<string, Promise<Room | TickwireError>>();
 
+  readonly catalog: RoomCatalog;
+
   constructor(
-    private readonly resolve: RoomResolver,
+    rooms: RoomsOption,
     private readonly host: Omit<RoomHost, 'roomIdle'>,
-  ) {}
+    /** Random bytes for generated room codes (tests pass a seeded source). */
+    private readonly random: (n: number) => Uint8Array = randomBytes,
+  ) {
+    this.catalog = new RoomCatalog(rooms);
+  }
 
   get size(): number {
     return this.rooms.size;
@@ -49,15 +157,58 @@ export class RoomManager {
   }
 
   /**
-   * The room for a code, created if needed (and rebuilt from its last checkpoint when the
-   * server has storage); a TickwireError if the code is refused.
+   * The room a HELLO asks for, or a TickwireError saying why not. A join gets the open room for
+   * its code; a code with no open room is opened if its room type lets a join create it, or if
+   * the server's storage holds it (a room that exists, only not in memory), else ROOM_NOT_FOUND.
+   * A create makes a room of the named type under a fresh code. A string opens that code as
+   * before explicit creation (restoring rooms from storage).
    */
-  async open(code: string, gate?: CreationGate): Promise<Room | TickwireError> {
+  async open(request: string | RoomRequest, gate?: CreationGate): Promise<Room | TickwireError> {
+    if (typeof request === 'string') return this.openCode(request, gate);
+    if (request.create) return this.create(request.room, gate);
+    const code = request.room;
+    if (this.rooms.has(code) || this.starting.has(code)) return this.openCode(code, gate);
+    if (!ROOM_CODE_PATTERN.test(code)) return this.openCode(code, gate);
+    let def: AnyRoomDefinition | undefined;
+    try {
+      def = this.catalog.forCode(code, request.protocolHash);
+    } catch (err) {
+      this.host.logger.error({ err, room: code }, 'the room resolver threw');
+      return new TickwireError(ErrorCode.JOIN_REFUSED, `room '${code}' could not be opened: the server's room resolver failed`);
+    }
+    if (def && !def.createOnJoin) {
+      const stored = def.persistence && this.host.store ? await this.host.store.loadRoom(code).catch(() => undefined) : undefined;
+      if (!stored && !this.rooms.has(code) && !this.starting.has(code)) return notFound(code, this.catalog.typeNames);
+    }
+    return this.openCode(code, gate, def);
+  }
+
+  /** A new room of a named type, under a code nobody uses. */
+  private create(type: string, gate?: CreationGate): Promise<Room | TickwireError> {
+    const def = this.catalog.type(type);
+    if (!def) {
+      const known = this.catalog.typeNames;
+      return Promise.resolve(
+        new TickwireError(
+          ErrorCode.INVALID_ROOM_CODE,
+          known.length > 0
+            ? `no room type '${type.slice(0, 64)}' on this server: create one of ${known.map((n) => `'${n}'`).join(', ')}`
+            : `this server creates rooms only by joining a code: join a code instead of creating '${type.slice(0, 64)}'`,
+        ),
+      );
+    }
+    let code = generateRoomCode(this.random);
+    // A clash is one in a billion per open room; try again rather than join someone's room.
+    while (this.rooms.has(code) || this.starting.has(code)) code = generateRoomCode(this.random);
+    return this.openCode(code, gate, def);
+  }
+
+  private async openCode(code: string, gate?: CreationGate, def?: AnyRoomDefinition): Promise<Room | TickwireError> {
     const existing = this.rooms.get(code);
     if (existing) return existing;
     const pending = this.starting.get(code);
     if (pending) return pending;
-    const created = this.getOrCreate(code, gate);
+    const created = this.getOrCreate(code, gate, def);
     if (created instanceof TickwireError || !created.persist) return created;
     const hydrating = (async () => {
       try {
@@ -76,16 +227,15 @@ export class RoomManager {
     return hydrating;
   }
 
-  /** The room for a code, created if needed, without waiting for storage. */
-  getOrCreate(code: string, gate?: CreationGate): Room | TickwireError {
+  /** The room for a code, created if needed (of type `def`, else the code's), without waiting for storage. */
+  getOrCreate(code: string, gate?: CreationGate, def?: AnyRoomDefinition): Room | TickwireError {
     const existing = this.rooms.get(code);
     if (existing) return existing;
     if (!ROOM_CODE_PATTERN.test(code)) {
       return new TickwireError(ErrorCode.INVALID_ROOM_CODE, `room code '${code.slice(0, 64)}' is invalid: use 1-64 letters, digits, '_', '-', '.', ':'`);
     }
-    let def: AnyRoomDefinition | undefined;
     try {
-      def = this.resolve(code);
+      def ??= this.catalog.forCode(code, 0);
     } catch (err) {
       this.host.logger.error({ err, room: code }, 'the room resolver threw');
       return new TickwireError(ErrorCode.JOIN_REFUSED, `room '${code}' could not be created: the server's room resolver failed`);

@@ -29,13 +29,16 @@ import { ServerMetrics } from './metrics.js';
 import type { RoomStore } from './persistence.js';
 import type { Room } from './room.js';
 import type { Identity } from './room-client.js';
-import { checkDefinition, type AnyRoomDefinition } from './room-definition.js';
-import { RoomManager, schemaMismatch, type CreationGate, type RoomResolver } from './room-manager.js';
+import { RoomManager, schemaMismatch, type CreationGate, type RoomRequest, type RoomsOption } from './room-manager.js';
 import { staticFiles } from './static-files.js';
 
 export interface RuntimeOptions {
-  /** The room type for every code, or a function that picks one per code (undefined refuses it). */
-  rooms: AnyRoomDefinition | RoomResolver;
+  /**
+   * Room types by name (`{ arena: arenaRoom }`: clients create rooms by these names), or one
+   * room definition (named after its protocol), or a function that picks one per code
+   * (undefined refuses it). A join creates a room only if its definition has `createOnJoin`.
+   */
+  rooms: RoomsOption;
   /** Folder of static files to serve (the game's built client). */
   staticDir?: string;
   clock?: Clock;
@@ -101,15 +104,12 @@ export class TickwireRuntime implements ConnectionHost {
     const anonymous = this.anonymous;
     this.authenticator = options.authenticate ?? ((hello) => anonymous!.authenticate(hello.token));
     this.startedAt = this.clock.now();
-    const rooms = options.rooms;
-    if (typeof rooms !== 'function') checkDefinition(rooms);
-    const resolve: RoomResolver = typeof rooms === 'function' ? rooms : () => rooms;
     this.metrics = new ServerMetrics(
       { rooms: () => this.rooms.size, clients: () => this.clientCount() },
       { defaultMetrics: options.processMetrics },
     );
     this.stats = this.metrics;
-    this.rooms = new RoomManager(resolve, { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store, addresses: this.addresses });
+    this.rooms = new RoomManager(options.rooms, { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store, addresses: this.addresses });
 
     const routes: Route[] = [
       { method: 'GET', path: '/api/health', handler: () => this.health() },
@@ -174,7 +174,8 @@ export class TickwireRuntime implements ConnectionHost {
    * protocol); a new one is created only for a client that speaks its protocol, within the
    * process's room limit and its address's creation allowance: a refused join creates nothing.
    */
-  room(code: string, protocolHash: number, remoteAddress: string): Promise<Room | TickwireError> {
+  room(request: RoomRequest, remoteAddress: string): Promise<Room | TickwireError> {
+    const { protocolHash } = request;
     const gate: CreationGate = (_code, def) => {
       if (def.protocol.hash !== protocolHash) return schemaMismatch(protocolHash, def.protocol);
       if (!this.addresses.takeRoomCreation(remoteAddress, this.clock.now())) {
@@ -185,7 +186,7 @@ export class TickwireRuntime implements ConnectionHost {
       }
       return undefined;
     };
-    return this.rooms.open(code, gate);
+    return this.rooms.open(request, gate);
   }
 
   /** An address's connection was closed for flooding. */

@@ -2,7 +2,7 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloseCode, ErrorCode } from '@tickwire/protocol';
+import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '@tickwire/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flush, gameRoom, harness, silent } from './harness.test-support.js';
 import { createServer, type TickwireServer } from './server.js';
@@ -24,7 +24,7 @@ describe('HTTP API', () => {
     const { server, url } = await start();
     const health = await fetch(`${url}/api/health`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', protocol: 1, rooms: 0, clients: 0 });
+    expect(await health.json()).toMatchObject({ status: 'ok', protocol: PROTOCOL_VERSION, rooms: 0, clients: 0 });
     server.rooms.getOrCreate('alpha');
     const rooms = (await (await fetch(`${url}/api/rooms`)).json()) as { rooms: unknown[] };
     expect(rooms.rooms).toEqual([expect.objectContaining({ code: 'alpha', players: 0, tickRate: 20, snapshotRate: 20 })]);
