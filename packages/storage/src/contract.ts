@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { namingContract } from './contract-naming.js';
+import { ownershipContract } from './contract-ownership.js';
 import { playerContract } from './contract-players.js';
 import { roomContract } from './contract-rooms.js';
 import { batch, newCharacter, type StorageFixture, type WithStorage } from './contract-support.js';
@@ -65,6 +66,7 @@ export function storageContract(name: string, factory: () => Promise<StorageFixt
 
     roomContract(withStorage);
     transactContract(withStorage);
+    ownershipContract(withStorage);
     playerContract(withStorage);
     namingContract(withStorage);
 

@@ -15,7 +15,8 @@ export type StorageErrorCode =
   | 'NOT_OWNER'
   | 'ALREADY_EXISTS'
   | 'SLOT_OCCUPIED'
-  | 'INSUFFICIENT_FUNDS';
+  | 'INSUFFICIENT_FUNDS'
+  | 'STALE_OWNER';
 
 /**
  * An error raised by the storage layer itself.
@@ -57,4 +58,38 @@ export class InsufficientFunds extends StorageError {
       `insufficient ${currency}: character ${characterId} has ${balance} and cannot pay ${-delta}; nothing was changed`,
     );
   }
+}
+
+/**
+ * A fenced write (a checkpoint or critical commit carrying `epoch`) refused because the room's
+ * stored owner epoch is no longer that epoch: another process acquired the room since (see
+ * `Storage.acquireRoom`). Nothing of the write was kept. The process should stop running the
+ * room; retrying cannot succeed. The code `STALE_OWNER` is what the room runtime checks, so it
+ * recognises this error without importing the storage package.
+ *
+ * @example
+ * try { await storage.writeCheckpoint({ ...batch, epoch }); }
+ * catch (err) { if (err instanceof StaleOwnerError) closeRoom(err.room, 'moved to another process'); else throw err; }
+ */
+export class StaleOwnerError extends StorageError {
+  override readonly name = 'StaleOwnerError';
+  override readonly code = 'STALE_OWNER';
+
+  constructor(
+    /** The room code. */
+    readonly room: string,
+    /** The epoch the refused write carried. */
+    readonly epoch: number,
+    /** The room's owner epoch in storage; null when the room is no longer stored. */
+    readonly storedEpoch: number | null,
+  ) {
+    super('STALE_OWNER', staleOwnerMessage(room, epoch, storedEpoch));
+  }
+}
+
+function staleOwnerMessage(room: string, epoch: number, stored: number | null): string {
+  const after = 'nothing was written; stop running the room here (its players reconnect to its owner)';
+  if (stored === null) return `room ${room} was deleted after this process acquired it (epoch ${epoch}): this process lost it; ${after}`;
+  if (stored > epoch) return `room ${room} is owned by a newer process (epoch ${stored} > ${epoch}): this process lost it; ${after}`;
+  return `room ${room} has owner epoch ${stored} in storage, not ${epoch} as this write says: this process does not own it (a process owns a room from its acquireRoom on); ${after}`;
 }

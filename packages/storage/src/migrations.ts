@@ -156,6 +156,16 @@ export const migrationSteps: readonly MigrationStep[] = [
       if (moved.length > 0) logger.warn({ tables: moved, prefix: naming.prefix }, `moved tickwire's tables from before table prefixes to the prefix ${naming.prefix}`);
     },
   },
+  {
+    version: 5,
+    name: 'room owner epoch',
+    async up(db) {
+      // The fencing token of room ownership (ownership.ts). BIGINT because the epochs a room
+      // registry hands out (a Redis counter, say) may outgrow 32 bits; NOT NULL DEFAULT 0 gives
+      // every existing room "never acquired", which no fenced write carries.
+      await db.schema.alterTable('rooms').addColumn('owner_epoch', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 ];
 
 /**

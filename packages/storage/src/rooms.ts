@@ -5,12 +5,15 @@
  * dispose); one checkpoint batch is one transaction, so after a crash a room comes back exactly
  * as of its last committed checkpoint, never as half of one. Everything a batch stores is
  * serialised before the transaction starts, so an unstorable value fails the batch up front.
+ * A batch may be fenced (it carries its writer's owner epoch, see ownership.ts): then it is
+ * written only while that epoch is still the room's.
  */
 import type { Transaction } from 'kysely';
 import type { StorageContext } from './context.js';
 import type { Database } from './schema.js';
 import { StorageError } from './errors.js';
 import { fromJson, toJson } from './json.js';
+import { checkBatchEpoch, fenceRoom } from './ownership.js';
 
 /** A durable entity of a room. `data` must be JSON-serialisable. */
 export interface DurableEntityRow {
@@ -60,6 +63,18 @@ export interface CheckpointBatch {
   upsertPlayers: PlayerCheckpointRow[];
   /** Epoch ms of this checkpoint. */
   at: number;
+  /**
+   * The writer's owner epoch, from `Storage.acquireRoom`. When given, the batch is written only
+   * if it is still the room's stored owner epoch; otherwise nothing is written and
+   * StaleOwnerError is thrown. Without it the batch is unfenced: written whoever owns the room.
+   */
+  epoch?: number;
+}
+
+/** A batch ready to write inside a transaction: `fence` (first) checks ownership, `write` stores it. */
+export interface PreparedCheckpoint {
+  fence(tx: Transaction<Database>): Promise<void>;
+  write(tx: Transaction<Database>): Promise<void>;
 }
 
 // Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
@@ -126,18 +141,24 @@ export async function listRooms(ctx: StorageContext): Promise<RoomSummary[]> {
 
 /** Writes a checkpoint batch in one transaction (all of it or none of it). */
 export async function writeCheckpoint(ctx: StorageContext, batch: CheckpointBatch): Promise<void> {
-  const write = prepareCheckpoint(batch);
-  await ctx.db.transaction().execute(write);
+  const prepared = prepareCheckpoint(batch);
+  await ctx.db.transaction().execute(async (tx) => {
+    await prepared.fence(tx);
+    await prepared.write(tx);
+  });
 }
 
 /**
  * Validates and serialises a batch up front (a value that cannot be stored fails before
  * anything is written) and returns the writes, to run inside a transaction: the checkpoint's
- * own, or a critical transaction's, so the two commit together.
+ * own, or a critical transaction's, so the two commit together. Run `fence` before anything else
+ * in that transaction: a stale owner then fails before doing any work, and holds the room row
+ * from there to commit, so an acquire cannot slip in between.
  */
-export function prepareCheckpoint(batch: CheckpointBatch): (tx: Transaction<Database>) => Promise<void> {
+export function prepareCheckpoint(batch: CheckpointBatch): PreparedCheckpoint {
   const code = nonEmpty(batch.code, 'checkpoint code');
   if (!Number.isSafeInteger(batch.at)) throw new StorageError('INVALID_ARGUMENT', `a checkpoint's at must be whole epoch milliseconds, got ${batch.at}`);
+  const epoch = checkBatchEpoch(batch.epoch, code);
   // Serialise everything first: a value that cannot be stored fails before anything is written.
   const meta = batch.meta !== undefined ? toJson(batch.meta, `room ${code} meta`) : undefined;
   const entities = new Map<string, { room_code: string; key: string; type: string; data: string }>();
@@ -151,7 +172,10 @@ export function prepareCheckpoint(batch: CheckpointBatch): (tx: Transaction<Data
   }
   const deletes = [...new Set(batch.deleteEntities)];
 
-  return async (tx) => {
+  const fence = async (tx: Transaction<Database>) => {
+    if (epoch !== undefined) await fenceRoom(tx, code, epoch);
+  };
+  const write = async (tx: Transaction<Database>) => {
     await tx
       .insertInto('rooms')
       .values({ code, meta: meta ?? null, checkpoint_at: batch.at })
@@ -177,6 +201,7 @@ export function prepareCheckpoint(batch: CheckpointBatch): (tx: Transaction<Data
         .execute();
     }
   };
+  return { fence, write };
 }
 
 /** Deletes a room and everything stored for it. Deleting an unknown room does nothing. */

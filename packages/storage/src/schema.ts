@@ -4,6 +4,7 @@
  * thing that parses it); timestamps are epoch milliseconds (BIGINT on PostgreSQL, read back as JS
  * numbers). Keep this file in step with migrations.ts: a column added there is added here.
  */
+import type { Generated } from 'kysely';
 
 /** Applied schema versions (one row per migration step). */
 export interface MigrationsTable {
@@ -19,6 +20,11 @@ export interface RoomsTable {
   meta: string | null;
   /** Epoch ms of the last checkpoint, null if none was written. */
   checkpoint_at: number | null;
+  /**
+   * The fencing epoch of the room's current owner (see ownership.ts): raised by every
+   * acquireRoom, 0 until the first. Defaulted by the database, so inserts may leave it out.
+   */
+  owner_epoch: Generated<number>;
 }
 
 /** A durable entity of a room (anything that must survive a restart). */

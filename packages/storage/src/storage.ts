@@ -6,6 +6,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { StorageContext, StorageKind } from './context.js';
 import { runMigrations } from './migrations.js';
+import { acquireRoom } from './ownership.js';
 import { createPlayerStore, type PlayerStore } from './players.js';
 import { deleteRoom, listRooms, loadRoom, writeCheckpoint, type CheckpointBatch, type RoomRecord, type RoomSummary } from './rooms.js';
 import type { Database } from './schema.js';
@@ -39,9 +40,28 @@ export interface Storage {
   loadRoom(code: string): Promise<RoomRecord | undefined>;
   /** Every stored room with entity and player counts, ordered by code. */
   listRooms(): Promise<RoomSummary[]>;
-  /** Writes a checkpoint batch as ONE transaction: after a crash the room is as of this batch or the one before, never between. */
+  /**
+   * Writes a checkpoint batch as ONE transaction: after a crash the room is as of this batch or
+   * the one before, never between. A batch with an `epoch` is fenced: written only while that is
+   * still the room's owner epoch, else nothing is written and it throws StaleOwnerError.
+   */
   writeCheckpoint(batch: CheckpointBatch): Promise<void>;
-  /** Deletes a room with its entities and players. */
+  /**
+   * Makes this process the room's owner in storage: atomically sets the room's owner epoch to
+   * `max(stored + 1, atLeast)` (creating an empty room row if none is stored) and returns it.
+   * Call it before loading the room, and stamp every checkpoint and critical commit of the room
+   * with the result (`CheckpointBatch.epoch`): once another process acquires the room, this
+   * process's fenced writes are refused with StaleOwnerError. Pass the room registry's epoch as
+   * `atLeast` so the stored epoch never falls behind the registry's. Concurrent acquires get
+   * distinct epochs; the later one owns the room.
+   *
+   * @example
+   * const epoch = await storage.acquireRoom('lobby', claim.epoch);
+   * const saved = await storage.loadRoom('lobby');
+   * await storage.writeCheckpoint({ code: 'lobby', epoch, upsertEntities: [], deleteEntities: [], upsertPlayers: [], at: Date.now() });
+   */
+  acquireRoom(code: string, atLeast?: number): Promise<number>;
+  /** Deletes a room with its entities and players (and its owner epoch: fenced writes to it are refused). */
   deleteRoom(code: string): Promise<void>;
   /**
    * Critical transaction with an idempotency key: runs fn inside a DB transaction together with
@@ -85,6 +105,7 @@ export function createStorage(ctx: StorageContext): Storage {
     loadRoom: (code) => loadRoom(ctx, code),
     listRooms: () => listRooms(ctx),
     writeCheckpoint: (batch) => writeCheckpoint(ctx, batch),
+    acquireRoom: (code, atLeast) => acquireRoom(ctx, code, atLeast),
     deleteRoom: (code) => deleteRoom(ctx, code),
     transact: (key, fn, options) => transact(ctx, key, fn, options),
     isCommitted: (key) => isCommitted(ctx, key),

@@ -8,7 +8,9 @@
  * same key blocks on that insert (PostgreSQL waits for the other transaction; SQLite
  * transactions are serialised by BEGIN IMMEDIATE and the single connection) and then finds the
  * key committed, so it applies nothing and replays the stored result. If `fn` throws, the
- * transaction rolls back and takes the key with it: a retry runs `fn` again.
+ * transaction rolls back and takes the key with it: a retry runs `fn` again. A fenced checkpoint
+ * (one with an owner epoch) is checked right after the key is claimed, before `fn` runs: a stale
+ * owner's transaction fails with StaleOwnerError and leaves the key unused.
  */
 import type { Transaction } from 'kysely';
 import type { StorageContext } from './context.js';
@@ -76,8 +78,9 @@ export async function transact<T>(
       .returning('key')
       .executeTakeFirst();
     if (!claimed) return undefined; // another call committed this key while we waited
+    if (checkpoint) await checkpoint.fence(tx);
     const result = await fn(tx);
-    if (checkpoint) await checkpoint(tx);
+    if (checkpoint) await checkpoint.write(tx);
     const text = result === undefined ? null : toJson(result, `the result of transaction ${key}`);
     await tx.updateTable('idempotency_keys').set({ result: text }).where('key', '=', key).execute();
     return { text };
