@@ -7,31 +7,38 @@
 import { createServer, defineRoom, reject } from '@tickwire/server';
 import { game } from './shared/protocol.js';
 
+interface Steering {
+  dx: number;
+  dy: number;
+}
+
 const room = defineRoom({
   protocol: game,
   tickRate: 20, // simulation steps per second
   snapshotRate: 20, // snapshots per second, separately
-  onJoin: (room, client) => room.entities.create('ship', { position: { x: 500, y: 500 }, health: { hp: 100 } }),
-  onLeave: (room, client) => client.entity && room.entities.remove(client.entity),
-  onInput: (room, client, input) => {
-    client.data.dx = input.dx;
-    client.data.dy = input.dy;
+  createOnJoin: true, // a join for a new code opens that room (otherwise only create(type) does)
+  data: (): Steering => ({ dx: 0, dy: 0 }), // each player's own state: player.data in every handler
+  onJoin: (room, player) => room.entities.create('ship', { position: { x: 500, y: 500 }, health: { hp: 100 } }),
+  onLeave: (room, player) => player.entity && room.entities.remove(player.entity),
+  onInput: (room, player, input) => {
+    player.data.dx = input.dx;
+    player.data.dy = input.dy;
   },
   commands: {
     combat: {
-      fire(room, client, { angle }) {
-        if (!client.entity) reject('you have no ship');
-        room.emit('hit', { target: client.entity.id, damage: 10 });
+      fire(room, player, { angle }) {
+        if (!player.entity) reject('you have no ship');
+        room.emit('hit', { target: player.entity.id, damage: 10 });
       },
     },
   },
   systems: [
     (room, dt) => {
-      for (const client of room.clients.values()) {
-        const ship = client.entity;
+      for (const player of room.clients.values()) {
+        const ship = player.entity;
         if (!ship) continue;
-        ship.position.x += Number(client.data.dx ?? 0) * 200 * dt; // the store tracks what changed
-        ship.position.y += Number(client.data.dy ?? 0) * 200 * dt;
+        ship.position.x += player.data.dx * 200 * dt; // the store tracks what changed
+        ship.position.y += player.data.dy * 200 * dt;
       }
     },
   ],
