@@ -25,6 +25,7 @@ const size = 1000;
 const random = seededRandom(3);
 const room = defineRoom<Scene, { movers: Map<number, { dx: number; dy: number; next: number }> }, { x: number; y: number }>({
   protocol: scene,
+  createOnJoin: true,
   data: () => ({ x: 0, y: 0 }),
   maxClients: clients + 10,
   reconnectWindowMs: 0,

@@ -76,6 +76,7 @@ export function sceneRoom(npcs: number, motion: Motion, options: { seed?: number
   };
   return defineRoom({
     protocol: scene,
+    createOnJoin: true,
     data: (): Steer => ({ dx: 0, dy: 0 }),
     maxClients: 5000,
     reconnectWindowMs: 0,

@@ -44,6 +44,7 @@ export type TestRoomDefinition = RoomDefinition<TestGame, { fired: number }, Ste
 export function testRoom(overrides: Partial<TestRoomDefinition> = {}): TestRoomDefinition {
   return defineRoom({
     protocol: testGame,
+    createOnJoin: true,
     reconnectWindowMs: 0,
     setup: () => ({ fired: 0 }),
     data: (): Steering => ({ dx: 0, dy: 0 }),

@@ -186,6 +186,7 @@ describe('rollback for racing-style games', () => {
   it('simulates remote karts at the present, not in the interpolated past, and corrects them smoothly', async () => {
     const room = defineRoom<Racing, undefined>({
       protocol: racing,
+      createOnJoin: true,
       maxInputsPerTick: 1,
       sendOwnState: true,
       reconnectWindowMs: 0,

@@ -45,6 +45,7 @@ function typed(room: Room): Room<typeof blocks> {
 /** A room with many durable blocks (and ephemeral sparks), for counting what a checkpoint writes. */
 const blockRoom = defineRoom<typeof blocks, { sparks: number }>({
   protocol: blocks,
+  createOnJoin: true,
   reconnectWindowMs: 0,
   emptyGraceMs: 3_600_000,
   setup: (room) => {
@@ -185,6 +186,7 @@ describe.each(backends)('checkpoints on $name', (backend) => {
     const url = await dbs.fresh(backend);
     const flaky = defineRoom<typeof blocks, { metaThrows: boolean }>({
       protocol: blocks,
+      createOnJoin: true,
       reconnectWindowMs: 0,
       emptyGraceMs: 3_600_000,
       faultPolicy: { maxFaults: 1000, windowMs: 10_000 },

@@ -33,6 +33,7 @@ interface Ledger {
 /** A room whose durable state is one running total, kept in its metadata. */
 const ledgerRoom = defineRoom<typeof ledgerProtocol, Ledger>({
   protocol: ledgerProtocol,
+  createOnJoin: true,
   reconnectWindowMs: 0,
   emptyGraceMs: 3_600_000,
   setup: () => ({ total: 0, applies: new Map(), undos: new Map() }),

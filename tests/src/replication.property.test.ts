@@ -117,6 +117,7 @@ function modelMask(mode: Mode, world: World, v: number, e: E, type: EntityTypeIn
 function roomFor(mode: Mode, world: World, s: Scenario): RoomDefinition<G> {
   return defineRoom<G>({
     protocol: game,
+    createOnJoin: true,
     reconnectWindowMs: 0,
     snapshotHistory: s.history,
     setup: (room) => {

@@ -2,7 +2,7 @@
  * Real WebSocket scenarios on port 0: the SDK against the server, both in this process.
  */
 import { connect, type ClientRoom } from '@tickwire/client/node';
-import { CloseCode, ErrorCode, FrameEncoder, TickwireError } from '@tickwire/protocol';
+import { CloseCode, ErrorCode, FrameEncoder, PROTOCOL_VERSION, TickwireError } from '@tickwire/protocol';
 import { createServer, type TickwireServer } from '@tickwire/server';
 import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -129,7 +129,7 @@ describe('real sockets', () => {
     const garbage = await join(wsUrl, 'garbage');
     const gClosed = new Promise<{ code: number }>((r) => garbage.once('close', r));
     const gt = (garbage as unknown as { transport: { send: (f: Uint8Array) => void } }).transport;
-    for (let i = 0; i < 10; i++) gt.send(new Uint8Array([1, 0x33, i, 0xde, 0xad]));
+    for (let i = 0; i < 10; i++) gt.send(new Uint8Array([PROTOCOL_VERSION, 0x33, i, 0xde, 0xad]));
     expect((await gClosed).code).toBe(CloseCode.PROTOCOL_ERROR);
 
     // A flood of valid pings: rate limited, then closed.

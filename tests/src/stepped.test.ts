@@ -3,7 +3,7 @@
  * fixed latency: interpolation, starvation, clock sync, acks, all without sleeping.
  */
 import { connect } from '@tickwire/client';
-import { ErrorCode, createMemoryPipe } from '@tickwire/protocol';
+import { ErrorCode, PROTOCOL_VERSION, createMemoryPipe } from '@tickwire/protocol';
 import type { Entity } from '@tickwire/server';
 import { world } from './world.js';
 import { describe, expect, it } from 'vitest';
@@ -106,7 +106,7 @@ describe('SDK on a stepped clock', () => {
     b.on('error', (e) => errors.push(e.code));
     const transport = (b as unknown as { transport: { onmessage: (f: Uint8Array) => void } }).transport;
     // A snapshot whose body is cut short.
-    transport.onmessage(new Uint8Array([1, 0x42, 0x7f, 0x00, 0x03]));
+    transport.onmessage(new Uint8Array([PROTOCOL_VERSION, 0x42, 0x7f, 0x00, 0x03]));
     expect(errors.length).toBe(1);
     expect(b.entities.size).toBe(0);
     await w.step(300);

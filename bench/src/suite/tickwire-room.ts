@@ -32,6 +32,7 @@ export function benchRoom(o: BenchRoomOptions): RoomDefinition<Scene, BenchState
   const size = o.size;
   return defineRoom({
     protocol: worldProtocol(size),
+    createOnJoin: true,
     data: (): Steer => ({ dx: 0, dy: 0 }),
     tickRate: RATE_HZ,
     snapshotRate: RATE_HZ,

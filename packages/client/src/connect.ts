@@ -1,14 +1,17 @@
 /**
  * Joining a room: check the options, build the way to open a connection (a WebSocket to a URL,
- * or a transport factory), join once, and hand the room that way to open the next connection,
- * so it can reconnect by itself after a drop.
+ * or a transport factory), join or create once, and hand the room that way to open the next
+ * connection, so it can reconnect by itself after a drop (always by the room's code: a room this
+ * client created is resumed, not created again).
  */
 import {
   ErrorCode,
   LIMITS,
   ROOM_CODE_PATTERN,
   TickwireError,
+  encodeJoinOptions,
   systemClock,
+  type JoinOptionsOf,
   type NetworkConditions,
   type GameProtocol,
   type Transport,
@@ -23,8 +26,22 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
   protocol: P;
   /** Server WebSocket URL, e.g. ws://localhost:8080/ws. */
   url?: string;
-  /** Room code: one code is one room. */
-  room: string;
+  /**
+   * Room code to join: one code is one room. A code with no room is refused with ROOM_NOT_FOUND
+   * unless its room type lets a join create it (`createOnJoin`). Give `create` instead to make a
+   * new room.
+   */
+  room?: string;
+  /**
+   * Room type to create (a name the server serves, e.g. `'arena'`): the server makes a new room
+   * and picks its code, which is `room.code` on the result. Exactly one of `room` and `create`.
+   */
+  create?: string;
+  /**
+   * The join options the protocol declares (`defineProtocol({ join })`), read by the room's
+   * `onAuth` and `onJoin`; fields left out take their defaults. Sent again on every reconnect.
+   */
+  options?: Partial<JoinOptionsOf<P>>;
   /** Display name. */
   name?: string;
   /** Auth token (a JWT, or the token of {@link anonymousIdentity}), if the server requires one. */
@@ -57,33 +74,70 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
  * reports it through its `status` and its `reconnecting` / `reconnected` / `close` events.
  *
  * @example
- * const room = await connect({ url: 'ws://localhost:8080/ws', room: 'abc', name: 'ada', protocol: arena });
+ * const room = await connect({ url: 'ws://localhost:8080/ws', room: 'abc', name: 'ada', protocol: arena, options: { team: 1 } });
  * room.on('add', (e) => console.log('entity', e.id, e.typeName));
  * room.on('reconnecting', ({ attempt }) => console.log('reconnecting, attempt', attempt));
  * room.sendInput({ dx: 1, dy: 0 });
  */
 export async function connect<P extends GameProtocol>(options: ConnectOptions<P>): Promise<ClientRoom<P>> {
   const clock = options.clock ?? systemClock;
-  if (!ROOM_CODE_PATTERN.test(options.room)) {
-    throw new TickwireError(ErrorCode.INVALID_ROOM_CODE, `room code '${options.room.slice(0, 80)}' is invalid: use 1-64 letters, digits, '_', '-', '.', ':'`);
+  const create = options.create !== undefined;
+  const target = options.create ?? options.room;
+  if (target === undefined || (options.create !== undefined && options.room !== undefined)) {
+    throw new TickwireError(ErrorCode.INVALID_ROOM_CODE, "connect needs exactly one of { room: code } (join) and { create: type } (a new room)");
+  }
+  if (!ROOM_CODE_PATTERN.test(target)) {
+    const what = create ? 'room type' : 'room code';
+    throw new TickwireError(ErrorCode.INVALID_ROOM_CODE, `${what} '${target.slice(0, 80)}' is invalid: use 1-64 letters, digits, '_', '-', '.', ':'`);
   }
   const utf8 = new TextEncoder();
   if (utf8.encode(options.name ?? '').length > LIMITS.nameBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `name is longer than ${LIMITS.nameBytes} bytes`);
   if (utf8.encode(options.token ?? '').length > LIMITS.tokenBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `token is longer than ${LIMITS.tokenBytes} bytes`);
   const { open, reusable } = opener(options);
-  const request: JoinRequest<P> = { protocol: options.protocol, room: options.room, name: options.name ?? '', token: options.token ?? '' };
+  // Encoded (and range-checked) once, before dialing: a bad value fails here, not on the server.
+  const joinOptions = encodeJoinOptions(options.protocol, options.options ?? {});
+  const request: JoinRequest<P> = { protocol: options.protocol, room: target, create, name: options.name ?? '', token: options.token ?? '', options: joinOptions };
   const dialOptions = { clock, conditions: options.conditions, random: options.random };
   const joined = await dial(open, { ...request, resumeToken: options.resumeToken }, { ...dialOptions, timeoutMs: options.timeoutMs ?? 10_000 });
   const reconnect = reusable ? resolveReconnect(options.reconnect) : null;
+  // Reconnects join the room this one is, by its code, even when it was created.
+  const rejoin: JoinRequest<P> = { ...request, room: joined.welcome.room, create: false };
   return new ClientRoom(options.protocol, joined, {
     ...options,
     clock,
     reconnect: reconnect && {
       policy: reconnect,
       random: options.random ?? Math.random,
-      redial: (resumeToken, timeoutMs) => dial(open, { ...request, resumeToken }, { ...dialOptions, timeoutMs }),
+      redial: (resumeToken, timeoutMs) => dial(open, { ...rejoin, resumeToken }, { ...dialOptions, timeoutMs }),
     },
   });
+}
+
+/** What {@link createClient} is given: how to reach the server and who this is, not which room. */
+export type ClientOptions<P extends GameProtocol> = Omit<ConnectOptions<P>, 'room' | 'create' | 'options' | 'resumeToken'>;
+
+/** A way to reach one server as one player: join rooms by code, create rooms by type. */
+export interface TickwireClient<P extends GameProtocol> {
+  /** Joins the room with this code (see ConnectOptions.room). */
+  join(code: string, options?: Partial<JoinOptionsOf<P>>, extra?: Pick<ConnectOptions<P>, 'resumeToken'>): Promise<ClientRoom<P>>;
+  /** Creates a new room of this type; its code is `room.code`, to share with the others. */
+  create(type: string, options?: Partial<JoinOptionsOf<P>>): Promise<ClientRoom<P>>;
+}
+
+/**
+ * A client for one server: the connection settings once, then `join(code)` and `create(type)`,
+ * each with the protocol's typed join options.
+ *
+ * @example
+ * const client = createClient({ url: 'ws://localhost:8080/ws', protocol: duel, name: 'ada' });
+ * const room = await client.create('duel', { team: 1, password: 'sesame' });
+ * share(room.code); // a friend: await client.join(code, { team: 2, password: 'sesame' })
+ */
+export function createClient<P extends GameProtocol>(base: ClientOptions<P>): TickwireClient<P> {
+  return {
+    join: (code, options, extra) => connect({ ...base, ...extra, room: code, options }),
+    create: (type, options) => connect({ ...base, create: type, options }),
+  };
 }
 
 /** How to open a connection for these options, and whether it can be done more than once. */

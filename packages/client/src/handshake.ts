@@ -28,9 +28,14 @@ export type Opener = () => Opening | Promise<Opening>;
 /** What a HELLO carries, besides the protocol hash. */
 export interface JoinRequest<P extends GameProtocol> {
   protocol: P;
+  /** The room code to join, or with `create` the room type to create. */
   room: string;
+  /** Create a new room of type `room` (the server answers its code in WELCOME). */
+  create: boolean;
   name: string;
   token: string;
+  /** The join options, already encoded with the protocol (encodeJoinOptions). */
+  options: Uint8Array;
   resumeToken?: Uint8Array | undefined;
 }
 
@@ -144,6 +149,8 @@ function handshake<P extends GameProtocol>(
       token: request.token,
       resumeToken: request.resumeToken,
       protocolHash: request.protocol.hash,
+      create: request.create,
+      options: request.options,
     }),
   );
 }

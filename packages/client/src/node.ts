@@ -4,7 +4,7 @@
  */
 import WebSocket from 'ws';
 import type { GameProtocol } from '@tickwire/protocol';
-import { connect as connectWith, type ConnectOptions } from './connect.js';
+import { connect as connectWith, createClient as createClientWith, type ClientOptions, type ConnectOptions, type TickwireClient } from './connect.js';
 import type { ClientRoom } from './client-room.js';
 import type { WebSocketConstructor } from './websocket-transport.js';
 
@@ -13,4 +13,9 @@ export * from './index.js';
 /** Connects from Node with `ws`. */
 export function connect<P extends GameProtocol>(options: ConnectOptions<P>): Promise<ClientRoom<P>> {
   return connectWith({ WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
+}
+
+/** A client for one server from Node with `ws`: `join(code, options)` and `create(type, options)`. */
+export function createClient<P extends GameProtocol>(options: ClientOptions<P>): TickwireClient<P> {
+  return createClientWith({ WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
 }

@@ -216,6 +216,7 @@ export interface ArenaOptions {
 export function arenaRoom(options: ArenaOptions = {}) {
   return defineRoom({
     protocol: arena,
+    createOnJoin: true, // /?room=abc links open the room they name
     data: (): Pilot => ({ lastFire: -Infinity, walls: [] }),
     tickRate: 20,
     snapshotRate: 20,
