@@ -49,6 +49,15 @@ export function registryContract(adapter: RegistryAdapter): void {
       expect((await r.lookup('room-2'))?.owner).toBe('b');
     });
 
+    it('lets an owner renew a lease that ran out while nobody took the room', async () => {
+      const r = await adapter.make();
+      const a = (await r.claim('room-5', 'a', lease))!;
+      await adapter.advance(lease + 50);
+      const again = await r.renew(a, lease);
+      expect(again).toMatchObject({ owner: 'a', epoch: a.epoch });
+      expect(await r.claim('room-5', 'b', lease)).toBeUndefined();
+    });
+
     it('renews a live claim past its first lease', async () => {
       const r = await adapter.make();
       let a = (await r.claim('room-3', 'a', lease))!;

@@ -32,7 +32,10 @@ export interface RoomRegistry {
    * epoch). Undefined when another owner holds a live lease.
    */
   claim(code: string, owner: string, leaseMs: number): Promise<RoomClaim | undefined>;
-  /** Extends a claim still held; undefined when it was lost (expired and taken, or released). */
+  /**
+   * Extends a claim; undefined when it was lost: released, or claimed by anyone since (a lease
+   * that ran out but that nobody took is still renewable).
+   */
   renew(claim: RoomClaim, leaseMs: number): Promise<RoomClaim | undefined>;
   /** Gives a claim up (only if still held by that owner and epoch). */
   release(claim: RoomClaim): Promise<void>;
@@ -73,8 +76,11 @@ export class MemoryRegistry implements RoomRegistry {
   }
 
   async renew(claim: RoomClaim, leaseMs: number): Promise<RoomClaim | undefined> {
-    const held = this.live(claim.code);
-    if (!held || held.owner !== claim.owner || held.epoch !== claim.epoch) return undefined;
+    // A lease that ran out is still this owner's while nobody claimed the code since (the epoch
+    // did not move): a stalled process keeps a room nobody took over.
+    if (this.epochs.get(claim.code) !== claim.epoch) return undefined;
+    const held = this.claims.get(claim.code);
+    if (!held || held.owner !== claim.owner) return undefined;
     const renewed: RoomClaim = { ...held, expiresAt: this.clock.now() + leaseMs };
     this.claims.set(claim.code, renewed);
     return renewed;

@@ -4,7 +4,8 @@
  * fresh code) or, for room types that allow it (`createOnJoin`), by the first join for its code;
  * it is disposed once it has been empty for its grace period.
  */
-import { ErrorCode, ROOM_CODE_PATTERN, TickwireError, randomBytes, type GameProtocol } from '@tickwire/protocol';
+import { ErrorCode, ROOM_CODE_PATTERN, TickwireError, randomBytes, type GameProtocol, type TimerHandle } from '@tickwire/protocol';
+import type { RoomClaim, RoomRegistry } from './registry.js';
 import { Room, type RoomHost } from './room.js';
 import { checkDefinition, type AnyRoomDefinition } from './room-definition.js';
 
@@ -128,8 +129,19 @@ function notFound(code: string, types: readonly string[]): TickwireError {
   return new TickwireError(ErrorCode.ROOM_NOT_FOUND, `no room '${code}' is open here: check the code, or ${create}`);
 }
 
+/** How this process holds its rooms in the registry. */
+export interface Ownership {
+  registry: RoomRegistry;
+  /** This process's id in the registry. */
+  owner: string;
+  /** How long a claim lasts unless renewed; renewed every third of it. */
+  leaseMs: number;
+}
+
 export class RoomManager {
   private readonly rooms = new Map<string, Room>();
+  private readonly claims = new Map<string, RoomClaim>();
+  private renewTimer: TimerHandle | null = null;
   /** Rooms being hydrated from the database: joins wait for them. */
   private readonly starting = new Map<string, Promise<Room | TickwireError>>();
 
@@ -138,10 +150,16 @@ export class RoomManager {
   constructor(
     rooms: RoomsOption,
     private readonly host: Omit<RoomHost, 'roomIdle'>,
+    private readonly ownership: Ownership,
     /** Random bytes for generated room codes (tests pass a seeded source). */
     private readonly random: (n: number) => Uint8Array = randomBytes,
   ) {
     this.catalog = new RoomCatalog(rooms);
+  }
+
+  /** This process's claim on an open room. */
+  claimOf(code: string): RoomClaim | undefined {
+    return this.claims.get(code);
   }
 
   get size(): number {
@@ -203,34 +221,54 @@ export class RoomManager {
     return this.openCode(code, gate, def);
   }
 
+  /**
+   * Opens a room: checks that it may be created here (synchronously, so a refusal claims
+   * nothing), claims it in the registry (one room, one owner: a room another live process holds
+   * is refused with ROOM_ELSEWHERE), builds it, and hydrates it from storage. Joins for the code
+   * wait on the same promise meanwhile.
+   */
   private async openCode(code: string, gate?: CreationGate, def?: AnyRoomDefinition): Promise<Room | TickwireError> {
     const existing = this.rooms.get(code);
     if (existing) return existing;
     const pending = this.starting.get(code);
     if (pending) return pending;
-    const created = this.getOrCreate(code, gate, def);
-    if (created instanceof TickwireError || !created.persist) return created;
-    const hydrating = (async () => {
+    const checked = this.check(code, gate, def);
+    if (checked instanceof TickwireError) return checked;
+    const opening = (async (): Promise<Room | TickwireError> => {
+      const { registry, owner, leaseMs } = this.ownership;
+      let claim: RoomClaim | undefined;
       try {
-        await created.persist!.hydrate();
-        return created;
+        claim = await registry.claim(code, owner, leaseMs);
+      } catch (err) {
+        this.host.logger.error({ err, room: code }, 'the room registry could not be reached');
+        return new TickwireError(ErrorCode.INTERNAL, `room '${code}' could not be opened: the room registry is unreachable; try again`);
+      }
+      if (!claim) {
+        return new TickwireError(ErrorCode.ROOM_ELSEWHERE, `room '${code}' is running on another server: ask the gateway where, or try again shortly`);
+      }
+      const room = this.construct(code, checked, claim);
+      if (room instanceof TickwireError) {
+        await registry.release(claim).catch(() => undefined);
+        return room;
+      }
+      this.claims.set(code, claim);
+      this.scheduleRenewal();
+      if (!room.persist) return room;
+      try {
+        await room.persist.hydrate();
+        return room;
       } catch (err) {
         this.host.logger.error({ err, room: code }, 'could not load the room from storage');
-        this.rooms.delete(code);
-        await created.dispose();
+        await this.dispose(room);
         return new TickwireError(ErrorCode.INTERNAL, `room '${code}' could not be loaded from storage; try again`);
-      } finally {
-        this.starting.delete(code);
       }
-    })();
-    this.starting.set(code, hydrating);
-    return hydrating;
+    })().finally(() => this.starting.delete(code));
+    this.starting.set(code, opening);
+    return opening;
   }
 
-  /** The room for a code, created if needed (of type `def`, else the code's), without waiting for storage. */
-  getOrCreate(code: string, gate?: CreationGate, def?: AnyRoomDefinition): Room | TickwireError {
-    const existing = this.rooms.get(code);
-    if (existing) return existing;
+  /** Whether a room of `def` (else the code's type) may be created for this code now: its definition, or why not. */
+  private check(code: string, gate?: CreationGate, def?: AnyRoomDefinition): AnyRoomDefinition | TickwireError {
     if (!ROOM_CODE_PATTERN.test(code)) {
       return new TickwireError(ErrorCode.INVALID_ROOM_CODE, `room code '${code.slice(0, 64)}' is invalid: use 1-64 letters, digits, '_', '-', '.', ':'`);
     }
@@ -246,9 +284,13 @@ export class RoomManager {
     }
     const refused = gate?.(code, def);
     if (refused) return refused;
+    return def;
+  }
+
+  private construct(code: string, def: AnyRoomDefinition, claim: RoomClaim): Room | TickwireError {
     let room: Room;
     try {
-      room = new Room(code, def, { ...this.host, roomIdle: (r) => void this.dispose(r) });
+      room = new Room(code, def, { ...this.host, roomIdle: (r) => void this.dispose(r) }, claim);
     } catch (err) {
       // A setup() that throws, or a definition with impossible options: no room, a clear refusal.
       this.host.logger.error({ err, room: code }, 'the room could not be created');
@@ -263,11 +305,56 @@ export class RoomManager {
     if (this.rooms.get(room.code) !== room) return;
     this.rooms.delete(room.code);
     await room.dispose();
+    // Released only once the final checkpoint is written: the next owner hydrates from it.
+    const claim = this.claims.get(room.code);
+    this.claims.delete(room.code);
+    if (claim) await this.ownership.registry.release(claim).catch((err: unknown) => this.host.logger.warn({ err, room: room.code }, 'could not release the room claim; it expires with its lease'));
     this.host.logger.info({ room: room.code, ticks: room.tick }, 'room disposed');
   }
 
   async disposeAll(): Promise<void> {
     await Promise.all(this.starting.values());
     await Promise.all([...this.rooms.values()].map((r) => this.dispose(r)));
+    if (this.renewTimer) this.host.clock.clearTimeout(this.renewTimer);
+    this.renewTimer = null;
+  }
+
+  /** Renews every claim a third of a lease before it ends; one timer for all rooms. */
+  private scheduleRenewal(): void {
+    if (this.renewTimer) return;
+    this.renewTimer = this.host.clock.setTimeout(() => {
+      this.renewTimer = null;
+      void this.renewAll().finally(() => {
+        if (this.claims.size > 0) this.scheduleRenewal();
+      });
+    }, this.ownership.leaseMs / 3);
+  }
+
+  /**
+   * A claim that cannot be renewed was taken by another process (this one stalled past its
+   * lease): the room is closed here, since its new owner is the only one that may write it.
+   */
+  private async renewAll(): Promise<void> {
+    const { registry, leaseMs } = this.ownership;
+    await Promise.all(
+      [...this.claims].map(async ([code, claim]) => {
+        let renewed: RoomClaim | undefined;
+        try {
+          renewed = await registry.renew(claim, leaseMs);
+        } catch (err) {
+          // Unreachable registry: keep the room; the next renewal tries again within the lease.
+          this.host.logger.warn({ err, room: code }, 'could not renew the room claim');
+          return;
+        }
+        if (this.claims.get(code) !== claim) return; // disposed meanwhile
+        if (renewed) {
+          this.claims.set(code, renewed);
+          return;
+        }
+        this.claims.delete(code);
+        this.host.logger.error({ room: code, epoch: claim.epoch }, 'lost the room to another process: closing it here');
+        this.rooms.get(code)?.close('this room moved to another server: reconnect to continue', ErrorCode.ROOM_CLOSED);
+      }),
+    );
   }
 }

@@ -40,6 +40,7 @@ import { InterestEncoder, InterestState } from './interest-replicator.js';
 import type { RoomStats } from './stats.js';
 import { defaultFaultPolicy, FaultBoundary, type FaultStats } from './fault-boundary.js';
 import type { AddressBook } from './address-book.js';
+import type { RoomClaim } from './registry.js';
 import type { InterestDefinition } from './interest.js';
 
 /** What a room needs from the server that hosts it. */
@@ -106,6 +107,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     readonly code: string,
     definition: RoomDefinition<P, S, D>,
     private readonly host: RoomHost,
+    /** This process's claim on the room in the registry (its epoch fences the room's writes). */
+    readonly claim: RoomClaim | null = null,
   ) {
     this.logger = host.logger.child({ room: code });
     this.faults = new FaultBoundary(host.clock, this.logger, host.stats, { ...defaultFaultPolicy, ...definition.faultPolicy }, () => {

@@ -29,6 +29,7 @@ import { ServerMetrics } from './metrics.js';
 import type { RoomStore } from './persistence.js';
 import type { Room } from './room.js';
 import type { Identity } from './room-client.js';
+import { MemoryRegistry, type RoomRegistry } from './registry.js';
 import { RoomManager, schemaMismatch, type CreationGate, type RoomRequest, type RoomsOption } from './room-manager.js';
 import { staticFiles } from './static-files.js';
 
@@ -66,6 +67,15 @@ export interface RuntimeOptions {
    * postgres:// URL.
    */
   storage?: RoomStore;
+  /**
+   * Where room ownership is recorded (default: in this process's memory). A cluster passes a
+   * shared registry (Redis), so each room runs in exactly one process.
+   */
+  registry?: RoomRegistry;
+  /** This process's id in the registry (default: random). */
+  processId?: string;
+  /** How long a room claim lasts unless renewed (default 15 000 ms; renewed every third). */
+  leaseMs?: number;
 }
 
 export class TickwireRuntime implements ConnectionHost {
@@ -93,6 +103,10 @@ export class TickwireRuntime implements ConnectionHost {
   readonly addresses: AddressBook;
   /** Anonymous mode's identities (null when the server authenticates with `authenticate`). */
   readonly anonymous: AnonymousIdentities | null;
+  /** Who owns which room: this process opens a room only after claiming it here. */
+  readonly registry: RoomRegistry;
+  /** This process's id in the registry. */
+  readonly processId: string;
 
   constructor(options: RuntimeOptions) {
     this.store = options.storage;
@@ -109,7 +123,15 @@ export class TickwireRuntime implements ConnectionHost {
       { defaultMetrics: options.processMetrics },
     );
     this.stats = this.metrics;
-    this.rooms = new RoomManager(options.rooms, { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store, addresses: this.addresses });
+    this.processId = options.processId ?? `process-${nodeRandomBytes(6).toString('hex')}`;
+    this.registry = options.registry ?? new MemoryRegistry(this.clock);
+    const leaseMs = options.leaseMs ?? 15_000;
+    if (!(leaseMs >= 100)) throw new RangeError(`leaseMs must be at least 100, got ${leaseMs}`);
+    this.rooms = new RoomManager(
+      options.rooms,
+      { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store, addresses: this.addresses },
+      { registry: this.registry, owner: this.processId, leaseMs },
+    );
 
     const routes: Route[] = [
       { method: 'GET', path: '/api/health', handler: () => this.health() },
@@ -195,13 +217,16 @@ export class TickwireRuntime implements ConnectionHost {
   }
 
   /**
-   * Opens every room the storage holds, rebuilt from its last checkpoint (walls stand again
-   * before anyone joins). Rooms nobody joins are disposed after their grace period as usual.
+   * Opens every orphaned room the storage holds (one no live process has claimed), rebuilt from
+   * its last checkpoint (walls stand again before anyone joins). Rooms nobody joins are disposed
+   * after their grace period as usual.
    */
   async restoreRooms(): Promise<string[]> {
     const list = (await this.store?.listRooms?.()) ?? [];
     const opened: string[] = [];
     for (const { code } of list) {
+      // Claims it first: a room another live process owns stays there; an orphan comes here.
+      if (this.rooms.get(code) || (await this.registry.lookup(code).catch(() => undefined))) continue;
       const room = await this.rooms.open(code);
       if (!(room instanceof TickwireError)) opened.push(code);
     }

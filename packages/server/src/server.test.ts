@@ -25,7 +25,7 @@ describe('HTTP API', () => {
     const health = await fetch(`${url}/api/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok', protocol: PROTOCOL_VERSION, rooms: 0, clients: 0 });
-    server.rooms.getOrCreate('alpha');
+    await server.rooms.open('alpha');
     const rooms = (await (await fetch(`${url}/api/rooms`)).json()) as { rooms: unknown[] };
     expect(rooms.rooms).toEqual([expect.objectContaining({ code: 'alpha', players: 0, tickRate: 20, snapshotRate: 20 })]);
     const metrics = await fetch(`${url}/metrics`);
