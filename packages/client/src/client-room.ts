@@ -91,7 +91,7 @@ export interface Reconnection {
 export type ConnectionStatus = 'connected' | 'reconnecting' | 'closed';
 
 export interface ReconnectedInfo {
-  /** True: the same seat, client id and entity. False: the old seat was gone; this is a new one. */
+  /** True: the same membership, client id and entity. False: the old membership was gone; this is a new one. */
   resumed: boolean;
   /** Attempts it took. */
   attempts: number;
@@ -141,7 +141,7 @@ export type ClientRoomEvents<P extends GameProtocol> = {
  *   this player's inputs, so the predicted entity holds still instead of running ahead;
  * - `sendCommand` rejects at once with DISCONNECTED (send it again after `reconnected`);
  *   commands already sent are re-sent on the resumed connection (the server answers a repeat
- *   from its cache, so none is applied twice) and rejected with DISCONNECTED if the seat was lost;
+ *   from its cache, so none is applied twice) and rejected with DISCONNECTED if the membership was lost;
  * - `chat` lines are dropped;
  * - entities keep their last state, and interpolation holds them.
  *
@@ -191,7 +191,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   private fatalError: TickwireError | undefined;
   private readonly reconnector: Reconnector<Joined> | undefined;
   private transport: Transport;
-  private seat: { clientId: number; entityId: number; resumeToken: Uint8Array; tickEpoch: number; metadata: Record<string, unknown> };
+  private member: { clientId: number; entityId: number; resumeToken: Uint8Array; tickEpoch: number; metadata: Record<string, unknown> };
   private sync = new ClockSync();
   // Stored without its type arguments; predict() hands the caller the typed object.
   private predictor: Predictor<P, EntityTypeName<P>, unknown> | undefined;
@@ -207,7 +207,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     this.codec = new MessageCodec(protocol);
     this.transport = joined.transport;
     this.code = welcome.room;
-    this.seat = seatOf(welcome);
+    this.member = memberOf(welcome);
     this.tickRate = welcome.tickRate;
     this.snapshotRate = welcome.snapshotRate;
     this.tickMs = 1000 / welcome.tickRate;
@@ -229,7 +229,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     const r = options.reconnect;
     if (r) {
       this.reconnector = new Reconnector<Joined>(r.policy, r.redial, this.clock, r.random, {
-        resumeToken: () => this.seat.resumeToken,
+        resumeToken: () => this.member.resumeToken,
         scheduled: (info) => this.emit('reconnecting', info),
         joined: (next, resumed, attempts) => this.adopt(next, resumed, attempts),
         failed: (code, reason, error) => this.shutdown(code, reason, error),
@@ -243,27 +243,27 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   }
 
   get clientId(): number {
-    return this.seat.clientId;
+    return this.member.clientId;
   }
 
-  /** The entity this client controls (0 = none). It changes only when a reconnect gets a new seat. */
+  /** The entity this client controls (0 = none). It changes only when a reconnect makes this client a new member. */
   get entityId(): number {
-    return this.seat.entityId;
+    return this.member.entityId;
   }
 
-  /** The secret that gets this seat back on a new connection (`connect({ resumeToken })`). */
+  /** The secret that gets this membership back on a new connection (`connect({ resumeToken })`). */
   get resumeToken(): Uint8Array {
-    return this.seat.resumeToken;
+    return this.member.resumeToken;
   }
 
   /** Server-clock time of tick 0, in ms. */
   get tickEpoch(): number {
-    return this.seat.tickEpoch;
+    return this.member.tickEpoch;
   }
 
   /** What the room's `metadata()` returned when this client joined. */
   get metadata(): Record<string, unknown> {
-    return this.seat.metadata;
+    return this.member.metadata;
   }
 
   /** Round trip and server clock offset, from ping/pong. */
@@ -438,8 +438,8 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   }
 
   /**
-   * Leaves the room for good (the seat is released at once, no resume). While reconnecting there
-   * is no connection to say so on: reconnecting stops, and the server releases the seat when its
+   * Leaves the room for good (the membership is released at once, no resume). While reconnecting there
+   * is no connection to say so on: reconnecting stops, and the server releases the membership when its
    * reconnect window ends.
    */
   leave(): void {
@@ -449,7 +449,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   }
 
   /**
-   * Closes the connection without leaving, and stops reconnecting: the seat is kept for the
+   * Closes the connection without leaving, and stops reconnecting: the membership is kept for the
    * server's reconnect window (`connect({ resumeToken: room.resumeToken })` gets it back).
    */
   disconnect(): void {
@@ -644,7 +644,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     this.reconnector.start(code, reason);
   }
 
-  /** Takes over a new connection after a drop: the same seat (`resumed`) or a new one. */
+  /** Takes over a new connection after a drop: the same membership (`resumed`) or a new one. */
   private adopt(joined: Joined, resumed: boolean, attempts: number): void {
     if (this.state !== 'reconnecting') {
       joined.transport.close(CloseCode.NORMAL, 'disconnected');
@@ -656,9 +656,9 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     const newClock = Math.abs(w.serverTime - this.sync.serverNow(now)) > 1000;
     if (newClock) this.sync = new ClockSync();
     this.sync.seed(w.serverTime, now);
-    const newSeat = !resumed || w.clientId !== this.seat.clientId;
-    if (newSeat || newClock || w.tick < this.view.tick) {
-      // What we show belongs to another seat or another timeline: forget it, the full snapshot rebuilds it.
+    const newMember = !resumed || w.clientId !== this.member.clientId;
+    if (newMember || newClock || w.tick < this.view.tick) {
+      // What we show belongs to another member or another timeline: forget it, the full snapshot rebuilds it.
       for (const entity of this.view.entities.values()) this.emit('remove', entity as unknown as ClientEntityOf<P>);
       this.view.resync();
       this.ownState = undefined;
@@ -668,19 +668,19 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       // The server sends a full snapshot after a resume; a delta against a baseline from before would be wrong.
       this.view.needsFull = true;
     }
-    this.seat = seatOf(w);
+    this.member = memberOf(w);
     this.transport = joined.transport;
     this.fatalError = undefined;
     this.lastReceivedAt = now;
     this.lastAckSent = -1;
     this.state = 'connected';
-    if (newSeat) {
-      this.commands.rejectAll(new TickwireError(ErrorCode.DISCONNECTED, 'the seat was lost while reconnecting: the command may or may not have been applied'));
+    if (newMember) {
+      this.commands.rejectAll(new TickwireError(ErrorCode.DISCONNECTED, 'the membership was lost while reconnecting: the command may or may not have been applied'));
     } else {
       this.commands.resume();
     }
     this.startPings();
-    this.emit('reconnected', { resumed: !newSeat, attempts });
+    this.emit('reconnected', { resumed: !newMember, attempts });
     if (this.state !== 'connected') return;
     joined.attach(
       (frame) => this.receive(frame),
@@ -694,7 +694,7 @@ function eventOf<P extends GameProtocol>(name: string, payload: Record<string, u
   return { name, payload } as EventOf<P>;
 }
 
-function seatOf(welcome: WelcomeBody): { clientId: number; entityId: number; resumeToken: Uint8Array; tickEpoch: number; metadata: Record<string, unknown> } {
+function memberOf(welcome: WelcomeBody): { clientId: number; entityId: number; resumeToken: Uint8Array; tickEpoch: number; metadata: Record<string, unknown> } {
   let metadata: Record<string, unknown> = {};
   try {
     metadata = JSON.parse(welcome.metadata) as Record<string, unknown>;

@@ -46,7 +46,7 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
   name?: string;
   /** Auth token (a JWT, or the token of {@link anonymousIdentity}), if the server requires one. */
   token?: string;
-  /** Resume token from a previous connection's `room.resumeToken`, to get the same seat back. */
+  /** Resume token from a previous connection's `room.resumeToken`, to get the same membership back (the same client id and entity). */
   resumeToken?: Uint8Array;
   /** WebSocket implementation (default: globalThis.WebSocket; in Node use @tickwire/client/node). */
   WebSocket?: WebSocketConstructor;

@@ -76,7 +76,7 @@ export class PlayoutDelay {
     this.starving = starving;
   }
 
-  /** Another server clock or seat: the next snapshots set the delay afresh instead of easing to it. */
+  /** Another server clock or membership: the next snapshots set the delay afresh instead of easing to it. */
   restart(): void {
     this.arrivals = 0;
   }

@@ -7,7 +7,7 @@
  * A connection that ends without the player asking is either a *drop* (the network, a server
  * restart, a stalled tab: come back with the resume token) or a *refusal* (kicked, replaced by
  * a newer connection of the same player, the room closed, bad credentials: coming back would be
- * refused again, or would take the seat from where the player now is).
+ * refused again, or would take the membership from where the player now is).
  */
 import { CloseCode, ErrorCode, TickwireError, type Clock, type TimerHandle } from '@tickwire/protocol';
 
@@ -26,14 +26,14 @@ export interface ReconnectOptions {
   jitter: number;
   /**
    * Give up once this long has passed since the drop, in ms (default 60 000: the server's
-   * default reconnect window, after which the seat is gone).
+   * default reconnect window, after which the membership is gone).
    */
   windowMs: number;
   /** One attempt (opening the socket and joining) gives up after this long, in ms (default 5000). */
   attemptTimeoutMs: number;
   /**
-   * When the server no longer holds the seat (RESUME_FAILED: the window passed, or the server
-   * restarted), join the room again as a new seat (default true). The `reconnected` event then
+   * When the server no longer holds the membership (RESUME_FAILED: the window passed, or the server
+   * restarted), join the room again as a new member (default true). The `reconnected` event then
    * says `resumed: false`, and the client id and controlled entity may differ.
    */
   rejoin: boolean;
@@ -102,7 +102,7 @@ const DROP_ERRORS = new Set<number>([ErrorCode.SHUTTING_DOWN, ErrorCode.TOO_SLOW
  *
  * @example
  * isDrop(1006);                                  // true: the network
- * isDrop(CloseCode.REPLACED);                    // false: another tab took the seat
+ * isDrop(CloseCode.REPLACED);                    // false: another tab took the membership
  * isDrop(1006, ErrorCode.REPLACED);              // false: told first, then cut
  */
 export function isDrop(code: number, fatalError?: number): boolean {
@@ -146,15 +146,15 @@ export interface ReconnectingInfo {
   error?: Error | undefined;
 }
 
-/** Opens a connection and joins again, with the resume token (the same seat) or without (a new one). */
+/** Opens a connection and joins again, with the resume token (the same membership) or without (a new one). */
 export type Redial<J> = (resumeToken: Uint8Array | undefined, timeoutMs: number) => Promise<J>;
 
 export interface ReconnectorHooks<J> {
-  /** The resume token of the seat to get back (it changes only with a new seat). */
+  /** The resume token of the membership to get back (it changes only with a new membership). */
   resumeToken(): Uint8Array;
   /** An attempt is scheduled. */
   scheduled(info: ReconnectingInfo): void;
-  /** An attempt joined: `resumed` is false when it is a new seat (the old one was gone). */
+  /** An attempt joined: `resumed` is false when it is a new membership (the old one was gone). */
   joined(joined: J, resumed: boolean, attempts: number): void;
   /** No more attempts: the window closed, or the server refused in a way waiting will not change. */
   failed(code: number, reason: string, error: TickwireError | undefined): void;
@@ -162,7 +162,7 @@ export interface ReconnectorHooks<J> {
 
 /**
  * Runs the attempts after one drop: waits the backoff, redials with the resume token, falls back
- * to a new seat when the server no longer has the old one (if the policy allows), and stops at
+ * to a new membership when the server no longer has the old one (if the policy allows), and stops at
  * the first success, a refusal, or the end of the window. Time comes from the room's clock.
  */
 export class Reconnector<J extends { transport: { close(code: number, reason: string): void } }> {
@@ -170,7 +170,7 @@ export class Reconnector<J extends { transport: { close(code: number, reason: st
   private attempt = 0;
   private droppedAt = 0;
   private drop = { code: 0, reason: '' };
-  private seatLost = false;
+  private memberLost = false;
   private active = false;
 
   constructor(
@@ -190,7 +190,7 @@ export class Reconnector<J extends { transport: { close(code: number, reason: st
     this.cancel();
     this.active = true;
     this.attempt = 0;
-    this.seatLost = false;
+    this.memberLost = false;
     this.droppedAt = this.clock.now();
     this.drop = { code, reason };
     this.schedule(undefined);
@@ -220,7 +220,7 @@ export class Reconnector<J extends { transport: { close(code: number, reason: st
   }
 
   private try(): void {
-    const token = this.seatLost ? undefined : this.hooks.resumeToken();
+    const token = this.memberLost ? undefined : this.hooks.resumeToken();
     const attempt = this.attempt;
     this.redial(token, this.policy.attemptTimeoutMs).then(
       (joined) => {
@@ -234,8 +234,8 @@ export class Reconnector<J extends { transport: { close(code: number, reason: st
       (err: unknown) => {
         if (!this.active || attempt !== this.attempt) return;
         if (token && this.policy.rejoin && err instanceof TickwireError && err.code === ErrorCode.RESUME_FAILED) {
-          // The seat is gone (window passed, server restarted): join as a new seat, at once.
-          this.seatLost = true;
+          // The membership is gone (window passed, server restarted): join as a new member, at once.
+          this.memberLost = true;
           this.try();
           return;
         }

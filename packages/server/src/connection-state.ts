@@ -1,7 +1,7 @@
 /**
  * The connection lifecycle as a pure transition function (diagram in docs/protocol.md):
  *
- *   handshake --hello--> authenticating --seated--> joined --leave|close--> closed
+ *   handshake --hello--> authenticating --admitted--> joined --leave|close--> closed
  *       |                     |--refused--> closed
  *       |--timeout|close|fatal--> closed
  *
@@ -9,11 +9,11 @@
  * it is refused with ALREADY_JOINED.
  */
 export type ConnectionState = 'handshake' | 'authenticating' | 'joined' | 'closed';
-export type ConnectionEvent = 'hello' | 'seated' | 'refused' | 'leave' | 'close' | 'timeout' | 'fatal';
+export type ConnectionEvent = 'hello' | 'admitted' | 'refused' | 'leave' | 'close' | 'timeout' | 'fatal';
 
 const table: Record<ConnectionState, Partial<Record<ConnectionEvent, ConnectionState>>> = {
   handshake: { hello: 'authenticating', timeout: 'closed', close: 'closed', fatal: 'closed' },
-  authenticating: { seated: 'joined', refused: 'closed', timeout: 'closed', close: 'closed', fatal: 'closed' },
+  authenticating: { admitted: 'joined', refused: 'closed', timeout: 'closed', close: 'closed', fatal: 'closed' },
   joined: { leave: 'closed', close: 'closed', fatal: 'closed' },
   closed: {},
 };

@@ -181,7 +181,7 @@ describe('connection limits and hostile input', () => {
 
   it('runs the lifecycle as a transition table', () => {
     expect(transition('handshake', 'hello')).toBe('authenticating');
-    expect(transition('authenticating', 'seated')).toBe('joined');
+    expect(transition('authenticating', 'admitted')).toBe('joined');
     expect(transition('joined', 'hello')).toBeUndefined();
     expect(transition('joined', 'close')).toBe('closed');
     expect(transition('closed', 'hello')).toBeUndefined();

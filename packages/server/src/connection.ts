@@ -318,7 +318,7 @@ export class Connection implements ClientConnection {
       return this.refuse(err);
     }
     this.room = room;
-    this.move('seated');
+    this.move('admitted');
     if (this.joinTimer) this.host.clock.clearTimeout(this.joinTimer);
     this.joinTimer = null;
     room.start();

@@ -53,7 +53,7 @@ export interface Persist {
 }
 
 /**
- * One player's seat in a room: who they are, the entity they play, what they may command, and
+ * One player's membership of a room: who they are, the entity they play, what they may command, and
  * the game's own data for them (`data`, typed by the room definition's `data`).
  *
  * @example
@@ -62,7 +62,7 @@ export interface Persist {
  * }
  */
 export interface Player<P extends GameProtocol = GameProtocol, D = unknown> {
-  /** The seat's id in this room (1, 2, ...); what chat lines and the client's `clientId` carry. */
+  /** The member's id in this room (1, 2, ...); what chat lines and the client's `clientId` carry. */
   readonly id: number;
   /** The display name the player joined with. */
   readonly name: string;
@@ -78,7 +78,7 @@ export interface Player<P extends GameProtocol = GameProtocol, D = unknown> {
   control(entity: { readonly id: number }): void;
   /** Takes that back. */
   release(entity: { readonly id: number }): void;
-  /** False while the player is dropped and its seat waits for a reconnect. */
+  /** False while the player is dropped and its membership waits for a reconnect. */
   readonly connected: boolean;
 }
 
@@ -111,9 +111,9 @@ export interface Room<P extends GameProtocol = GameProtocol, S = unknown, D = un
   readonly entities: Entities<P>;
   /** What the definition's `setup` built. */
   readonly state: S;
-  /** The seats by id, connected or waiting for a reconnect. */
+  /** The members by id, connected or waiting for a reconnect. */
   readonly clients: ReadonlyMap<number, Player<P, D>>;
-  /** Seats taken (connected or awaiting a reconnect). */
+  /** Members (connected or awaiting a reconnect). */
   readonly size: number;
   /** The current tick: the last one simulated. */
   readonly tick: number;
@@ -143,7 +143,7 @@ export interface Room<P extends GameProtocol = GameProtocol, S = unknown, D = un
   /** Sends a chat line to every connected player, now (`from` null: from the room). */
   broadcastChat(from: Player<P, D> | null, text: string): void;
   /**
-   * Ends the room: every player is told (ROOM_CLOSED) and disconnected, every seat released
+   * Ends the room: every player is told (ROOM_CLOSED) and disconnected, every membership released
    * (onLeave with 'closed'), and the room disposed after its final checkpoint.
    */
   close(message?: string): void;

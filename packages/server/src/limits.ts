@@ -45,8 +45,9 @@ export interface Limits {
   /** Open connections from one address (IPv6: one /64); more are refused (TOO_MANY_CONNECTIONS). */
   maxConnectionsPerAddress: number;
   /**
-   * Seats of one address kept waiting for a reconnect, all rooms; a further drop releases its
-   * seat at once. (A seat that never acknowledged a snapshot is released at once anyway.)
+   * Members of one address kept waiting for a reconnect, all rooms; a further drop releases its
+   * membership at once. (A member that never acknowledged a snapshot is released at once anyway.)
+   * The name is older than the word "member" and stays, as configuration people already use.
    */
   maxDetachedSeatsPerAddress: number;
   /** After a connection is closed for flooding, its address is refused for this long. */

@@ -1,6 +1,6 @@
 /**
- * A client's seat in a room: who it is, what it controls, what it has sent and not yet been
- * applied, and what the room has queued for it. The seat outlives a dropped connection for the
+ * A client's membership of a room: who it is, what it controls, what it has sent and not yet been
+ * applied, and what the room has queued for it. The membership outlives a dropped connection for the
  * reconnect window, which is what lets a resume token put a player back where they were.
  */
 import type { ClientMessage, CommandInfo, GameProtocol, InputEntry, QueuedEvent, TimerHandle } from '@tickwire/protocol';
@@ -34,14 +34,14 @@ export interface Identity {
   /** Claims from the token, if any. */
   claims?: Record<string, unknown>;
   /**
-   * A guest for one seat (anonymous mode, joined with no token): it has no token to prove who it
+   * A guest for one membership (anonymous mode, joined with no token): it has no token to prove who it
    * is again, so its resume token alone brings it back, and only as that guest.
    */
   guest?: boolean;
 }
 
 /**
- * The runtime's side of a seat. Game code sees it as a {@link Player}; everything else here
+ * The runtime's side of a member. Game code sees it as a {@link Player}; everything else here
  * (queues, the snapshot view, the connection) is the room's to keep consistent.
  */
 export class RoomClient<P extends GameProtocol = GameProtocol, D = unknown> implements Player<P, D> {
@@ -49,7 +49,7 @@ export class RoomClient<P extends GameProtocol = GameProtocol, D = unknown> impl
   entity: Entity<P> | undefined;
   /** Ids of entities this client may target with commands. */
   readonly controls = new Set<number>();
-  /** The game's per-player data: the room sets it from the definition's `data()` when seating. */
+  /** The game's per-player data: the room sets it from the definition's `data()` when admitting. */
   data!: D;
   connection: ClientConnection | null;
   readonly view: ClientView;
@@ -68,9 +68,9 @@ export class RoomClient<P extends GameProtocol = GameProtocol, D = unknown> impl
   readonly joinedAt: number;
   /** The network address of the client's current (or last) connection. */
   remoteAddress = '';
-  /** Whether the client ever acknowledged a snapshot: a seat that never did is not kept for a reconnect. */
+  /** Whether the client ever acknowledged a snapshot: a member that never did is not kept for a reconnect. */
   everAcked = false;
-  /** The address whose allowance of waiting seats this seat counts against, while it waits. */
+  /** The address whose allowance of waiting members this one counts against, while it waits. */
   heldBy: string | null = null;
 
   constructor(

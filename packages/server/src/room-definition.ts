@@ -32,7 +32,7 @@ export interface CommandMeta extends InputMeta {
   /** The entity the command targets (0 = none); already checked to be controlled by the client. */
   entity: number;
   /**
-   * An idempotency key for this command: the same for a retry of it on this seat, different
+   * An idempotency key for this command: the same for a retry of it by this member, different
    * for every other command, across server restarts too. Pass it to `room.persist.once()`.
    */
   key: string;
@@ -85,9 +85,9 @@ export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'closed' | 'shut
 export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unknown, D = unknown> {
   protocol: P;
   /**
-   * Creates the game's data for a player as they take a seat: `player.data` in every handler,
+   * Creates the game's data for a player as they join: `player.data` in every handler,
    * typed by what this returns (the only place `D` is inferred from, so a handler with a
-   * differently typed player is an error rather than a silent change). Called once per seat;
+   * differently typed player is an error rather than a silent change). Called once per member;
    * a resumed player keeps theirs.
    */
   data?: () => D;
@@ -95,11 +95,11 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
   tickRate?: number;
   /** Snapshots per second, at most the tick rate (default 20). */
   snapshotRate?: number;
-  /** Seats in the room, connected or waiting for a reconnect (default 64). */
+  /** Members of the room, connected or waiting for a reconnect (default 64). */
   maxClients?: number;
   /** Steps run at most in one catch-up before the rest are dropped and counted (default 4). */
   maxCatchUpTicks?: number;
-  /** A dropped client's seat is kept this long for a resume (default 60 000 ms; 0 = released at once). */
+  /** A dropped client's membership is kept this long for a resume (default 60 000 ms; 0 = released at once). */
   reconnectWindowMs?: number;
   /** An empty room is disposed after this long (default 30 000 ms). */
   emptyGraceMs?: number;
@@ -139,11 +139,11 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
    * reason. Runs for resumes too. The server's join timeout covers the wait.
    */
   onAuth?(options: JoinOptionsOf<P>, identity: Identity, room: Room<P, S, NoInfer<D>>): void | Promise<void>;
-  /** A player took a seat (`player.data` is fresh from `data()`). Return their entity to let them control it. Throw `reject()` to refuse. */
+  /** A player joined (`player.data` is fresh from `data()`; `options` are the join options onAuth saw). Return their entity to let them control it. Throw `reject()` to refuse. */
   onJoin?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, options: JoinOptionsOf<P>): Entity<P> | void;
-  /** A client's seat was released (it left, or did not come back within the window). */
+  /** A player's membership was released (it left, or did not come back within the window). */
   onLeave?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, reason: LeaveReason): void;
-  /** A client's connection dropped; its seat is kept for the reconnect window. */
+  /** A player's connection dropped; its membership is kept for the reconnect window. */
   onDisconnect?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>): void;
   /** A dropped client came back with its resume token. */
   onReconnect?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>): void;
