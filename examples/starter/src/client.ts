@@ -34,7 +34,8 @@ console.log(`my ship moved from x=${startX} to x=${room.entity?.state.position.x
 
 const hit = new Promise<void>((resolve) =>
   room.on('event', (e) => {
-    console.log(`event ${e.name}`, e.payload);
+    if (e.name !== 'hit') return;
+    console.log(`event hit: ship ${e.payload.target} took ${e.payload.damage} damage`); // the name narrows the payload
     resolve();
   }),
 );

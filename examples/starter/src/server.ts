@@ -7,7 +7,8 @@
 import { createServer, defineRoom, reject } from '@tickwire/server';
 import { game } from './shared/protocol.js';
 
-interface Steering {
+/** What the server keeps for each player beside their ship (never sent to anyone). */
+interface Pilot {
   dx: number;
   dy: number;
 }
@@ -16,19 +17,20 @@ const room = defineRoom({
   protocol: game,
   tickRate: 20, // simulation steps per second
   snapshotRate: 20, // snapshots per second, separately
-  createOnJoin: true, // a join for a new code opens that room (otherwise only create(type) does)
-  data: (): Steering => ({ dx: 0, dy: 0 }), // each player's own state: player.data in every handler
+  createOnJoin: true, // the first player to join a code opens that room
+  data: (): Pilot => ({ dx: 0, dy: 0 }), // each player's own state: player.data in every handler
+
   onJoin: (room, player) => room.entities.create('ship', { position: { x: 500, y: 500 }, health: { hp: 100 } }),
   onLeave: (room, player) => player.entity && room.entities.remove(player.entity),
   onInput: (room, player, input) => {
-    player.data.dx = input.dx;
+    player.data.dx = input.dx; // input: { dx: number; dy: number }, from the protocol
     player.data.dy = input.dy;
   },
   commands: {
     combat: {
       fire(room, player, { angle }) {
-        if (!player.entity) reject('you have no ship');
-        room.emit('hit', { target: player.entity.id, damage: 10 });
+        if (!player.entity) reject('you have no ship'); // the client's sendCommand rejects with this
+        room.emit('hit', { target: player.entity.id, damage: 10 }); // checked against events.hit
       },
     },
   },
