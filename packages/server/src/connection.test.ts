@@ -153,10 +153,22 @@ describe('connection limits and hostile input', () => {
     await flush();
     await h.step(6000, 1000);
     expect(left).toBe(1);
+    // After the window the membership is gone; the token still proves this user was a member
+    // (as it would to another process after a failover), so it joins again as a new member.
     const late = h.connect();
     late.hello('r', { resumeToken: token, token: me.token });
     await flush();
-    expect(late.errors[0]?.code).toBe(ErrorCode.RESUME_FAILED);
+    expect(late.errors).toEqual([]);
+    expect(late.welcome!.clientId).not.toBe(a.welcome!.clientId);
+    // Anyone else with the token, a forged token, or a guest: refused.
+    const stranger = h.connect();
+    stranger.hello('r', { resumeToken: token, token: h.server.anonymous!.issue().token });
+    const forged = h.connect();
+    forged.hello('r', { resumeToken: new Uint8Array(16).fill(7), token: me.token });
+    const guest = h.connect();
+    guest.hello('r', { resumeToken: token });
+    await flush();
+    for (const c of [stranger, forged, guest]) expect(c.errors[0]?.code).toBe(ErrorCode.RESUME_FAILED);
   });
 
   it('runs a command that was still queued when the connection dropped, when it is sent again after a resume', async () => {

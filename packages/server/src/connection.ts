@@ -16,7 +16,6 @@ import {
   decodeJoinOptions,
   errorCodeName,
   peekEnvelope,
-  randomToken,
   charCount,
   textProblem,
   type Clock,
@@ -29,6 +28,7 @@ import type { Logger } from 'pino';
 import { transition, type ConnectionEvent, type ConnectionState } from './connection-state.js';
 import { queueInputs } from './input-queue.js';
 import type { AddressBudget } from './address-book.js';
+import type { ResumeTokens } from './resume-tokens.js';
 import { TokenBucket, type Limits } from './limits.js';
 import { admit } from './members.js';
 import type { Room } from './room.js';
@@ -53,6 +53,8 @@ export interface ConnectionHost {
   room(request: RoomRequest, remoteAddress: string): Promise<Room | TickwireError>;
   authenticate(hello: HelloBody): Promise<Identity> | Identity;
   forget(conn: Connection): void;
+  /** Issues and checks resume tokens (any process with the same secret can check them). */
+  readonly resumeTokens: ResumeTokens;
   /** This connection was closed for flooding: its address is refused for a while. */
   flooded(remoteAddress: string): void;
 }
@@ -313,7 +315,17 @@ export class Connection implements ClientConnection {
     if (this.state !== 'authenticating') return;
     if (room.isDisposed) return this.refuse(new TickwireError(ErrorCode.ROOM_CLOSED, `room '${room.code}' just closed: join again`));
     try {
-      this.client = admit(room, this, { name: hello.name, resumeToken: hello.resumeToken, options }, identity, randomToken(), this.host.clock.now(), this.remoteAddress);
+      const tokens = this.host.resumeTokens;
+      this.client = admit(
+        room,
+        this,
+        { name: hello.name, resumeToken: hello.resumeToken, options },
+        identity,
+        tokens.issue(room.code, identity.userId),
+        this.host.clock.now(),
+        this.remoteAddress,
+        (token) => tokens.verify(token, room.code, identity.userId),
+      );
     } catch (err) {
       return this.refuse(err);
     }

@@ -44,19 +44,26 @@ export function admit<P extends GameProtocol>(
   token: Uint8Array,
   now: number,
   remoteAddress = '',
+  /** Whether a token this process does not hold was issued (by any process) for this user here. */
+  issuedElsewhere: (token: Uint8Array) => boolean = () => false,
 ): RoomClient<P> {
   if (hello.resumeToken) {
     const resumeToken = hello.resumeToken;
     const client = [...room.clients.values()].find((c) => sameBytes(c.resumeToken, resumeToken));
-    if (!client) {
+    if (client) {
+      // A guest has no identity to show again but the token; anyone else must be its owner.
+      const owner = client.identity.userId === identity.userId || (identity.guest === true && client.identity.guest === true);
+      if (!owner) {
+        throw new TickwireError(ErrorCode.RESUME_FAILED, 'this resume token belongs to another player: join again without it');
+      }
+      return takeOver(room, client, conn, now, remoteAddress);
+    }
+    // Not a member here, but a member of this room before (on another process, before a
+    // failover): honoured as a join of that user, who gets their saved state back. A guest's
+    // identity died with its connection, so a guest's token is only good where it was issued.
+    if (identity.guest === true || !issuedElsewhere(resumeToken)) {
       throw new TickwireError(ErrorCode.RESUME_FAILED, 'resume token unknown or expired: join again without it');
     }
-    // A guest has no identity to show again but the token; anyone else must be its owner.
-    const owner = client.identity.userId === identity.userId || (identity.guest === true && client.identity.guest === true);
-    if (!owner) {
-      throw new TickwireError(ErrorCode.RESUME_FAILED, 'this resume token belongs to another player: join again without it');
-    }
-    return takeOver(room, client, conn, now, remoteAddress);
   }
   for (const client of room.clients.values()) {
     if (client.identity.userId === identity.userId) return takeOver(room, client, conn, now, remoteAddress);

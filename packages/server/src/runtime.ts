@@ -29,6 +29,7 @@ import { ServerMetrics } from './metrics.js';
 import type { RoomStore } from './persistence.js';
 import type { Room } from './room.js';
 import type { Identity } from './room-client.js';
+import { ResumeTokens } from './resume-tokens.js';
 import { MemoryRegistry, type RoomRegistry } from './registry.js';
 import { RoomManager, schemaMismatch, type CreationGate, type RoomRequest, type RoomsOption } from './room-manager.js';
 import { staticFiles } from './static-files.js';
@@ -53,7 +54,7 @@ export interface RuntimeOptions {
   authenticate?: (hello: HelloBody) => Promise<Identity> | Identity;
   /**
    * The server's secret (at least 16 bytes; default: TICKWIRE_SECRET, else random at start):
-   * signs anonymous identities. Give every process of a deployment the same one, and keep it
+   * signs anonymous identities and resume tokens. Give every process of a deployment the same one, and keep it
    * across restarts, or anonymous players become someone new.
    */
   secret?: string | Uint8Array;
@@ -103,6 +104,8 @@ export class TickwireRuntime implements ConnectionHost {
   readonly addresses: AddressBook;
   /** Anonymous mode's identities (null when the server authenticates with `authenticate`). */
   readonly anonymous: AnonymousIdentities | null;
+  /** Resume tokens: HMACs under the server's secret, so another process can honour them. */
+  readonly resumeTokens: ResumeTokens;
   /** Who owns which room: this process opens a room only after claiming it here. */
   readonly registry: RoomRegistry;
   /** This process's id in the registry. */
@@ -114,7 +117,9 @@ export class TickwireRuntime implements ConnectionHost {
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
     this.limits = resolveLimits(options.limits);
     this.addresses = new AddressBook(this.limits);
-    this.anonymous = options.authenticate ? null : new AnonymousIdentities(options.secret ?? process.env.TICKWIRE_SECRET ?? nodeRandomBytes(32));
+    const secret = options.secret ?? process.env.TICKWIRE_SECRET ?? nodeRandomBytes(32);
+    this.anonymous = options.authenticate ? null : new AnonymousIdentities(secret);
+    this.resumeTokens = new ResumeTokens(typeof secret === 'string' ? new TextEncoder().encode(secret) : secret);
     const anonymous = this.anonymous;
     this.authenticator = options.authenticate ?? ((hello) => anonymous!.authenticate(hello.token));
     this.startedAt = this.clock.now();
