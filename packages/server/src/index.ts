@@ -30,4 +30,5 @@ export { ROOM_CODE_PATTERN } from './room-manager.js';
 export type { RoomStats, ServerStats } from './stats.js';
 export { LagHistory, type LagCompensationOptions } from './lag-compensation.js';
 export type { RoomStore, CheckpointBatch, StoredRoom, DurableEntityRow, PlayerCheckpointRow, CriticalStep, OnceOutcome } from './persistence.js';
+export type { StaleOwner } from './persistence.js';
 export type { InterestDefinition, Tier } from './interest.js';

@@ -16,15 +16,32 @@
  *
  * Every call into game code from here (player and meta save/load, restore, undo) is guarded:
  * a throw is reported to `onFault` and the room goes on.
+ *
+ * Ownership: before loading the room, `hydrate` acquires it in the store (when the store fences),
+ * which gives the room its fencing epoch; every batch carries it. Once another process acquires
+ * the room, the store refuses this one's writes: persistence then stops (no more checkpoints,
+ * critical transactions reject) and tells the room through `onFenced`, so a paused old owner that
+ * wakes up cannot overwrite the new one.
  */
 import { randomBytes, type Clock } from '@tickwire/protocol';
 import type { Logger } from 'pino';
 import type { AnyEntity, EntityRecord } from './entity-store.js';
-import { CheckpointWriter, type CheckpointBatch, type DurableEntityRow, type PersistenceStats, type PlayerCheckpointRow, type RoomStore } from './persistence-writer.js';
+import {
+  CheckpointWriter,
+  isStaleOwner,
+  OwnershipLostError,
+  type CheckpointBatch,
+  type DurableEntityRow,
+  type PersistenceStats,
+  type PlayerCheckpointRow,
+  type RoomStore,
+  type StaleOwner,
+} from './persistence-writer.js';
 import type { Room } from './room.js';
 import type { RoomClient } from './room-client.js';
 
-export type { CheckpointBatch, DurableEntityRow, PersistenceStats, PlayerCheckpointRow, RoomStore, StoredRoom } from './persistence-writer.js';
+export type { CheckpointBatch, DurableEntityRow, PersistenceStats, PlayerCheckpointRow, RoomStore, StaleOwner, StoredRoom } from './persistence-writer.js';
+export { isStaleOwner, OwnershipLostError, STALE_OWNER } from './persistence-writer.js';
 
 /** The persistence part of a room definition. */
 export interface PersistenceDefinition<R> {
@@ -75,6 +92,18 @@ export interface RoomPersistenceOptions {
   onFault?: (where: string, err: unknown) => void;
   /** Epoch ms for checkpoint times (default: the clock, anchored to the wall clock once, here). */
   wallClock?: () => number;
+  /**
+   * The epoch of this process's claim on the room in the room registry (default 0). The fencing
+   * epoch `hydrate` acquires from the store is at least this, so it never falls behind the
+   * registry's, even when the database was restored from an older backup.
+   */
+  ownerEpoch?: number;
+  /**
+   * Called once when the store refused a write because another process acquired the room: from
+   * then on this room writes nothing. The room should close (its players reconnect to the room's
+   * new process). Default: log it.
+   */
+  onFenced?: (err: StaleOwner) => void;
 }
 
 /** What a batch claims was saved, to take back if its write fails. */
@@ -118,6 +147,8 @@ export class RoomPersistence {
   private readonly clock: Clock;
   private readonly wallClock: () => number;
   private readonly onFault: (where: string, err: unknown) => void;
+  private readonly ownerEpoch: number;
+  private epoch: number | undefined;
   readonly checkpointMs: number;
   private lastCheckpoint: number;
   private flushSoon = false;
@@ -136,11 +167,16 @@ export class RoomPersistence {
     const origin = Date.now() - this.clock.now();
     this.wallClock = options.wallClock ?? (() => Math.round(origin + this.clock.now()));
     this.onFault = options.onFault ?? ((where, err) => this.logger.error({ err, room: room.code, hook: where }, `persistence hook ${where} threw; the room goes on`));
+    this.ownerEpoch = options.ownerEpoch ?? 0;
+    const onFenced =
+      options.onFenced ??
+      ((err: StaleOwner) => this.logger.error({ err, room: room.code }, `room ${room.code} moved to another process: its writes from here are refused and nothing more is saved; close the room here`));
     this.checkpointMs = def.checkpointMs ?? 1000;
     this.lastCheckpoint = this.clock.now();
     this.writer = new CheckpointWriter<Mark>(room.code, store, this.clock, stats, logger, {
       unwritten: (marks) => this.unwritten(marks),
       written: (at) => (this.lastCommittedAt = at),
+      fenced: onFenced,
     });
     room.entities.trackPersistence(def.durable ?? []);
   }
@@ -155,8 +191,26 @@ export class RoomPersistence {
     }
   }
 
-  /** Rebuilds the room from its last checkpoint. Runs before the room takes its first client. */
+  /**
+   * The room's fencing epoch, acquired by `hydrate` (undefined before, and with a store that does
+   * not fence): every batch from then on carries it.
+   */
+  get fencingEpoch(): number | undefined {
+    return this.epoch;
+  }
+
+  /** The store's refusal once another process owns the room (null while this one does). */
+  get fenced(): StaleOwner | null {
+    return this.writer.fenced;
+  }
+
+  /**
+   * Acquires the room in the store (when it fences) and rebuilds the room from its last
+   * checkpoint. Runs before the room takes its first client. Acquiring first means the load sees
+   * every write of the room's previous owner: any later one is refused.
+   */
   async hydrate(): Promise<void> {
+    if (this.store.acquireRoom) this.epoch = await this.store.acquireRoom(this.room.code, this.ownerEpoch);
     const stored = await this.store.loadRoom(this.room.code);
     if (!stored) return;
     this.lastCommittedAt = stored.checkpointAt;
@@ -209,9 +263,10 @@ export class RoomPersistence {
     this.checkpointNow();
   }
 
-  /** Queues whatever changed since the last batch (nothing, if nothing did). */
+  /** Queues whatever changed since the last batch (nothing, if nothing did, or once fenced). */
   private checkpointNow(): void {
     this.flushSoon = false;
+    if (this.writer.fenced) return;
     const { batch, marks } = this.collect();
     if (batch.upsertEntities.length === 0 && batch.deleteEntities.length === 0 && batch.upsertPlayers.length === 0 && batch.meta === undefined) return;
     this.writer.checkpoint(batch, marks);
@@ -223,7 +278,10 @@ export class RoomPersistence {
    * database transaction before this resolves. A key that committed before (a retry, even after
    * a restart) applies nothing and resolves with the first result; a call while another with
    * the same key is running waits for it and resolves with its result. When the commit fails,
-   * `undo` runs and this rejects with the error. Answer the client only once it resolves.
+   * `undo` runs and this rejects with the error. Once another process owns the room, this rejects
+   * with an {@link OwnershipLostError} (without calling `apply`, or after undoing it): the key is
+   * left unused for the client to retry on the room's new process. Answer the client only once
+   * it resolves.
    *
    * @example
    * async deposit(room, client, { txid, amount }) {
@@ -239,6 +297,8 @@ export class RoomPersistence {
     if (typeof key !== 'string' || key.length === 0) {
       return Promise.reject(new TypeError('once() needs a non-empty key: pass the command\'s meta.key, or build one from the request (for example `deposit:${userId}:${txid}`)'));
     }
+    const fenced = this.writer.fenced;
+    if (fenced) return Promise.reject(new OwnershipLostError(this.room.code, key, fenced));
     const running = this.critical.get(key);
     // Same key, same handler: the running call's result is this call's type.
     if (running) return running.then((o) => ({ result: o.result as T, replayed: true }));
@@ -262,6 +322,12 @@ export class RoomPersistence {
       if (outcome.replayed) this.guard('persistence.once undo', () => step.undo());
       return outcome;
     } catch (err) {
+      if (isStaleOwner(err)) {
+        // Refused inside its transaction: certainly not committed, and asking could find the key
+        // committed by the room's new owner, whose change this room never made.
+        this.guard('persistence.once undo', () => step.undo());
+        throw err;
+      }
       // The write failed, or its answer was lost on the way back: ask before undoing.
       const after = await this.store.committedResult<T>(key).catch(() => undefined);
       if (after) return { result: after.result, replayed: false };
@@ -360,6 +426,7 @@ export class RoomPersistence {
     }
     const batch: CheckpointBatch = { code: this.room.code, upsertEntities, deleteEntities, upsertPlayers, at: this.wallClock() };
     if (meta !== undefined) batch.meta = meta;
+    if (this.epoch !== undefined) batch.epoch = this.epoch;
     return { batch, marks };
   }
 
