@@ -1,5 +1,5 @@
 /**
- * One authoritative room: a fixed-step loop over an entity store, the seats of its clients,
+ * One authoritative room: a fixed-step loop over an entity store, the members (its clients),
  * and the snapshot stream to each of them.
  *
  * The loop is an accumulator on an injected clock. A room that falls behind runs at most
@@ -51,7 +51,7 @@ export interface RoomHost {
   readonly stats: RoomStats & PersistenceStats & FaultStats;
   /** The database, if the server has one. */
   readonly store?: RoomStore;
-  /** Per-address allowances (seats waiting for a reconnect); none in bare test hosts. */
+  /** Per-address allowances (members waiting for a reconnect); none in bare test hosts. */
   readonly addresses?: AddressBook;
   /** Called when the room has been empty for its grace period. */
   roomIdle(room: Room): void;
@@ -59,7 +59,7 @@ export interface RoomHost {
 
 /**
  * The runtime room. Game code sees it through the narrower {@link GameRoom} interface that it
- * implements; the rest (seating, acknowledgements, the loop) is for the server.
+ * implements; the rest (admitting, acknowledgements, the loop) is for the server.
  */
 export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknown> implements GameRoom<P, S, D> {
   readonly entities: EntityStore<P>;
@@ -145,7 +145,16 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     this.state = d.setup ? d.setup(this) : (undefined as S);
     this.persist =
       host.store && d.persistence
-        ? new RoomPersistence(this as unknown as Room, host.store, d.persistence as never, this.logger, host.stats, { clock: host.clock, onFault: (where, err) => this.fault(where, err) })
+        ? new RoomPersistence(this as unknown as Room, host.store, d.persistence as never, this.logger, host.stats, {
+            clock: host.clock,
+            onFault: (where, err) => this.fault(where, err),
+            ownerEpoch: claim?.epoch ?? 0,
+            // Another process owns the room now: stop here, its clients reconnect to the owner.
+            onFenced: (err) => {
+              this.logger.error({ err }, 'storage refused a write: another process owns this room now; closing it here');
+              queueMicrotask(() => this.close('this room moved to another server: reconnect to continue'));
+            },
+          })
         : null;
     this.scheduleIdleCheck();
   }
@@ -168,7 +177,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     return this.disposed;
   }
 
-  /** Number of seats taken (connected or awaiting reconnect). */
+  /** Number of members (connected or awaiting reconnect). */
   get size(): number {
     return this.clients.size;
   }
@@ -466,7 +475,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     if (!info) throw new TickwireError(ErrorCode.VALUE_OUT_OF_RANGE, `the protocol declares no event '${name}'`);
     info.payload.bits(payload); // validates now, in the caller's stack, not at snapshot time
     const e = { info, payload };
-    // Seats waiting for a reconnect get no events: they resume with a full snapshot instead.
+    // Members waiting for a reconnect get no events: they resume with a full snapshot instead.
     // Every Player game code holds is one of this room's RoomClients.
     const push = (c: Player<P, D>) => c.connected && (c as RoomClient<P, D>).pendingEvents.push(e);
     if (to === undefined) for (const c of this.clients.values()) push(c);
@@ -481,13 +490,13 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     for (const c of this.clients.values()) c.send(frame);
   }
 
-  /** Allocates a client id for a new seat. */
+  /** Allocates a client id for a new member. */
   allocateClientId(): number {
     return this.nextClientId++;
   }
 
   /**
-   * Adds a seat with fresh game data from the definition's `data()`; the caller has checked
+   * Adds a member with fresh game data from the definition's `data()`; the caller has checked
    * capacity. A `data()` that throws is a fault, and the join is refused.
    */
   addClient(client: RoomClient<P, D>): void {
@@ -497,14 +506,14 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
         client.data = init();
       } catch (err) {
         this.fault('data', err);
-        throw new Rejection('the room could not seat this player (its game code failed)', ErrorCode.JOIN_REFUSED);
+        throw new Rejection('the room could not admit this player (its game code failed)', ErrorCode.JOIN_REFUSED);
       }
     }
     this.clients.set(client.id, client);
     this.cancelIdle();
   }
 
-  /** Releases a seat: onLeave, controlled entities stay for the game to remove. */
+  /** Releases a member: onLeave, controlled entities stay for the game to remove. */
   removeClient(client: RoomClient<P, D>, reason: LeaveReason): void {
     if (!this.clients.delete(client.id)) return;
     if (client.releaseTimer) this.host.clock.clearTimeout(client.releaseTimer);
@@ -519,14 +528,14 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     if (this.clients.size === 0) this.scheduleIdleCheck();
   }
 
-  /** Removes a seat without onLeave (a join that onJoin refused). */
-  dropSeat(client: RoomClient<P, D>): void {
+  /** Removes a member without onLeave (a join that onJoin refused). */
+  dropMember(client: RoomClient<P, D>): void {
     this.clients.delete(client.id);
     if (this.clients.size === 0) this.scheduleIdleCheck();
   }
 
   /**
-   * The client's connection dropped: keep the seat for the reconnect window (calling
+   * The client's connection dropped: keep the membership for the reconnect window (calling
    * onDisconnect), or release it now when the window is 0.
    */
   disconnected(client: RoomClient<P, D>): void {
@@ -535,12 +544,12 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     client.pendingInputs.length = 0;
     client.dropPendingCommands();
     client.pendingEvents = [];
-    // A seat is kept for a reconnect only for a client that played (it acknowledged a
-    // snapshot) and whose address has room for one more waiting seat: join-and-drop floods
+    // A membership is kept for a reconnect only for a client that played (it acknowledged a
+    // snapshot) and whose address has room for one more waiting member: join-and-drop floods
     // cannot fill the room for the whole window.
     const now = this.host.clock.now();
     const addresses = this.host.addresses;
-    if (this.reconnectWindowMs <= 0 || this.disposed || !client.everAcked || (addresses && !addresses.holdSeat(client.remoteAddress, now))) {
+    if (this.reconnectWindowMs <= 0 || this.disposed || !client.everAcked || (addresses && !addresses.holdMember(client.remoteAddress, now))) {
       this.removeClient(client, 'disconnected');
       return;
     }
@@ -569,10 +578,10 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     }
   }
 
-  /** The seat no longer waits: give its address's allowance back. */
+  /** The member no longer waits: give its address's allowance back. */
   private unhold(client: RoomClient<P, D>): void {
     if (client.heldBy === null) return;
-    this.host.addresses?.releaseSeat(client.heldBy, this.host.clock.now());
+    this.host.addresses?.releaseMember(client.heldBy, this.host.clock.now());
     client.heldBy = null;
   }
 
@@ -591,7 +600,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
 
   /**
    * Ends the room: every client gets ERROR ROOM_CLOSED and close 4010 (a room whose fault
-   * boundary tripped: ROOM_FAILED and 4011), every seat is released (onLeave with 'closed'), and
+   * boundary tripped: ROOM_FAILED and 4011), every membership is released (onLeave with 'closed'), and
    * the room is disposed, which writes its final checkpoint. A later join to the code starts
    * afresh (from that checkpoint, when the room is durable).
    */
