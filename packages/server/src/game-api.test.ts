@@ -128,6 +128,20 @@ describe('typed game API', () => {
       },
     });
     expectTypeOf(bare).toEqualTypeOf<RoomDefinition<Game, undefined, undefined>>();
+    // Interest callbacks get the typed player too.
+    defineRoom({
+      protocol: game,
+      data: (): Pilot => ({ dx: 0, team: 'red', inputs: 0 }),
+      interest: {
+        position: (e) => (e.type === 'ship' ? { x: e.pos.x, y: e.pos.y } : undefined),
+        viewer: (player) => {
+          expectTypeOf(player).toEqualTypeOf<Player<Game, Pilot>>();
+          return undefined;
+        },
+        channels: (player) => [player.data.team],
+        tiers: [{ name: 'near', radius: 100 }],
+      },
+    });
     // A handler typed for other data than `data()` makes is an error, not a silent widening.
     const steer = (_room: Room<Game, undefined, { steer: number }>) => undefined;
     // @ts-expect-error systems expect Room<Game, undefined, Pilot>
