@@ -1,6 +1,6 @@
 /**
  * What the server remembers per client address: how many connections it has open, how many of
- * its seats wait for a reconnect, how fast it creates rooms, and whether it was just cut off for
+ * its members wait for a reconnect, how fast it creates rooms, and whether it was just cut off for
  * flooding. A per-connection limit alone is reset by reconnecting; these are not.
  *
  * IPv6 clients are counted per /64 (one subscriber's network), since a single host may use any
@@ -21,7 +21,7 @@ export interface AddressBudget {
 
 interface Entry extends AddressBudget {
   connections: number;
-  detachedSeats: number;
+  detachedMembers: number;
   creations: TokenBucket;
   /** Until when new connections are refused (the address flooded). */
   penaltyUntil: number;
@@ -58,7 +58,7 @@ export class AddressBook {
       const l = this.limits;
       e = {
         connections: 0,
-        detachedSeats: 0,
+        detachedMembers: 0,
         creations: new TokenBucket(perMinute / 60, perMinute, now),
         messages: new TokenBucket(l.messagesPerSecondPerAddress, l.messagesPerSecondPerAddress * 2, now),
         chat: new TokenBucket(l.chatPerSecondPerAddress, l.chatPerSecondPerAddress * 2, now),
@@ -99,18 +99,18 @@ export class AddressBook {
     return this.entry(address, now).creations.take(now);
   }
 
-  /** A seat of this address starts waiting for a reconnect; false when it has too many waiting. */
-  holdSeat(address: string, now: number): boolean {
+  /** A member of this address starts waiting for a reconnect; false when it has too many waiting. */
+  holdMember(address: string, now: number): boolean {
     const e = this.entry(address, now);
-    if (e.detachedSeats >= this.limits.maxDetachedSeatsPerAddress) return false;
-    e.detachedSeats++;
+    if (e.detachedMembers >= this.limits.maxDetachedSeatsPerAddress) return false;
+    e.detachedMembers++;
     return true;
   }
 
-  /** A waiting seat was resumed or released. */
-  releaseSeat(address: string, now: number): void {
+  /** A waiting member was resumed or released. */
+  releaseMember(address: string, now: number): void {
     const e = this.entry(address, now);
-    if (e.detachedSeats > 0) e.detachedSeats--;
+    if (e.detachedMembers > 0) e.detachedMembers--;
   }
 
   get size(): number {
@@ -121,7 +121,7 @@ export class AddressBook {
   sweep(now: number): void {
     this.lastSweep = now;
     for (const [key, e] of this.entries) {
-      if (e.connections === 0 && e.detachedSeats === 0 && e.penaltyUntil <= now && now - e.lastSeen > 60_000) this.entries.delete(key);
+      if (e.connections === 0 && e.detachedMembers === 0 && e.penaltyUntil <= now && now - e.lastSeen > 60_000) this.entries.delete(key);
     }
   }
 }

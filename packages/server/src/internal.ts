@@ -1,6 +1,6 @@
 /**
  * @tickwire/server/internal: the runtime's own classes, for this repository's tests, benches
- * and tools that look inside a running room (its seats' acknowledgements, its persistence queue,
+ * and tools that look inside a running room (its members' acknowledgements, its persistence queue,
  * its fault counters).
  *
  * Not a stable API: anything here may change in any release. Game code needs none of it; it

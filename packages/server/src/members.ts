@@ -84,7 +84,7 @@ export function admit<P extends GameProtocol>(
     }
     room.persist?.joined(client as unknown as RoomClient);
   } catch (err) {
-    room.dropSeat(client);
+    room.dropMember(client);
     if (err instanceof Rejection) throw new TickwireError(err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.JOIN_REFUSED : err.code, err.message);
     room.faults.record('onJoin', err);
     throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not admit this client (its game code failed)');

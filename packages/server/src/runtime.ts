@@ -100,7 +100,7 @@ export class TickwireRuntime implements ConnectionHost {
   private readonly authenticator: (hello: HelloBody) => Promise<Identity> | Identity;
   private readonly startedAt: number;
   readonly store: RoomStore | undefined;
-  /** Per-address limits: connections, waiting seats, room creations, flood penalties. */
+  /** Per-address limits: connections, waiting members, room creations, flood penalties. */
   readonly addresses: AddressBook;
   /** Anonymous mode's identities (null when the server authenticates with `authenticate`). */
   readonly anonymous: AnonymousIdentities | null;
