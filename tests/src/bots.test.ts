@@ -105,6 +105,32 @@ describe('tickwire bots', () => {
     expect(wrong.text).toMatch(/does not export a bot: its default export must be defineBot\(\{ protocol, spawn/);
   });
 
+  it('creates a room where joining does not open one, and the other bots follow the first into it', async () => {
+    const server = createServer({ rooms: { ...arenaRoom({ reconnectWindowMs: 0 }), createOnJoin: false }, logger: silent, processMetrics: false });
+    const addr = await server.listen(0, '127.0.0.1');
+    try {
+      const joining = sink();
+      expect(await main(['bots', '--url', addr.wsUrl, '--bot', arenaBotSource, '--clients', '1', '--duration', '1'], sink(), joining)).toBe(1);
+      expect(joining.text).toMatch(/could not join .*no room 'arena-1' is open here.*pass --create <room type>/);
+
+      const codes = new Set<string>();
+      const recorder = defineBot({
+        protocol: arena,
+        spawn(bot, now) {
+          codes.add(bot.room.code);
+          return arenaBot.spawn(bot, now);
+        },
+      });
+      const lines: string[] = [];
+      const report = await runBots({ bot: recorder, url: addr.wsUrl, create: 'arena', clients: 3, duration: 2, rate: 20, joinRate: 50, log: (l) => lines.push(l) });
+      expect(report).toMatchObject({ connected: 3, failed: 0 });
+      expect(codes.size).toBe(1);
+      expect(lines[0]).toBe(`bot-0 created room ${[...codes][0]} (type arena); the others join it`);
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
+
   it('stops the run and names the bot module when it throws', async () => {
     const broken = defineBot({
       protocol: arena,
@@ -152,10 +178,13 @@ describe('tickwire bots', () => {
     expect(await main(['bots', '--url', 'ws://x', '--clients', 'many'], sink(), sink())).toBe(2);
     const unknown = sink();
     expect(await main(['bots', '--url', 'ws://127.0.0.1:8080', '--clinets', '3'], sink(), unknown)).toBe(2);
-    expect(unknown.text).toMatch(/unknown flag --clinets; the flags are --url, --bot, --room, --clients/);
+    expect(unknown.text).toMatch(/unknown flag --clinets; the flags are --url, --bot, --room, --create, --clients/);
     expect(unknown.text).toMatch(/usage: tickwire bots/);
     expect(await main(['bots', '--url', 'ws://127.0.0.1:8080', '--json=yes'], sink(), sink())).toBe(2);
     expect(await main(['launch'], sink(), sink())).toBe(2);
+    const both = sink();
+    expect(await main(['bots', '--url', 'ws://127.0.0.1:8080', '--room', 'a', '--create', 'arena'], sink(), both)).toBe(2);
+    expect(both.text).toMatch(/give one of them/);
     expect(normalizeUrl('http://localhost:8080')).toBe('ws://localhost:8080/ws');
   });
 });

@@ -21,6 +21,7 @@ export const BOTS_FLAGS: readonly FlagSpec[] = [
   { name: 'url', value: 'URL', help: 'server WebSocket URL (ws://host:port or ws://host:port/ws)' },
   { name: 'bot', value: 'FILE', help: 'bot module to drive (default: "tickwire.bot" in the nearest package.json)' },
   { name: 'room', value: 'CODE', help: "room code to join (default: the bot module's, else bots)" },
+  { name: 'create', value: 'TYPE', help: 'the first bot creates a room of this type, the rest join it (instead of --room)' },
   { name: 'clients', value: 'N', help: 'number of bots (default 50)' },
   { name: 'duration', value: 'S', help: 'seconds to run, joining included (default 30)' },
   { name: 'rate', value: 'R', help: "beats per second per bot: how often it acts and sends input (default 20)" },

@@ -14,8 +14,10 @@ export interface BotsOptions<P extends GameProtocol> {
   /** What the bots do: the game's bot module (see {@link defineBot}). */
   bot: BotDefinition<P>;
   url: string;
-  /** Room code (default: the bot module's `room`, else `bots`). */
+  /** Room code to join (default: the bot module's `room`, or its `create`, else `bots`). */
   room?: string;
+  /** Room type the first bot creates; the others join the code it got. Not with `room`. */
+  create?: string;
   clients: number;
   /** Seconds the run lasts, joining included. */
   duration: number;
@@ -104,7 +106,11 @@ function field(value: unknown, key: string): unknown {
 export async function runBots<P extends GameProtocol>(o: BotsOptions<P>, clock: { now(): number } = performance): Promise<BotsReport> {
   const definition = o.bot;
   const random = seededRandom(o.seed ?? 1);
-  const roomCode = o.room ?? definition.room ?? 'bots';
+  if (o.room !== undefined && o.create !== undefined) throw new TypeError('runBots: give room (a code to join) or create (a room type), not both');
+  // Where the first bot goes; the others follow it to the code it joined.
+  const first: { room: string } | { create: string } =
+    o.room !== undefined ? { room: o.room } : o.create !== undefined ? { create: o.create } : definition.room !== undefined ? { room: definition.room } : definition.create !== undefined ? { create: definition.create } : { room: 'bots' };
+  let roomCode = 'room' in first ? first.room : '';
   const decode = o.decode ?? definition.decode ?? false;
   const runners: Runner<P>[] = [];
   const rtts: number[] = [];
@@ -154,7 +160,7 @@ export async function runBots<P extends GameProtocol>(o: BotsOptions<P>, clock: 
   const join = async (i: number, timeoutMs: number): Promise<void> => {
     const room = await connect({
       url: o.url,
-      room: roomCode,
+      ...(i === 0 ? first : { room: roomCode }),
       name: `bot-${i}`,
       protocol: definition.protocol,
       interpolation: false,
@@ -196,6 +202,10 @@ export async function runBots<P extends GameProtocol>(o: BotsOptions<P>, clock: 
   const firstTimeout = o.connectTimeoutMs ?? 5000;
   try {
     await join(0, firstTimeout);
+    if ('create' in first) {
+      roomCode = runners[0]!.room.code;
+      o.log(`bot-0 created room ${roomCode} (type ${first.create}); the others join it`);
+    }
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     throw new JoinError(errorKey(err) === 'TIMEOUT' ? `no answer within ${firstTimeout / 1000} s (${detail})` : detail, { cause: err });

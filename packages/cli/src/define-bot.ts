@@ -36,8 +36,14 @@ export type Think = (now: number) => void;
 export interface BotDefinition<P extends GameProtocol> {
   /** The game protocol (the same declaration the server room uses). */
   protocol: P;
-  /** Room code the bots join when `--room` is not given (default `bots`). */
+  /** Room code the bots join when neither `--room` nor `--create` is given (default `bots`). */
   room?: string;
+  /**
+   * Room type to create instead, for games whose rooms a join does not open (no `createOnJoin`):
+   * the first bot creates a room of this type and the others join the code it got. Used when
+   * neither `--room` nor `--create` is given and `room` is not set.
+   */
+  create?: string;
   /**
    * Decode every snapshot into `bot.room.entities`, as a game client does (default false: bots
    * read only the snapshot head, which is cheaper; `--decode` turns it on for a run).
@@ -81,6 +87,7 @@ export function defineBot<P extends GameProtocol>(definition: BotDefinition<P>):
   if (typeof definition.spawn !== 'function') throw new TypeError('defineBot needs spawn(bot, now), returning the function that sends inputs and commands on each beat');
   if (!isProtocol(definition.protocol)) throw new TypeError("defineBot needs the game's protocol: the value defineProtocol() returned");
   if (definition.room !== undefined && typeof definition.room !== 'string') throw new TypeError('defineBot: room must be a room code (a string)');
+  if (definition.create !== undefined && typeof definition.create !== 'string') throw new TypeError('defineBot: create must be a room type name (a string)');
   return definition;
 }
 

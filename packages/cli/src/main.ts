@@ -92,10 +92,12 @@ export async function main(argv: readonly string[], out: Output = process.stdout
   try {
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}": flags start with --`);
     if (!rawUrl) throw new UsageError('--url is required (the server WebSocket, e.g. ws://127.0.0.1:8080/ws)');
+    if (args.values.has('room') && args.values.has('create')) throw new UsageError('--room joins a room and --create makes one: give one of them');
     const url = normalizeUrl(rawUrl);
     const options = {
       url,
       room: args.values.get('room'),
+      create: args.values.get('create'),
       clients: Math.floor(numberFlag(args, 'clients', 50, 1)),
       duration: numberFlag(args, 'duration', 30, 1),
       rate: numberFlag(args, 'rate', 20, 1),
@@ -124,8 +126,10 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     }
     if (e instanceof JoinError) {
       // A refusal (room full, bad room code...) names itself; anything else is a server we could not talk to.
-      const refused = e.cause instanceof Error && 'codeName' in e.cause && e.cause.codeName !== 'TIMEOUT';
-      err.write(`tickwire bots: could not join ${rawUrl}: ${e.message}${refused ? '' : ' — is the server running at that address?'}\n`);
+      const code = e.cause instanceof Error && 'codeName' in e.cause ? e.cause.codeName : undefined;
+      const hint =
+        code === undefined || code === 'TIMEOUT' ? ' — is the server running at that address?' : code === 'ROOM_NOT_FOUND' ? ' (to open a room, pass --create <room type>)' : '';
+      err.write(`tickwire bots: could not join ${rawUrl}: ${e.message}${hint}\n`);
       return 1;
     }
     if (e instanceof BotFault) {
