@@ -8,6 +8,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { flush, harness } from './harness.test-support.js';
 import { reject, defineRoom, type AnyRoomDefinition, type RoomDefinition } from './room-definition.js';
 import { RoomCatalog, generateRoomCode } from './room-manager.js';
+import type { RoomStore } from './persistence-writer.js';
 import type { Identity } from './room-client.js';
 
 const duel = defineProtocol({
@@ -133,6 +134,36 @@ describe('creating and joining rooms', () => {
     await flush();
     expect(f.errors[0]?.code).toBe(ErrorCode.INVALID_ROOM_CODE);
     expect(f.errors[0]!.message).toMatch(/join a code/);
+  });
+});
+
+describe('stored rooms', () => {
+  /** A database that holds one room, 'kept'. */
+  const store: RoomStore = {
+    loadRoom: async (code) => (code === 'kept' ? { code, meta: null, entities: [], players: [], checkpointAt: 1 } : undefined),
+    writeCheckpoint: async () => undefined,
+    transact: async () => {
+      throw new Error('not used');
+    },
+    committedResult: async () => undefined,
+  };
+
+  it('a join opens a room the storage holds even when a join may not create rooms; an unknown code is still ROOM_NOT_FOUND', async () => {
+    const h = serve({ duel: duelRoom({ persistence: {} }) });
+    const withStore = harness(duelRoom({ createOnJoin: false, persistence: {} }), { rooms: { duel: duelRoom({ persistence: {} }) as unknown as AnyRoomDefinition }, storage: store });
+    const kept = withStore.connect();
+    kept.hello('kept', { options: options({}) });
+    await flush();
+    expect(kept.welcome?.room).toBe('kept');
+    const other = withStore.connect();
+    other.hello('gone', { options: options({}) });
+    await flush();
+    expect(other.errors[0]?.code).toBe(ErrorCode.ROOM_NOT_FOUND);
+    // Without storage the same code is not found.
+    const bare = h.connect();
+    bare.hello('kept', { options: options({}) });
+    await flush();
+    expect(bare.errors[0]?.code).toBe(ErrorCode.ROOM_NOT_FOUND);
   });
 });
 

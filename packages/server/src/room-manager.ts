@@ -195,7 +195,16 @@ export class RoomManager {
       return new TickwireError(ErrorCode.JOIN_REFUSED, `room '${code}' could not be opened: the server's room resolver failed`);
     }
     if (def && !def.createOnJoin) {
-      const stored = def.persistence && this.host.store ? await this.host.store.loadRoom(code).catch(() => undefined) : undefined;
+      let stored = false;
+      if (def.persistence && this.host.store) {
+        try {
+          stored = (await this.host.store.loadRoom(code)) !== undefined;
+        } catch (err) {
+          this.host.logger.error({ err, room: code }, 'could not check the storage for a room');
+          return new TickwireError(ErrorCode.INTERNAL, `room '${code}' could not be looked up in storage; try again`);
+        }
+      }
+      // Another join may have opened it while storage answered.
       if (!stored && !this.rooms.has(code) && !this.starting.has(code)) return notFound(code, this.catalog.typeNames);
     }
     return this.openCode(code, gate, def);
