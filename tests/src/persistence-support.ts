@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type ClientRoom } from '@tickwire/client';
 import { ManualClock, createMemoryPipe, type GameProtocol } from '@tickwire/protocol';
-import { createServer, type AnyRoomDefinition, type RoomStore } from '@tickwire/server';
+import { createServer, type AnyRoomDefinition, type RoomStore, type ServerOptions } from '@tickwire/server';
 import type { RoomRuntime as Room } from '@tickwire/server/internal';
 import { openStorage, type Storage } from '@tickwire/storage';
 import { freshPostgresSchema, postgresAdmin, postgresReachable, postgresTestUrl } from '@tickwire/storage/testing';
@@ -128,12 +128,18 @@ export interface SteppedWorld {
 
 /**
  * A server for `rooms` on a manual clock, with storage at `url`. `wrap` may put a fault
- * injector between the rooms and the real storage.
+ * injector between the rooms and the real storage; `options` adds server options (a shared
+ * room registry, a process id...).
  */
-export async function steppedWorld(url: string, rooms: AnyRoomDefinition, wrap?: (storage: Storage) => RoomStore): Promise<SteppedWorld> {
+export async function steppedWorld(
+  url: string,
+  rooms: AnyRoomDefinition,
+  wrap?: (storage: Storage) => RoomStore,
+  options: Omit<Partial<ServerOptions>, 'rooms' | 'clock' | 'storage'> = {},
+): Promise<SteppedWorld> {
   const clock = new ManualClock(1000);
   const storage = await openStorage({ url, logger: quiet });
-  const server = createServer({ rooms, clock, storage: wrap ? wrap(storage) : storage, logger: silent, processMetrics: false, authenticate: byToken });
+  const server = createServer({ rooms, clock, storage: wrap ? wrap(storage) : storage, logger: silent, processMetrics: false, authenticate: byToken, ...options });
   const step = async (ms: number) => {
     for (let t = 0; t < ms; t += 50) {
       clock.advance(50);
