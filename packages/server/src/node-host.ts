@@ -47,7 +47,9 @@ function toRequest(req: IncomingMessage): Request | undefined {
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
     const method = req.method ?? 'GET';
     const body = method === 'GET' || method === 'HEAD' ? undefined : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
-    return new Request(url.href, { method, headers, body, duplex: 'half' });
+    // `duplex` is required by Node's fetch for a streamed body, and missing from the DOM types.
+    const init: RequestInit & { duplex: 'half' } = { method, headers, body, duplex: 'half' };
+    return new Request(url.href, init);
   } catch {
     return undefined;
   }

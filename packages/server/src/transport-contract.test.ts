@@ -3,7 +3,7 @@
  * over real sockets on port 0. A new host adds one `transportContract(...)` line here.
  */
 import { createServer, type Server } from 'node:http';
-import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createMemoryPipe, type Transport } from '@tickwire/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import { memoryAdapter, transportContract, type Pair, type Peer, type TransportAdapter } from './transport-contract.test-support.js';
@@ -11,7 +11,7 @@ import { wsTransport } from './ws-transport.js';
 
 transportContract(memoryAdapter(createMemoryPipe));
 
-/** ws on a real HTTP server on 127.0.0.1:0; the peer is a ws client whose socket we hold. */
+/** ws on a real HTTP server on 127.0.0.1:0; the peer is a ws client. */
 function wsAdapter(): TransportAdapter {
   const open: { http: Server; wss: WebSocketServer; client: WebSocket }[] = [];
   return {
@@ -23,26 +23,19 @@ function wsAdapter(): TransportAdapter {
       await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
       const { port } = http.address() as AddressInfo;
       const serverSide = new Promise<Transport>((resolve) => wss.once('connection', (ws) => resolve(wsTransport(ws))));
-      let socket: Socket | undefined;
-      const client = new WebSocket(`ws://127.0.0.1:${port}/`, {
-        perMessageDeflate: false,
-        createConnection: (options) => (socket = netConnect(options)),
-      });
+      const client = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
       open.push({ http, wss, client });
       await new Promise((r) => client.once('open', r));
       const server = await serverSide;
-      const raw = () => {
-        if (!socket) throw new Error('the client socket was not created');
-        return socket;
-      };
       const peer: Peer = {
         send: (f) => client.send(f, { binary: true }),
         sendText: (t) => client.send(t, { binary: false }),
         close: (c, why) => client.close(c, why),
-        pause: () => void raw().pause(),
-        resume: () => void raw().resume(),
+        // ws pauses its socket: the TCP window fills and the server's queue grows.
+        pause: () => client.pause(),
+        resume: () => client.resume(),
         // Stop reading and writing, keep the TCP connection: no close frame, no FIN.
-        vanish: () => void raw().pause(),
+        vanish: () => client.pause(),
         onmessage: null,
         onclose: null,
       };
