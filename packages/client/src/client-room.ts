@@ -656,7 +656,9 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     const newClock = Math.abs(w.serverTime - this.sync.serverNow(now)) > 1000;
     if (newClock) this.sync = new ClockSync();
     this.sync.seed(w.serverTime, now);
-    const newMember = !resumed || w.clientId !== this.member.clientId;
+    // The server says whether this is the same membership; a new one (the seat was released, or
+    // another process honoured the token) starts over even when its client id happens to match.
+    const newMember = !resumed || !w.resumed || w.clientId !== this.member.clientId;
     if (newMember || newClock || w.tick < this.view.tick) {
       // What we show belongs to another member or another timeline: forget it, the full snapshot rebuilds it.
       for (const entity of this.view.entities.values()) this.emit('remove', entity as unknown as ClientEntityOf<P>);

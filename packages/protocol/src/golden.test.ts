@@ -270,6 +270,7 @@ function encode(m: Json): Uint8Array {
         serverTime: num(m, 'serverTime'),
         resumeToken: parseHex(str(m, 'resumeToken'), 'resumeToken'),
         metadata: str(m, 'metadata'),
+        resumed: m['resumed'] === true,
       });
     case 'snapshot':
       return encodeSnapshot(m);

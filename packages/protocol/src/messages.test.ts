@@ -270,6 +270,7 @@ describe('server messages round-trip through decodeServer', () => {
       serverTime: 98765.4321,
       resumeToken,
       metadata: JSON.stringify({ map: 'dust', players: ['a', 'b'] }),
+      resumed: true,
     };
     expect(decodeServer(codec.welcome(body), game)).toEqual({ kind: 'welcome', seq: 0, ...body });
   });
@@ -312,6 +313,7 @@ describe('server messages round-trip through decodeServer', () => {
           serverTime: finiteDouble,
           resumeToken: fc.uint8Array({ minLength: 16, maxLength: 16 }),
           metadata: text(100),
+          resumed: fc.boolean(),
         }),
         seqArb,
         text(8),
@@ -563,6 +565,7 @@ const serverFrameArb: fc.Arbitrary<Uint8Array> = fc.oneof(
       serverTime: finiteDouble,
       resumeToken: fc.uint8Array({ minLength: 16, maxLength: 16 }),
       metadata: text(30),
+      resumed: fc.boolean(),
     })
     .map((b) => codec.welcome(b)),
   fc.tuple(seqArb, fc.boolean(), fc.nat(0xffff), text(20)).map(([seq, ok, code, message]) => codec.commandResult(seq, { ok, code, message })),
@@ -1005,7 +1008,7 @@ function echo(msg: ClientMessage): void {
   codec.error(msg.seq, { code: ErrorCode.VALUE_OUT_OF_RANGE, fatal: false, message: 'x' });
   switch (msg.kind) {
     case 'hello':
-      codec.welcome({ room: msg.room, clientId: 1, entity: 0, tickRate: 20, snapshotRate: 20, tick: 0, tickEpoch: 0, serverTime: 0, resumeToken: new Uint8Array(16), metadata: '{}' });
+      codec.welcome({ room: msg.room, clientId: 1, entity: 0, tickRate: 20, snapshotRate: 20, tick: 0, tickEpoch: 0, serverTime: 0, resumeToken: new Uint8Array(16), metadata: '{}', resumed: false });
       codec.chatMessage({ from: 1, name: msg.name, text: '' });
       break;
     case 'input':

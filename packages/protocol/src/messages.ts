@@ -168,6 +168,8 @@ export const bodies = {
     serverTime: t.f64(),
     resumeToken: t.bytes(RESUME_TOKEN_BYTES),
     metadata: t.string(LIMITS.metadataBytes),
+    /** The same membership as before this connection (a resume or a takeover), not a new one. */
+    resumed: t.bool(),
   }),
   commandResult: new Struct({ ok: t.bool(), code: t.uint(16), message: t.string(LIMITS.errorMessageBytes) }),
   pong: new Struct({ clientTime: clockMs(LIMITS.maxClientTimeMs), serverTime: t.f64() }),

@@ -89,7 +89,7 @@ export function admit<P extends GameProtocol>(
     room.faults.record('onJoin', err);
     throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not admit this client (its game code failed)');
   }
-  welcome(room, client, now);
+  welcome(room, client, now, false);
   return client;
 }
 
@@ -113,11 +113,11 @@ function takeOver<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, 
   client.lastQueuedInputSeq = 0;
   client.lastInputSeq = 0;
   room.resumed(client);
-  welcome(room, client, now);
+  welcome(room, client, now, true);
   return client;
 }
 
-function welcome<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, now: number): void {
+function welcome<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, now: number, resumed: boolean): void {
   const metadataOf = room.definition.metadata;
   let metadata = '{}';
   if (metadataOf) {
@@ -136,6 +136,7 @@ function welcome<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, n
       serverTime: now,
       resumeToken: client.resumeToken,
       metadata,
+      resumed,
     }),
   );
 }
