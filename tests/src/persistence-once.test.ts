@@ -19,7 +19,12 @@ import { bank, bankRoom, depositKey } from './fixtures/bank.js';
 import { backends, databases, FaultyStore, settleStepping, steppedWorld } from './persistence-support.js';
 
 const dbs = databases();
-afterAll(() => dbs.dropAll());
+/** Bank servers started here, killed at the end whatever happened to the test that started them. */
+const children = new Set<ChildProcess>();
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await dbs.dropAll();
+});
 
 const ledgerProtocol = defineProtocol({ name: 'ledger', components: { tag: { v: t.uint(8) } }, entities: { tag: ['tag'] } });
 
@@ -74,6 +79,7 @@ async function startBank(url: string, dieAfter?: number): Promise<{ child: Child
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bankServer, url, ...(dieAfter === undefined ? [] : [String(dieAfter)])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.add(child);
   const wsUrl = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`bank server exited with ${code}`)));
     createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { wsUrl: string }).wsUrl));
@@ -274,8 +280,9 @@ describe.each(backends)('critical transactions on $name', (backend) => {
       await again.sendCommand('bank', 'deposit', { txid: 8, amount: 1 });
       again.disconnect();
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
     }
     const storage = await openStorage({ url, logger: { warn: () => undefined } });
     try {

@@ -21,7 +21,12 @@ import { backends, byToken, databases, FaultyStore, quiet, steppedWorld } from '
 import { waitFor } from './wait.js';
 
 const dbs = databases();
-afterAll(() => dbs.dropAll());
+/** Bank servers started here, killed at the end whatever happened to the test that started them. */
+const children = new Set<ChildProcess>();
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  await dbs.dropAll();
+});
 const database = dbs.fresh;
 const bankServer = fileURLToPath(new URL('./fixtures/bank-server.ts', import.meta.url));
 
@@ -167,6 +172,7 @@ describe.each(backends)('persistence on $name', (backend) => {
 
     const start = async (): Promise<{ child: ChildProcess; wsUrl: string }> => {
       const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', bankServer, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.add(child);
       const wsUrl = await new Promise<string>((resolve, reject) => {
         child.once('exit', (code) => reject(new Error(`bank server exited with ${code}`)));
         createInterface({ input: child.stdout! }).once('line', (line) => resolve((JSON.parse(line) as { wsUrl: string }).wsUrl));
