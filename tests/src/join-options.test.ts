@@ -4,7 +4,7 @@
  * password with its reason, and a player of a created room reconnects by itself to that room.
  */
 import type { Socket } from 'node:net';
-import { createClient, type ClientRoom } from '@tickwire/client/node';
+import { connect, createClient, type ClientRoom } from '@tickwire/client/node';
 import { ErrorCode, defineProtocol, t, type JoinOptionsOf } from '@tickwire/protocol';
 import { createServer, defineRoom, reject } from '@tickwire/server';
 import { afterEach, describe, expect, expectTypeOf, it } from 'vitest';
@@ -86,6 +86,14 @@ describe('joining with options over real sockets', () => {
     // A string is cut to its field's size like any string field; a value of the wrong type is refused.
     await expect(client('bob').create('duel', { team: 'two' as unknown as number })).rejects.toMatchObject({ code: ErrorCode.VALUE_OUT_OF_RANGE });
     expect(server.rooms.size).toBe(1);
+  });
+
+  it('connect takes exactly one of a code and a type, and no resume token with a create, before dialing', async () => {
+    const url = 'ws://127.0.0.1:9/ws'; // never dialed
+    await expect(connect({ url, protocol: duel })).rejects.toMatchObject({ code: ErrorCode.INVALID_ROOM_CODE, message: expect.stringMatching(/exactly one of/) });
+    await expect(connect({ url, protocol: duel, room: 'a', create: 'duel' })).rejects.toMatchObject({ code: ErrorCode.INVALID_ROOM_CODE });
+    await expect(connect({ url, protocol: duel, create: 'two words' })).rejects.toMatchObject({ code: ErrorCode.INVALID_ROOM_CODE, message: expect.stringMatching(/room type/) });
+    await expect(connect({ url, protocol: duel, create: 'duel', resumeToken: new Uint8Array(16) })).rejects.toMatchObject({ code: ErrorCode.RESUME_FAILED });
   });
 
   it('a player of a created room, cut off, comes back by itself to that room', async () => {

@@ -86,6 +86,9 @@ export async function connect<P extends GameProtocol>(options: ConnectOptions<P>
   if (target === undefined || (options.create !== undefined && options.room !== undefined)) {
     throw new TickwireError(ErrorCode.INVALID_ROOM_CODE, "connect needs exactly one of { room: code } (join) and { create: type } (a new room)");
   }
+  if (create && options.resumeToken) {
+    throw new TickwireError(ErrorCode.RESUME_FAILED, 'a resume token gets a membership back in an existing room: join its code ({ room: code, resumeToken }) instead of creating');
+  }
   if (!ROOM_CODE_PATTERN.test(target)) {
     const what = create ? 'room type' : 'room code';
     throw new TickwireError(ErrorCode.INVALID_ROOM_CODE, `${what} '${target.slice(0, 80)}' is invalid: use 1-64 letters, digits, '_', '-', '.', ':'`);
