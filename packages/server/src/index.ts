@@ -27,7 +27,7 @@ export type { Room, Player, Entities, Persist, EventTarget } from './game-api.js
 export type { Identity } from './room-client.js';
 export type { Entity, AnyEntity, EntityInit } from './entity-store.js';
 export { defaultLimits, resolveLimits, type Limits } from './limits.js';
-export { ROOM_CODE_PATTERN } from './room-manager.js';
+export { ROOM_CODE_PATTERN, type RoomTypes, type RoomsOption, type RoomResolver } from './room-manager.js';
 export type { RoomStats, ServerStats } from './stats.js';
 export { LagHistory, type LagCompensationOptions } from './lag-compensation.js';
 export type { RoomStore, CheckpointBatch, StoredRoom, DurableEntityRow, PlayerCheckpointRow, CriticalStep, OnceOutcome } from './persistence.js';
