@@ -302,10 +302,12 @@ export class Connection implements ClientConnection {
     verdict.then(
       () => this.admitTo(room, hello, identity, options),
       (err: unknown) => {
+        if (!(err instanceof Rejection)) room.faults.record('onAuth', err);
+        // Closed while onAuth ran (the client left, or timed out): nobody to tell.
+        if (this.state !== 'authenticating') return;
         if (err instanceof Rejection) {
           return this.refuse(new TickwireError(err.code === ErrorCode.COMMAND_REJECTED ? ErrorCode.JOIN_REFUSED : err.code, err.message));
         }
-        room.faults.record('onAuth', err);
         this.refuse(new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not check this join (its game code failed): try again later'));
       },
     );

@@ -6,7 +6,7 @@
 import { CloseCode, ErrorCode, ROOM_CODE_PATTERN, defineProtocol, encodeJoinOptions, t, type JoinOptionsOf } from '@tickwire/protocol';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { flush, harness } from './harness.test-support.js';
-import { reject, defineRoom, type AnyRoomDefinition, type RoomDefinition } from './room-definition.js';
+import { Rejection, reject, defineRoom, type AnyRoomDefinition, type RoomDefinition } from './room-definition.js';
 import { RoomCatalog, generateRoomCode } from './room-manager.js';
 import type { RoomStore } from './persistence-writer.js';
 import type { Identity } from './room-client.js';
@@ -248,17 +248,23 @@ describe('join options, onAuth and onJoin', () => {
     expect(again.welcome).toBeDefined();
   });
 
-  it('a connection that closes while onAuth waits is not admitted', async () => {
-    let release = (): void => {};
-    const h = serve({ duel: duelRoom({ createOnJoin: true, onAuth: () => new Promise<void>((resolve) => (release = resolve)) }) });
-    const c = h.connect();
-    c.hello('r', { options: options({}) });
+  it('a connection that closes while onAuth waits is not admitted, whatever onAuth decides', async () => {
+    const pending: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+    const h = serve({ duel: duelRoom({ createOnJoin: true, onAuth: () => new Promise<void>((resolve, reject) => pending.push({ resolve, reject })) }) });
+    const clients = [h.connect(), h.connect(), h.connect()];
+    for (const c of clients) c.hello('r', { options: options({}) });
     await flush();
-    c.transport.close(1000, 'bye');
+    for (const c of clients) c.transport.close(1000, 'bye');
     await flush();
-    release();
+    const received = clients.map((c) => c.received.length);
+    pending[0]!.resolve();
+    pending[1]!.reject(new Error('late failure'));
+    pending[2]!.reject(new Rejection('not you'));
     await flush();
     expect(h.server.rooms.get('r')?.size).toBe(0);
+    expect(clients.map((c) => c.received.length)).toEqual(received);
+    // A failure is a fault even when nobody waits for the answer; a refusal is not.
+    expect(await h.server.metrics.text()).toMatch(/tickwire_game_faults_total\{hook="onAuth"\} 1/);
   });
 
   it('options past their limits, or not the room protocol’s, refuse the join with the decoder’s code', async () => {
