@@ -204,7 +204,7 @@ function buildWall(room: ArenaRoom, client: ArenaPlayer, cx: number, cy: number)
 /** Options for tests and tools: a seeded random source. */
 export interface ArenaOptions {
   random?: () => number;
-  /** Seat a dropped player's ship for this long (default 60 s). */
+  /** Keep a dropped player's membership and ship for this long (default 60 s). */
   reconnectWindowMs?: number;
   maxClients?: number;
   /** Furthest back a hit check rewinds to favour a lagging shooter (default 400 ms; 0 turns lag compensation off). */
