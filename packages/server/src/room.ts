@@ -338,25 +338,36 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
    */
   private guardInterest(def: InterestDefinition<Player<P, D>, Entity<P>>): InterestDefinition<Player<P, D>, Entity<P>> {
     const nowhere = Object.freeze({ x: Number.NaN, y: Number.NaN });
-    const valid = (p: { x: number; y: number } | undefined) =>
-      p === undefined || (typeof p === 'object' && p !== null && Math.abs(p.x) <= 1e12 && Math.abs(p.y) <= 1e12);
-    const place = (hook: string, fn: () => { x: number; y: number } | undefined) => {
+    // Called per entity per snapshot: a generic method and no closure per call, so guarding
+    // allocates nothing on the interest path.
+    const place = <A>(hook: string, fn: (arg: A) => { x: number; y: number } | undefined, arg: A) => {
       try {
-        const p = fn();
-        if (valid(p)) return p;
+        const p = fn(arg);
+        if (p === undefined || (typeof p === 'object' && p !== null && Math.abs(p.x) <= 1e12 && Math.abs(p.y) <= 1e12)) return p;
         throw new RangeError(`${hook} returned ${JSON.stringify(p)}: positions must be finite numbers within ±1e12`);
       } catch (err) {
         this.faults.record(hook, err);
         return nowhere;
       }
     };
-    const out: InterestDefinition<Player<P, D>, Entity<P>> = {
-      ...def,
-      position: (e) => place('interest.position', () => def.position(e)),
-    };
-    if (def.viewer) out.viewer = (c) => place('interest.viewer', () => def.viewer!(c));
+    const position = def.position.bind(def);
+    const out: InterestDefinition<Player<P, D>, Entity<P>> = { ...def, position: (e) => place('interest.position', position, e) };
+    if (def.viewer) {
+      const viewer = def.viewer.bind(def);
+      out.viewer = (c) => place('interest.viewer', viewer, c);
+    }
     // A channel that cannot be named is one nobody is a member of: hidden, not leaked to all.
-    if (def.channel) out.channel = (e) => this.faults.run('interest.channel', () => def.channel!(e), '\u0000faulted');
+    if (def.channel) {
+      const channel = def.channel.bind(def);
+      out.channel = (e) => {
+        try {
+          return channel(e);
+        } catch (err) {
+          this.faults.record('interest.channel', err);
+          return '\u0000faulted';
+        }
+      };
+    }
     if (def.channels) out.channels = (c) => this.faults.run('interest.channels', () => [...def.channels!(c)], []);
     return out;
   }
