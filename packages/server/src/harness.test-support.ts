@@ -23,7 +23,7 @@ import {
 } from '@tickwire/protocol';
 import { pino } from 'pino';
 import { createServer, type ServerOptions } from './server.js';
-import { defineRoom, type AnyRoomDefinition, type RoomDefinition } from './room-definition.js';
+import { defineRoom, type RoomDefinition } from './room-definition.js';
 
 export const game = defineProtocol({
   name: 'harness',
@@ -179,7 +179,7 @@ export function harness<P extends GameProtocol = Game>(room: RoomDefinition<P> |
   const clock = new ManualClock(1000);
   const protocol = room.protocol as GameProtocol;
   // Joins create their room unless a test says otherwise: most tests just want a room to be in.
-  const server = createServer({ rooms: { ...(room as unknown as AnyRoomDefinition), createOnJoin: room.createOnJoin ?? true }, clock, logger: silent, processMetrics: false, ...options });
+  const server = createServer({ rooms: { ...room, createOnJoin: room.createOnJoin ?? true }, clock, logger: silent, processMetrics: false, ...options });
   const h = {
     clock,
     server,

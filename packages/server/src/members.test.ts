@@ -6,7 +6,7 @@
 import { CloseCode, ErrorCode, ROOM_CODE_PATTERN, defineProtocol, encodeJoinOptions, t, type JoinOptionsOf } from '@tickwire/protocol';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { flush, harness } from './harness.test-support.js';
-import { Rejection, reject, defineRoom, type AnyRoomDefinition, type RoomDefinition } from './room-definition.js';
+import { Rejection, reject, defineRoom, type RoomDefinition } from './room-definition.js';
 import { RoomCatalog, generateRoomCode } from './room-manager.js';
 import type { RoomStore } from './persistence-writer.js';
 import type { Identity } from './room-client.js';
@@ -28,7 +28,7 @@ const options = (o: Partial<DuelOptions>) => encodeJoinOptions(duel, o);
 
 /** A harness whose server serves `types` by name (createOnJoin as each definition says). */
 function serve(types: Record<string, RoomDefinition<Duel>>) {
-  return harness(Object.values(types)[0]!, { rooms: types as unknown as Record<string, AnyRoomDefinition> });
+  return harness(Object.values(types)[0]!, { rooms: types });
 }
 
 describe('creating and joining rooms', () => {
@@ -120,7 +120,7 @@ describe('creating and joining rooms', () => {
     await flush();
     expect(c.welcome?.room).toMatch(/^[A-HJ-NP-Z2-9]{6}$/);
 
-    const resolved = harness(duelRoom(), { rooms: (code) => (code.startsWith('d-') ? (duelRoom({ createOnJoin: true }) as unknown as AnyRoomDefinition) : undefined) });
+    const resolved = harness(duelRoom(), { rooms: (code) => (code.startsWith('d-') ? duelRoom({ createOnJoin: true }) : undefined) });
     const d = resolved.connect();
     d.hello('d-1', { options: options({}) });
     await flush();
@@ -150,7 +150,7 @@ describe('stored rooms', () => {
 
   it('a join opens a room the storage holds even when a join may not create rooms; an unknown code is still ROOM_NOT_FOUND', async () => {
     const h = serve({ duel: duelRoom({ persistence: {} }) });
-    const withStore = harness(duelRoom({ createOnJoin: false, persistence: {} }), { rooms: { duel: duelRoom({ persistence: {} }) as unknown as AnyRoomDefinition }, storage: store });
+    const withStore = harness(duelRoom({ createOnJoin: false, persistence: {} }), { rooms: { duel: duelRoom({ persistence: {} }) }, storage: store });
     const kept = withStore.connect();
     kept.hello('kept', { options: options({}) });
     await flush();
@@ -288,10 +288,10 @@ describe('join options, onAuth and onJoin', () => {
 
 describe('room types', () => {
   it('refuses two createOnJoin types of one protocol: a join could not tell which to create', () => {
-    expect(() => new RoomCatalog({ a: duelRoom({ createOnJoin: true }), b: duelRoom({ createOnJoin: true }) } as unknown as Record<string, AnyRoomDefinition>)).toThrow(
+    expect(() => new RoomCatalog({ a: duelRoom({ createOnJoin: true }), b: duelRoom({ createOnJoin: true }) })).toThrow(
       /'a' and 'b' both have createOnJoin/,
     );
-    expect(() => new RoomCatalog({ 'no spaces': duelRoom() } as unknown as Record<string, AnyRoomDefinition>)).toThrow(RangeError);
+    expect(() => new RoomCatalog({ 'no spaces': duelRoom() })).toThrow(RangeError);
     expect(() => new RoomCatalog({})).toThrow(/at least one room type/);
   });
 
