@@ -240,6 +240,16 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       (frame) => this.receive(frame),
       (code, reason) => this.lost(code, reason),
     );
+    this.announceLossyLink();
+  }
+
+  /**
+   * Over a link that may lose snapshots (the network conditioner with loss, a datagram
+   * transport), asks the server at once for deltas against acknowledged snapshots, with an ACK of
+   * 0, rather than waiting for the first lost snapshot to show it (docs/protocol.md 8.4).
+   */
+  private announceLossyLink(): void {
+    if (this.transport.unreliable === true) this.send(this.codec.ack(0));
   }
 
   get clientId(): number {
@@ -688,6 +698,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       (frame) => this.receive(frame),
       (code, reason) => this.lost(code, reason),
     );
+    this.announceLossyLink();
   }
 }
 

@@ -76,11 +76,24 @@ describe('ReplicatedView', () => {
     const view = new ReplicatedView(game, false);
     view.applySnapshot(body(10, 0, [], [{ id: 3, create: -1, wire: all(40, 50, 'ada', 7) }]), 10);
     // The removal when it left was lost; it came back far away, with its position only.
-    const changes = view.applySnapshot(body(20, 15, [], [{ id: 3, create: POS, wire: [10, 20, 'zzz', 1, false, 0] }]), 20);
+    const changes = view.applySnapshot(body(20, 10, [], [{ id: 3, create: POS, wire: [10, 20, 'zzz', 1, false, 0] }]), 20);
     expect(changes.changed.map((e) => e.id)).toEqual([3]);
     const e = view.entities.get(3)!;
     expect(e.state).toEqual({ pos: { x: 10, y: 20 }, crew: { name: '', count: 0, docked: false, role: 'pilot' } });
     expect(e.received).toBe(POS);
+  });
+
+  it('refuses a delta built on a snapshot it never applied, and then takes only a full one', () => {
+    const view = new ReplicatedView(game, false);
+    view.applySnapshot(body(10, 0, [], [{ id: 3, create: -1, wire: all(40, 50, 'ada', 7) }]), 10);
+    // Tick 11 (the baseline of 12, sent over a reliable link) was lost: 12 lacks what 11 changed.
+    expect(() => view.applySnapshot(body(12, 11, [], [{ id: 3, update: 0b1000, wire: all(0, 0, '', 8) }]), 12)).toThrow(StaleSnapshot);
+    expect(view.needsFull).toBe(true);
+    expect(view.entities.get(3)!.state.crew!.count).toBe(7);
+    expect(() => view.applySnapshot(body(13, 12, [], []), 13)).toThrow(StaleSnapshot);
+    view.applySnapshot(body(14, 0, [], [{ id: 3, create: -1, wire: all(40, 50, 'ada', 9) }]), 14);
+    expect(view.needsFull).toBe(false);
+    expect(view.entities.get(3)!.state.crew!.count).toBe(9);
   });
 
   it('ignores a snapshot that is not newer than the newest applied (duplicate or overtaken)', () => {

@@ -77,8 +77,14 @@ export class ReplicatedView implements SnapshotVisitor {
     return this.entities.get(id)?.type;
   }
 
-  begin(full: boolean): void {
+  begin(full: boolean, baselineTick: number): void {
     if (this.needsFull && !full) throw new StaleSnapshot();
+    // A delta built on a snapshot this view never applied (one was lost on the way): applying it
+    // would leave whatever changed in the lost one unchanged here. Ask for a full snapshot.
+    if (!full && baselineTick > this.tick) {
+      this.needsFull = true;
+      throw new StaleSnapshot();
+    }
     if (full) this.needsFull = false;
     this.full = full;
   }

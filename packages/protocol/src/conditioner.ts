@@ -96,6 +96,7 @@ export function conditionTransport(inner: Transport, conditions: NetworkConditio
 
   const outer: Transport & { stats: ConditionerStats } = {
     stats,
+    unreliable: loss > 0 || reorder > 0,
     onmessage: null,
     onclose: null,
     get bufferedAmount() {

@@ -31,6 +31,12 @@ export interface Transport {
   oncontrol?: (() => void) | null;
   /** Sends a text frame, on transports that carry text (tests of the refusal use it). */
   sendText?(text: string): void;
+  /**
+   * Frames may be lost or overtaken on the way (a datagram transport, or the network conditioner
+   * with loss or reordering). The server then takes snapshot deltas against acknowledged
+   * snapshots; over a reliable transport (absent or false) against the last one sent.
+   */
+  readonly unreliable?: boolean;
 }
 
 /**

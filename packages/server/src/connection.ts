@@ -103,6 +103,10 @@ export class Connection implements ClientConnection {
     return this.transport.bufferedAmount;
   }
 
+  get lossy(): boolean {
+    return this.transport.unreliable === true;
+  }
+
   /**
    * Queues a frame. What waits for a client is bounded in bytes whatever it is (snapshots,
    * chat, events, results): a client over `maxBufferedBytes` is not reading, and is dropped at

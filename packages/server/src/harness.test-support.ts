@@ -175,6 +175,33 @@ export class RawClient {
 }
 
 /** A server on a manual clock with helpers to join raw clients and step time. */
+/**
+ * The server's end of a pipe, as seen through a wrapper: the same frames, with what a test sets
+ * instead of the real queue size (`buffered`), or declared unreliable.
+ */
+export function relay(inner: Transport, o: { buffered?: () => number; unreliable?: boolean }): Transport {
+  return {
+    unreliable: o.unreliable === true,
+    get bufferedAmount() {
+      return o.buffered ? o.buffered() : inner.bufferedAmount;
+    },
+    send: (frame) => inner.send(frame),
+    close: (code, reason) => inner.close(code, reason),
+    get onmessage() {
+      return inner.onmessage;
+    },
+    set onmessage(fn) {
+      inner.onmessage = fn;
+    },
+    get onclose() {
+      return inner.onclose;
+    },
+    set onclose(fn) {
+      inner.onclose = fn;
+    },
+  };
+}
+
 export function harness<P extends GameProtocol = Game>(room: RoomDefinition<P> | RoomDefinition<Game> = gameRoom(), options: Partial<ServerOptions> = {}) {
   const clock = new ManualClock(1000);
   const protocol = room.protocol as GameProtocol;
@@ -183,10 +210,13 @@ export function harness<P extends GameProtocol = Game>(room: RoomDefinition<P> |
   const h = {
     clock,
     server,
-    /** Connects a raw client (without joining). */
-    connect(remoteAddress = '127.0.0.1'): RawClient {
+    /**
+     * Connects a raw client (without joining). `unreliable`: the server's end says its frames may
+     * be lost (as a datagram transport would), so the room takes deltas against acknowledged snapshots.
+     */
+    connect(remoteAddress = '127.0.0.1', link: { unreliable?: boolean } = {}): RawClient {
       const [mine, theirs] = createMemoryPipe();
-      server.accept(theirs, remoteAddress);
+      server.accept(link.unreliable ? relay(theirs, { unreliable: true }) : theirs, remoteAddress);
       return new RawClient(mine, protocol);
     },
     /** Joins a raw client; `token` is its identity (default: a new anonymous guest). */

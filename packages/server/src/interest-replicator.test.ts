@@ -24,13 +24,14 @@ const POS = 0b0011;
  * client acknowledges nothing by itself; the first full snapshot is acknowledged before a test
  * starts, so it starts with deltas.
  */
-async function world(snapshotHistory?: number) {
+async function world(snapshotHistory?: number, snapshotBaseline: 'auto' | 'acknowledged' = 'acknowledged') {
   const h = harness<Space>(
     defineRoom<Space>({
       protocol: space,
       createOnJoin: true,
       reconnectWindowMs: 0,
       snapshotHistory,
+      snapshotBaseline,
       interest: {
         position: (e) => ({ x: e.pos.x, y: e.pos.y }),
         viewer: () => ({ x: 0, y: 0 }),
@@ -198,6 +199,43 @@ describe('interest replication over a lossy link', () => {
     for (let i = 0; i < 8; i++) await next();
     expect((await next()).full).toBe(true);
     expect(state().removals.size).toBe(0);
+  });
+});
+
+describe('interest replication over a reliable link', () => {
+  it('a creation, an update and a removal are each sent once, with no acknowledgement needed', async () => {
+    const { next, ship } = await world(undefined, 'auto');
+    const s = ship(5_000);
+    const s1 = await next();
+    expect(recordOf(s1, s.id)).toMatchObject({ created: true, mask: -1 });
+    expect(s1.baselineTick).toBeGreaterThan(0);
+    s.shields.s = 6;
+    const s2 = await next();
+    expect(recordOf(s2, s.id)).toMatchObject({ created: false, mask: 0b0100 });
+    expect(s2.baselineTick).toBe(s1.tick);
+    expect(recordOf(await next(), s.id)).toBeUndefined();
+    s.pos.x = 70_000; // out of range
+    expect((await next()).removed).toEqual([s.id]);
+    expect((await next()).removed).toEqual([]);
+  });
+
+  it('an ACK of 0 starts over with full snapshots, then acknowledged baselines', async () => {
+    const { ack, next, ship } = await world(undefined, 'auto');
+    const s = ship(5_000);
+    await next();
+    await ack(0);
+    const full = await next();
+    expect(full.full).toBe(true);
+    expect((await next()).full).toBe(true); // not acknowledged yet
+    await ack(full.tick);
+    s.shields.s = 6;
+    const delta = await next();
+    expect(delta.full).toBe(false);
+    expect(delta.baselineTick).toBe(full.tick);
+    // Acknowledged baselines now: the creation was acknowledged with the full one, the removal is repeated until acknowledged.
+    s.pos.x = 70_000;
+    expect((await next()).removed).toEqual([s.id]);
+    expect((await next()).removed).toEqual([s.id]);
   });
 });
 

@@ -103,6 +103,12 @@ export class InterestState {
   unacked = 0;
   /** Every snapshot is full until the client acknowledges one (joined, or started over). */
   full = true;
+  /**
+   * What the client holds is known only from its acknowledgements (the link may lose frames).
+   * Otherwise (a reliable, ordered link) each snapshot counts as held as soon as it is sent, and
+   * the client's own acks are not needed; an ACK of 0 switches to acknowledgements for good.
+   */
+  acknowledgedBaselines = false;
 
   constructor(readonly capacity: number) {
     this.ring = Array.from({ length: capacity }, () => new SentSnapshot());
@@ -128,8 +134,19 @@ export class InterestState {
   acknowledge(tick: number): void {
     if (tick === 0) {
       this.startOver();
+      this.acknowledgedBaselines = true;
       return;
     }
+    if (!this.acknowledgedBaselines) return;
+    this.apply(tick);
+  }
+
+  /** A snapshot sent over a reliable link: the client will hold it before the next one arrives. */
+  delivered(tick: number): void {
+    if (!this.acknowledgedBaselines) this.apply(tick);
+  }
+
+  private apply(tick: number): void {
     const snap = this.ring[tick % this.ring.length]!;
     if (snap.tick !== tick || snap.generation !== this.generation) return;
     if (this.full) {
@@ -360,6 +377,7 @@ export class InterestEncoder {
       h.priority = 0;
       h.lastSent = tick;
     }
+    state.delivered(tick);
     const out = this.out;
     out.bytes = w.view();
     out.bits = w.bitLength;

@@ -108,7 +108,7 @@ function takeOver<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, 
     old.close(CloseCode.REPLACED, 'replaced by a newer connection of the same player');
   }
   client.disconnectedAt = 0;
-  room.acknowledge(client, 0);
+  room.connectView(client);
   client.pendingInputs.length = 0;
   client.lastQueuedInputSeq = 0;
   client.lastInputSeq = 0;

@@ -1,10 +1,14 @@
-import { createMemoryPipe, type Transport } from '@tickwire/protocol';
+import { createMemoryPipe } from '@tickwire/protocol';
 import { describe, expect, it } from 'vitest';
-import { RawClient, flush, gameRoom, harness } from './harness.test-support.js';
+import { RawClient, flush, gameRoom, harness, relay, type Game } from './harness.test-support.js';
+import type { RoomDefinition } from './room-definition.js';
+
+/** The game room with deltas against acknowledged snapshots (what a lossy link gets). */
+const acked = (overrides: Partial<RoomDefinition<Game>> = {}) => gameRoom({ snapshotBaseline: 'acknowledged', ...overrides });
 
 describe('acked-delta replication', () => {
   it('sends a full snapshot first, then deltas of changed fields against the acked baseline', async () => {
-    const h = harness();
+    const h = harness(acked());
     const a = await h.join();
     await h.step(50);
     const first = a.snapshots[0]!;
@@ -24,7 +28,7 @@ describe('acked-delta replication', () => {
   });
 
   it('keeps sending full snapshots while a client has acknowledged nothing', async () => {
-    const h = harness();
+    const h = harness(acked());
     const a = h.connect();
     a.autoAck = false;
     a.hello();
@@ -35,7 +39,7 @@ describe('acked-delta replication', () => {
   });
 
   it('falls back to a full snapshot when acks stop for longer than the ring, and to deltas when they resume', async () => {
-    const h = harness(gameRoom({ snapshotHistory: 4 }));
+    const h = harness(acked({ snapshotHistory: 4 }));
     const a = await h.join();
     await h.step(100);
     expect(a.snapshots.at(-1)!.full).toBe(false);
@@ -53,7 +57,7 @@ describe('acked-delta replication', () => {
   });
 
   it('an ack of tick 0 asks for a full snapshot (the client lost its state)', async () => {
-    const h = harness();
+    const h = harness(acked());
     const a = await h.join();
     await h.step(150);
     expect(a.snapshots.at(-1)!.full).toBe(false);
@@ -64,7 +68,7 @@ describe('acked-delta replication', () => {
   });
 
   it('ignores acks for ticks that were never sent', async () => {
-    const h = harness();
+    const h = harness(acked());
     const a = await h.join();
     a.autoAck = false;
     await h.step(100);
@@ -75,7 +79,7 @@ describe('acked-delta replication', () => {
   });
 
   it('removes entities by id and re-sends entities created since the baseline in full until acked', async () => {
-    const h = harness();
+    const h = harness(acked());
     const a = await h.join();
     await h.step(100);
     const room = h.server.rooms.get('r')!;
@@ -94,7 +98,7 @@ describe('acked-delta replication', () => {
   });
 
   it('shares one encoded body among clients with the same baseline', async () => {
-    const h = harness();
+    const h = harness(acked());
     const clients = [await h.join(), await h.join(), await h.join()];
     await h.step(200);
     const last = clients.map((c) => c.snapshots.at(-1)!);
@@ -105,7 +109,7 @@ describe('acked-delta replication', () => {
   it('sends linear fields as key frames: nothing while the path holds, a key frame when it turns', async () => {
     let speed = 5;
     const h = harness(
-      gameRoom({
+      acked({
         setup: (room) => void room.entities.create('mover', { vel: { vx: 100 } }),
         systems: [
           (room) => {
@@ -128,7 +132,7 @@ describe('acked-delta replication', () => {
 
   it('honours per-client relevance: out-of-view entities are removed, and re-sent in full when they return', async () => {
     let visible = true;
-    const h = harness(gameRoom({ isRelevant: (_room, _client, e) => e.type !== 'mover' || visible }));
+    const h = harness(acked({ isRelevant: (_room, _client, e) => e.type !== 'mover' || visible }));
     const a = await h.join();
     const room = h.server.rooms.get('r')!;
     const m = room.entities.create('mover', { vel: { vx: 10 } });
@@ -150,29 +154,11 @@ describe('acked-delta replication', () => {
     // B+4 are skipped, but B+3 takes B+1's: a delta against B at B+5 could no longer see that
     // B+1 gave the client an entity that has since left its view.
     let visible = false;
-    const h = harness(gameRoom({ snapshotHistory: 2, isRelevant: (_room, _client, e) => e.type !== 'mover' || visible }));
+    const h = harness(acked({ snapshotHistory: 2, isRelevant: (_room, _client, e) => e.type !== 'mover' || visible }));
     let backlog = 0;
     let drop = false;
     const [mine, theirs] = createMemoryPipe();
-    const slow: Transport = {
-      get bufferedAmount() {
-        return backlog;
-      },
-      send: (f) => theirs.send(f),
-      close: (c, r) => theirs.close(c, r),
-      set onmessage(fn) {
-        theirs.onmessage = fn;
-      },
-      get onmessage() {
-        return theirs.onmessage;
-      },
-      set onclose(fn) {
-        theirs.onclose = fn;
-      },
-      get onclose() {
-        return theirs.onclose;
-      },
-    };
+    const slow = relay(theirs, { buffered: () => backlog });
     h.server.accept(slow);
     const a = new RawClient(mine);
     const receive = mine.onmessage;
@@ -205,28 +191,10 @@ describe('acked-delta replication', () => {
   });
 
   it('skips snapshots for a backed-up socket and catches up with one delta', async () => {
-    const h = harness();
+    const h = harness(acked());
     let backlog = 0;
     const [mine, theirs] = createMemoryPipe();
-    const slow: Transport = {
-      get bufferedAmount() {
-        return backlog;
-      },
-      send: (f) => theirs.send(f),
-      close: (c, r) => theirs.close(c, r),
-      set onmessage(fn) {
-        theirs.onmessage = fn;
-      },
-      get onmessage() {
-        return theirs.onmessage;
-      },
-      set onclose(fn) {
-        theirs.onclose = fn;
-      },
-      get onclose() {
-        return theirs.onclose;
-      },
-    };
+    const slow = relay(theirs, { buffered: () => backlog });
     h.server.accept(slow);
     const a = new RawClient(mine);
     a.hello();
@@ -244,5 +212,75 @@ describe('acked-delta replication', () => {
     backlog = 10_000_000;
     await h.step(50);
     expect(a.closed?.code).toBe(4007);
+  });
+});
+
+describe('sent-baseline replication (reliable links)', () => {
+  it('takes each delta against the last snapshot sent, whatever the client acknowledged', async () => {
+    const h = harness();
+    const a = await h.join();
+    a.autoAck = false;
+    await h.step(200);
+    const [first, ...rest] = a.snapshots;
+    expect(first!.full).toBe(true);
+    expect(rest.length).toBeGreaterThanOrEqual(3);
+    for (let i = 1; i < a.snapshots.length; i++) {
+      expect(a.snapshots[i]!.full).toBe(false);
+      expect(a.snapshots[i]!.baselineTick).toBe(a.snapshots[i - 1]!.tick);
+    }
+  });
+
+  it('gives clients that see everything one body per tick, however differently they acknowledge', async () => {
+    const h = harness();
+    const a = await h.join();
+    const b = await h.join();
+    b.autoAck = false;
+    await h.step(100);
+    a.input(1);
+    await flush();
+    await h.step(50);
+    const sa = a.snapshots.at(-1)!;
+    const sb = b.snapshots.at(-1)!;
+    expect(sa.tick).toBe(sb.tick);
+    expect(sb.baselineTick).toBe(sa.baselineTick);
+    expect(sb.records).toEqual(sa.records);
+    expect(sa.records).toEqual([expect.objectContaining({ id: a.welcome!.entity, created: false, mask: 0b001 })]);
+  });
+
+  it('an ACK of 0 brings a full snapshot and acknowledged baselines for the rest of the connection', async () => {
+    const h = harness();
+    const a = await h.join();
+    a.autoAck = false;
+    await h.step(100);
+    expect(a.snapshots.at(-1)!.full).toBe(false);
+    a.send(a.codec.ack(0));
+    await flush();
+    await h.step(150);
+    // Nothing acknowledged since: acknowledged baselines have none, so every snapshot is full.
+    expect(a.snapshots.slice(-3).every((s) => s.full)).toBe(true);
+    a.autoAck = true;
+    await h.step(100);
+    const last = a.snapshots.at(-1)!;
+    expect(last.full).toBe(false);
+    expect(a.snapshots.some((s) => s.tick === last.baselineTick)).toBe(true);
+  });
+
+  it('a connection whose transport may lose frames gets acknowledged baselines from the start', async () => {
+    const h = harness();
+    const a = h.connect('127.0.0.1', { unreliable: true });
+    a.autoAck = false;
+    a.hello();
+    await flush();
+    await h.step(150);
+    expect(a.snapshots.length).toBeGreaterThanOrEqual(3);
+    expect(a.snapshots.every((s) => s.full)).toBe(true);
+  });
+
+  it('a room can ask for acknowledged baselines on every link', async () => {
+    const h = harness(acked());
+    const a = await h.join();
+    a.autoAck = false;
+    await h.step(150);
+    expect(a.snapshots.every((s) => s.full)).toBe(true);
   });
 });

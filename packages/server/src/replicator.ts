@@ -1,10 +1,17 @@
 /**
- * Per-client delta snapshots against the last acknowledged baseline (Quake 3 / Gaffer style).
+ * Per-client delta snapshots, against one of two baselines.
  *
- * Each client has a ring of the snapshots it was sent. A snapshot is a delta against the newest
- * one it acknowledged that is still in the ring; with no such baseline it is full. Bodies depend
- * only on (baseline, view), so clients that see every entity and share a baseline share one
- * encoded body: the per-client cost is a header, a byte copy and the send.
+ * Each client has a ring of the snapshots it was sent. Over a link that may lose frames, a
+ * snapshot is a delta against the newest one the client acknowledged that is still in the ring
+ * (Quake 3 / Gaffer style); with no such baseline it is full. Over a link that delivers every
+ * frame in order (a WebSocket), the client will hold whatever was sent last by the time the next
+ * snapshot arrives, so the delta is taken against the last snapshot *sent*: every client that
+ * sees everything is then one tick behind the same baseline whatever its round trip, and they all
+ * share one body. A client that finds a snapshot missing anyway (its baseline is newer than what
+ * it holds) asks for a full one with an ACK of 0, and from then on gets acknowledged baselines.
+ *
+ * Bodies depend only on (baseline, view), so clients that see every entity and share a baseline
+ * share one encoded body: the per-client cost is a header, a byte copy and the send.
  */
 import {
   BitWriter,
@@ -43,6 +50,12 @@ export class ClientView {
   lastSentIds: readonly number[] = [];
   /** Newest tick of a snapshot whose slot was reused for a later one (0: none yet). */
   private evicted = 0;
+  /**
+   * Deltas against acknowledged snapshots (the link may lose frames) rather than against the last
+   * one sent. Set by the room from the room's setting and the connection; an ACK of 0 sets it for
+   * the rest of the connection.
+   */
+  acknowledgedBaselines = false;
 
   constructor(readonly capacity: number) {
     this.ring = new Array<SentSnapshot | undefined>(capacity);
@@ -59,6 +72,8 @@ export class ClientView {
       old.ids = ids;
     } else this.ring[slot] = { tick, ids };
     this.lastSentIds = ids;
+    // In order and never lost: the next snapshot can build on this one already.
+    if (!this.acknowledgedBaselines) this.ackedTick = tick;
   }
 
   find(tick: number): SentSnapshot | undefined {
@@ -77,9 +92,14 @@ export class ClientView {
    */
   acknowledge(tick: number): boolean {
     if (tick === 0) {
+      // The client lost its state, or found a snapshot missing: a full snapshot next, and
+      // acknowledged baselines from now on (a link that lost one frame may lose more).
       this.ackedTick = 0;
+      this.acknowledgedBaselines = true;
       return true;
     }
+    // Sent baselines need no acknowledgement: the last one sent is the baseline already.
+    if (!this.acknowledgedBaselines) return false;
     if (tick <= this.ackedTick || !this.find(tick)) return false;
     this.ackedTick = tick;
     return true;

@@ -15,6 +15,8 @@ export interface ClientConnection {
   close(code: number, reason: string): void;
   /** Drops a client that is not reading, at once (TOO_SLOW). */
   tooSlow(message: string): void;
+  /** Frames to this client may be lost or reordered (its transport says so). */
+  readonly lossy: boolean;
 }
 
 export interface PendingCommand {

@@ -112,6 +112,14 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
   /** Snapshots remembered per client as possible delta baselines (default 32). */
   snapshotHistory?: number;
   /**
+   * What a snapshot's delta is taken against. `'auto'` (the default): on a connection that
+   * delivers every frame in order (a WebSocket), the last snapshot *sent*, so every client that
+   * sees everything shares one body per tick whatever its round trip; on one that may lose frames
+   * (a datagram transport, a client whose link dropped a snapshot), the newest one the client
+   * *acknowledged*. `'acknowledged'` uses acknowledged baselines everywhere (to compare the two).
+   */
+  snapshotBaseline?: 'auto' | 'acknowledged';
+  /**
    * Send each client the exact state of its own entity with every snapshot (a few bytes), so
    * the client can predict it and reconcile against the server to the bit. Enable it when the
    * client predicts (see ClientRoom.predict).

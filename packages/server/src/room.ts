@@ -446,6 +446,24 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     return this.interestEncoder!.encode(this.tick, state, candidates);
   }
 
+  /**
+   * A client's view starts over on a new connection (a join, a resume, a takeover): the next
+   * snapshot is full, and its deltas are taken against acknowledged snapshots if the room asks for
+   * that or the connection may lose frames, else against the last one sent.
+   */
+  connectView(client: RoomClient<P, D>): void {
+    const acknowledged = this.definition.snapshotBaseline === 'acknowledged' || client.connection?.lossy === true;
+    const view = client.view;
+    if (this.grid) {
+      const state = (view.interest ??= new InterestState(this.historySize));
+      state.startOver();
+      state.acknowledgedBaselines = acknowledged;
+    } else {
+      view.acknowledge(0);
+      view.acknowledgedBaselines = acknowledged;
+    }
+  }
+
   /** A client acknowledged a snapshot (0: it lost its state and needs a full one). */
   acknowledge(client: RoomClient<P, D>, tick: number): void {
     const view = client.view;
@@ -521,6 +539,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       }
     }
     this.clients.set(client.id, client);
+    this.connectView(client);
     this.cancelIdle();
   }
 
