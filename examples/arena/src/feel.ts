@@ -1,59 +1,104 @@
 /**
  * The feel report: the arena played headless on one manual clock, one local player predicting
- * its ship over a conditioned link (latency, jitter, loss), a few remote players moving about,
- * and a renderer sampling at 60 fps. It measures what a player would notice: how big and how
- * frequent the local corrections are, how fast they blend out, whether remote ships ever stop
- * while packets keep arriving, and how far the rendered remote ships are from the truth they
- * interpolate.
+ * its ship over a conditioned link (latency, jitter, loss), a few remote players, and a renderer
+ * sampling at 60 fps. It measures what a player would notice (see feel/meter.ts): local
+ * corrections and how fast they blend out, remote ships that stall, jump or stray from the truth,
+ * a render time that steps back, removed entities still shown.
+ *
+ * Two scenarios. `calm`: players wander apart, away from walls, so prediction never disagrees
+ * with the server. `interactive`: walls go up in the local ship's path, remote players shoot it
+ * dead and it respawns elsewhere, and they turn every 100-200 ms (feel/players.ts).
+ * Everything is simulated and seeded: the same options give the same report.
  */
 import { connect, type ClientRoom } from '@tickwire/client';
 import { ManualClock, createMemoryPipe, seededRandom, type NetworkConditions } from '@tickwire/protocol';
-import { createServer, type Entity, type Room } from '@tickwire/server';
+import { createServer } from '@tickwire/server';
 import { pino } from 'pino';
-import { arena, type Arena } from './shared/protocol.js';
+import { FeelMeter } from './feel/meter.js';
+import { Director, pilot, shoot, steerCalm, steerErratic, steerLocal, type Pilot } from './feel/players.js';
+import { Truth, withSystems } from './feel/truth.js';
+import { trackWalls } from './client/walls.js';
 import { moveShip } from './shared/sim.js';
+import { arena, SHIP_SPEED, type Arena } from './shared/protocol.js';
 import { arenaRoom } from './server/room.js';
+
+export type FeelScenario = 'calm' | 'interactive';
 
 export interface FeelOptions {
   conditions: NetworkConditions;
-  /** Simulated seconds measured (after a two-second warm-up). */
+  /** Simulated seconds measured (after a two-second warm-up; default 20). */
   duration?: number;
+  /** `calm` (default) or `interactive`. */
+  scenario?: FeelScenario;
   remotes?: number;
   seed?: number;
   fps?: number;
 }
 
 export interface FeelReport {
+  scenario: FeelScenario;
   lag_ms: number;
   jitter_ms: number;
   loss_pct: number;
   duration_s: number;
+  /** Local corrections blended out (snaps apart), their sizes (world units; angles in radians). */
+  corrections: number;
+  corrections_per_s: number;
   correction_mean: number;
   correction_p99: number;
-  corrections_per_s: number;
-  converge_ms_p99: number;
+  /** Corrections that came while an earlier one was still being blended out. */
+  repeat_corrections: number;
+  /** Time from a correction until the picture has caught up (ms). */
+  blend_ms_p50: number;
+  blend_ms_p99: number;
+  snaps: number;
+  /** Respawns of the local ship, and those that did not bring exactly one correction. */
+  respawns: number;
+  unclean_respawns: number;
+  walls: number;
+  /** Largest distance a correction moves the local ship in one frame (units). */
+  local_jump_max: number;
+  /** Largest per-frame difference between a remote ship's drawn motion and its true motion (units). */
+  remote_jump_max: number;
   remote_stalls: number;
   longest_stall_ms: number;
+  /** Distance of drawn remote ships from the truth at the render time (units). */
   remote_error_mean: number;
+  remote_error_p99: number;
+  remote_error_max: number;
+  render_back_steps: number;
+  render_back_ms_max: number;
+  /** Removed entities still shown well after their removal, and the longest any was shown (ms). */
+  ghosts: number;
+  removal_shown_ms_max: number;
   snapshots_lost: number;
+  starvations: number;
 }
 
-function p99(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)]!;
-}
+/** The conditions `npm run feel -- --grid` runs: every combination. */
+export const FEEL_GRID = { lag: [0, 150, 300], jitter: [0, 30, 60], loss: [0, 3, 10] } as const;
 
-const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;
+const BLEND_MS = 100;
+const WARMUP_MS = 2000;
 
-/** Runs the scenario; everything is simulated, so 20 s take well under a second of real time. */
+/** Runs the scenario; everything is simulated, so 20 s take a second or two of real time. */
 export async function runFeel(options: FeelOptions): Promise<FeelReport> {
+  const scenario = options.scenario ?? 'calm';
   const duration = options.duration ?? 20;
-  const fps = options.fps ?? 60;
-  const frameMs = 1000 / fps;
-  const random = seededRandom(options.seed ?? 1);
+  const frameMs = 1000 / (options.fps ?? 60);
+  const seed = options.seed ?? 1;
+  // One stream each, so that a change in what the netcode sends does not change what the players do.
+  const linkRandom = seededRandom(seed);
+  const playRandom = seededRandom(seed * 7919 + 1);
+  const directorRandom = seededRandom(seed * 104729 + 3);
   const clock = new ManualClock(1_000);
-  const server = createServer({ rooms: arenaRoom({ random: seededRandom(2), reconnectWindowMs: 0 }), clock, logger: pino({ level: 'silent' }), processMetrics: false });
+  const truth = new Truth(() => clock.now(), (SHIP_SPEED * 50) / 1000);
+  const builders: Pilot[] = [];
+  const director = new Director(truth, builders, directorRandom);
+  const base = arenaRoom({ random: seededRandom(seed + 1), reconnectWindowMs: 0 });
+  const systems = scenario === 'interactive' ? [director.system] : [];
+  const rooms = withSystems(base, ...systems, (room) => truth.record(room));
+  const server = createServer({ rooms, clock, logger: pino({ level: 'silent' }), processMetrics: false });
   // Deliveries happen on the manual clock, in time order, inside clock.advance().
   const deliver = (fn: () => void) => void clock.setTimeout(fn, 0);
   const settle = () => new Promise<void>((r) => setImmediate(r));
@@ -62,7 +107,7 @@ export async function runFeel(options: FeelOptions): Promise<FeelReport> {
     const [client, srv] = createMemoryPipe(deliver);
     server.accept(srv);
     let joined = false;
-    const pending = connect({ transport: client, room: 'feel', name, protocol: arena, clock, conditions, random }).finally(() => (joined = true));
+    const pending = connect({ transport: client, room: 'feel', name, protocol: arena, clock, conditions, random: linkRandom }).finally(() => (joined = true));
     for (let i = 0; i < 500 && !joined; i++) {
       clock.advance(10);
       await settle();
@@ -73,132 +118,94 @@ export async function runFeel(options: FeelOptions): Promise<FeelReport> {
   const local = await join('local', options.conditions);
   const remotes: ClientRoom<Arena>[] = [];
   for (let i = 0; i < (options.remotes ?? 3); i++) remotes.push(await join(`remote-${i}`));
-  const walls = new Set<number>();
-  const predictor = local.predict({ type: 'ship', step: moveShip, world: () => ({ walls }) });
-  const room = server.rooms.get('feel') as unknown as Room<Arena>;
-  // Keep everyone in the middle of the map, away from walls and edges, so movement is all input.
-  for (const client of room.clients.values()) {
-    const ship = client.entity as Entity<Arena, 'ship'>;
-    ship.position.x = 300 + 200 * (client.id % 4);
-    ship.position.y = 250 + 100 * (client.id % 3);
-  }
 
-  // Scripted players: a new direction every 0.4-1 s, kept within a box so nobody hits an edge.
-  const players = [local, ...remotes].map((r) => ({ room: r, dx: 0, dy: 0, next: 0 }));
-  const steer = (p: (typeof players)[number], now: number) => {
-    const ship = room.clients.get(p.room.clientId)?.entity as Entity<Arena, 'ship'> | undefined;
-    if (now >= p.next || !ship) {
-      p.dx = Math.floor(random() * 3) - 1;
-      p.dy = Math.floor(random() * 3) - 1;
-      p.next = now + 400 + random() * 600;
-    }
-    if (ship) {
-      if (ship.position.x < 200) p.dx = 1;
-      if (ship.position.x > 1000) p.dx = -1;
-      if (ship.position.y < 150) p.dy = 1;
-      if (ship.position.y > 650) p.dy = -1;
-    }
-    p.room.sendInput({ dx: p.dx, dy: p.dy, aim: Math.atan2(p.dy, p.dx) + Math.PI });
-  };
-  let nextInput = clock.now();
+  // The walls the movement step collides with, kept from the replicated view as the page does.
+  const walls = trackWalls(local);
+  const predictor = local.predict({ type: 'ship', step: moveShip, world: () => ({ walls }), blendMs: BLEND_MS });
+  director.target = local.entityId;
 
-  // Truth: every ship's server position per tick, to compare the rendered remotes with.
-  const truth = new Map<number, Map<number, [number, number]>>();
-  const recordTruth = () => {
-    for (const s of room.entities.ofType('ship')) {
-      let m = truth.get(s.id);
-      if (!m) truth.set(s.id, (m = new Map()));
-      m.set(room.tick, [s.position.x, s.position.y]);
-    }
-  };
-  const truthAt = (id: number, tick: number): [number, number] | undefined => {
-    const m = truth.get(id);
-    const a = m?.get(Math.floor(tick));
-    const b = m?.get(Math.floor(tick) + 1);
-    if (!a || !b) return a;
-    const f = tick - Math.floor(tick);
-    return [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f];
-  };
-
-  const sizes: number[] = [];
-  const converge: number[] = [];
-  let convergingSince: number | undefined;
+  const lag = options.conditions.lag ?? 0;
+  const jitter = options.conditions.jitter ?? 0;
+  const meter = new FeelMeter({ blendMs: BLEND_MS, frameMs, tickMs: local.tickMs, lingerMs: lag / 2 + jitter + 300 }, truth);
   let measuring = false;
-  predictor.onCorrection = (size, _snapped, at) => {
-    if (!measuring) return;
-    sizes.push(size);
-    // Time to converge counts from the latest correction until nothing is left to blend out.
-    if (size > 0) convergingSince = at;
+  predictor.onCorrection = (size, snapped, at) => {
+    if (measuring) meter.correction(size, snapped, at, predictor.residual(at));
   };
-  const lastRender = new Map<number, [number, number]>();
-  const runs = new Map<number, number>();
-  let stalls = 0;
-  let longestStallFrames = 0;
-  const errors: number[] = [];
-  let snapshotsBefore = 0;
 
-  const totalFrames = Math.round(((duration + 2) * 1000) / frameMs);
-  const warmupFrames = Math.round(2000 / frameMs);
-  for (let frame = 0; frame < totalFrames; frame++) {
-    const target = 1_000 + (frame + 1) * frameMs + 2000;
+  const players: Pilot[] = [local, ...remotes].map(pilot);
+  builders.push(...players.slice(1));
+  const where = (p: Pilot) => truth.latest(p.room.entityId);
+  const steer = (now: number) => {
+    const target = where(players[0]!);
+    for (const [i, p] of players.entries()) {
+      if (scenario === 'calm') steerCalm(p, where(p), now, playRandom);
+      else if (i === 0) steerLocal(p, target, now, playRandom);
+      else steerErratic(p, where(p), target, now, playRandom);
+    }
+  };
+
+  let nextInput = clock.now();
+  let snapshotsBefore = 0;
+  let starvationsBefore = 0;
+  const origin = clock.now();
+  const start = origin + WARMUP_MS;
+  const totalFrames = Math.round((WARMUP_MS + duration * 1000) / frameMs);
+  for (let frame = 1; frame <= totalFrames; frame++) {
+    const target = origin + frame * frameMs;
     while (nextInput <= target) {
       clock.advance(Math.max(0, nextInput - clock.now()));
-      for (const p of players) steer(p, clock.now());
-      nextInput += room.tickMs;
-      recordTruth();
+      steer(clock.now());
+      if (scenario === 'interactive') director.direct(clock.now());
+      nextInput += local.tickMs;
     }
     clock.advance(Math.max(0, target - clock.now()));
-    recordTruth();
     await settle();
-    if (frame === warmupFrames) {
+    const now = clock.now();
+    if (!measuring && now >= start) {
       measuring = true;
       snapshotsBefore = local.stats.snapshots;
+      starvationsBefore = local.starvations;
     }
     const renderTick = local.interpolate();
-    if (!measuring) continue;
-    const now = clock.now();
-    if (convergingSince !== undefined && predictor.residual(now) < 0.01) {
-      converge.push(now - convergingSince);
-      convergingSince = undefined;
+    if (scenario === 'interactive') {
+      for (const p of players.slice(1)) {
+        p.room.interpolate();
+        shoot(p, local.entityId, now, playRandom);
+      }
     }
+    if (!measuring) continue;
+    const idealTick = (now - local.interpolationDelayMs - local.tickEpoch) / local.tickMs;
+    const drawn = [];
     for (const r of remotes) {
       const e = local.entities.get(r.entityId);
-      if (e?.typeName !== 'ship') continue;
-      const pos: [number, number] = [e.render.position.x, e.render.position.y];
-      const seen = truthAt(r.entityId, renderTick);
-      if (seen) errors.push(Math.hypot(seen[0] - pos[0], seen[1] - pos[1]));
-      const prev = lastRender.get(e.id);
-      const prevTruth = truthAt(r.entityId, renderTick - frameMs / room.tickMs);
-      const moving = seen && prevTruth && Math.hypot(seen[0] - prevTruth[0], seen[1] - prevTruth[1]) > 0.5;
-      if (prev && moving && prev[0] === pos[0] && prev[1] === pos[1]) {
-        const run = (runs.get(e.id) ?? 0) + 1;
-        runs.set(e.id, run);
-        if (run === 2) stalls++;
-        longestStallFrames = Math.max(longestStallFrames, run);
-      } else runs.set(e.id, 0);
-      lastRender.set(e.id, pos);
+      if (e?.typeName === 'ship') drawn.push({ id: e.id, x: e.render.position.x, y: e.render.position.y });
     }
+    meter.frame(now, renderTick, idealTick, drawn, local.entities.keys());
   }
 
-  const nonzero = sizes.filter((s) => s > 0);
-  const reconciliations = sizes.length;
-  const expectedSnapshots = duration * local.snapshotRate;
+  const respawns = (truth.teleports.get(local.entityId) ?? []).filter((t) => t >= start);
   const report: FeelReport = {
-    lag_ms: options.conditions.lag ?? 0,
-    jitter_ms: options.conditions.jitter ?? 0,
+    scenario,
+    lag_ms: lag,
+    jitter_ms: jitter,
     loss_pct: options.conditions.loss ?? 0,
     duration_s: duration,
-    correction_mean: round(reconciliations > 0 ? sizes.reduce((a, b) => a + b, 0) / reconciliations : 0, 3),
-    correction_p99: round(p99(sizes), 3),
-    corrections_per_s: round(nonzero.length / duration),
-    converge_ms_p99: round(p99(converge), 1),
-    remote_stalls: stalls,
-    longest_stall_ms: round(longestStallFrames * frameMs, 1),
-    remote_error_mean: round(errors.length > 0 ? errors.reduce((a, b) => a + b, 0) / errors.length : 0, 3),
-    snapshots_lost: Math.max(0, Math.round(expectedSnapshots - (local.stats.snapshots - snapshotsBefore))),
+    ...meter.summary(duration),
+    respawns: respawns.length,
+    unclean_respawns: meter.uncleanRespawns(respawns, lag + jitter + 600),
+    walls: director.walls,
+    snapshots_lost: Math.max(0, Math.round(duration * local.snapshotRate - (local.stats.snapshots - snapshotsBefore))),
+    starvations: local.starvations - starvationsBefore,
   };
   for (const r of [local, ...remotes]) r.disconnect();
   clock.advance(1000);
   await server.close();
   return report;
+}
+
+/** Runs every condition of the grid (lag x jitter x loss), one report each. */
+export async function runFeelGrid(options: Omit<FeelOptions, 'conditions'>, grid: { lag: readonly number[]; jitter: readonly number[]; loss: readonly number[] } = FEEL_GRID): Promise<FeelReport[]> {
+  const out: FeelReport[] = [];
+  for (const lag of grid.lag) for (const jitter of grid.jitter) for (const loss of grid.loss) out.push(await runFeel({ ...options, conditions: { lag, jitter, loss } }));
+  return out;
 }

@@ -10,12 +10,13 @@
 import { DEFAULT_RECONNECT, backoffDelay, connect, isTransient, type ClientRoom } from '@tickwire/client';
 import { ErrorCode, TickwireError, conditionsFromQuery } from '@tickwire/protocol';
 import { arena, CELL, GRID_H, GRID_W, MAP_H, MAP_W, WALL_COST, type Arena } from '../shared/protocol.js';
-import { cellKey, moveShip } from '../shared/sim.js';
+import { moveShip } from '../shared/sim.js';
 import { closedLine, reconnectedLine, reconnectingLine, unreachableLine, type StatusLine } from './connection-status.js';
 import { claimSlot, forgetSeat, Pilot, savedSeat, saveSeat } from './identity.js';
 import { nameProblem, randomPilotName } from './name.js';
 import { draw } from './render.js';
 import { Controls } from './controls.js';
+import { trackWalls } from './walls.js';
 
 const params = new URLSearchParams(location.search);
 const roomCode = params.get('room') ?? 'arena-1';
@@ -137,19 +138,7 @@ async function main(): Promise<void> {
   if (conditions) addChat('', `network conditioner: ${JSON.stringify(conditions)}`);
 
   // The walls the movement step collides with, kept from the replicated view.
-  const walls = new Set<number>();
-  const wallKeys = new Map<number, number>();
-  room.on('add', (e) => {
-    if (e.typeName !== 'wall') return;
-    const key = cellKey(e.state.cell.cx, e.state.cell.cy);
-    walls.add(key);
-    wallKeys.set(e.id, key);
-  });
-  room.on('remove', (e) => {
-    const key = wallKeys.get(e.id);
-    if (key !== undefined) walls.delete(key);
-    wallKeys.delete(e.id);
-  });
+  const walls = trackWalls(room);
   const predictor = room.predict({ type: 'ship', step: moveShip, world: () => ({ walls }) });
   const corrections: number[] = [];
   predictor.onCorrection = (size, _snapped, at) => size > 0 && corrections.push(at);
