@@ -572,12 +572,16 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     r.expectEnd();
     this.stats.snapshots++;
     if (this.view.full) this.stats.fullSnapshots++;
-    this.acknowledgeInputs(ackInput, own, now);
-    this.scheduleAck();
+    // The world first, then reconciliation: a prediction world kept from these events (the walls
+    // a ship collides with) must hold this snapshot's changes when the unacknowledged inputs are
+    // replayed, or the replay runs through a wall the server's state already stopped at and a
+    // second correction follows with the next snapshot.
     const typed = (e: unknown) => e as ClientEntityOf<P>;
     for (const e of changes.removed) this.emit('remove', typed(e));
     for (const e of changes.added) this.emit('add', typed(e));
     for (const e of changes.changed) this.emit('change', typed(e));
+    this.acknowledgeInputs(ackInput, own, now);
+    this.scheduleAck();
     for (const ev of events) this.emit('event', eventOf<P>(ev.name, ev.payload));
     this.emit('snapshot', tick);
   }
