@@ -192,7 +192,7 @@ export async function runFeel(options: FeelOptions): Promise<FeelReport> {
     duration_s: duration,
     ...meter.summary(duration),
     respawns: respawns.length,
-    unclean_respawns: meter.uncleanRespawns(respawns, lag + jitter + 600),
+    unclean_respawns: meter.uncleanRespawns(respawns, Math.max(0, lag / 2 - jitter / 2), lag + jitter + 600),
     walls: director.walls,
     snapshots_lost: Math.max(0, Math.round(duration * local.snapshotRate - (local.stats.snapshots - snapshotsBefore))),
     starvations: local.starvations - starvationsBefore,

@@ -133,11 +133,14 @@ export class FeelMeter {
     }
   }
 
-  /** Respawns of the local ship whose correction was not exactly one (within `windowMs` of it). */
-  uncleanRespawns(respawns: readonly number[], windowMs: number): number {
+  /**
+   * Respawns of the local ship (server times) that did not bring exactly one correction between
+   * the earliest it could be seen (`fromMs` later) and `toMs` later.
+   */
+  uncleanRespawns(respawns: readonly number[], fromMs: number, toMs: number): number {
     let unclean = 0;
     for (const t of respawns) {
-      const n = this.times.filter((at) => at >= t && at < t + windowMs).length;
+      const n = this.times.filter((at) => at >= t + fromMs && at < t + toMs).length;
       if (n !== 1) unclean++;
     }
     return unclean;

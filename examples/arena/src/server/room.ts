@@ -100,14 +100,23 @@ function crates(room: ArenaRoom): void {
   }
 }
 
+/**
+ * A free place to (re)spawn, rounded to what the wire carries: the owner predicts its ship from
+ * the rounded value, so a ship left between steps would drift from that prediction by the
+ * rounding and bring a small correction after every respawn.
+ */
 function spawnPoint(room: ArenaRoom): { x: number; y: number } {
   const { random } = room.state;
+  const at = { position: { x: MAP_W / 2, y: MAP_H / 2 } };
   for (let i = 0; i < 50; i++) {
     const x = SHIP_RADIUS + random() * (MAP_W - 2 * SHIP_RADIUS);
     const y = SHIP_RADIUS + random() * (MAP_H - 2 * SHIP_RADIUS);
-    if (!hitsWall(room.state.world.walls, x, y, SHIP_RADIUS * 2)) return { x, y };
+    if (hitsWall(room.state.world.walls, x, y, SHIP_RADIUS * 2)) continue;
+    at.position = { x, y };
+    break;
   }
-  return { x: MAP_W / 2, y: MAP_H / 2 };
+  quantize(room.protocol.entityType('ship'), at, ['position']);
+  return at.position;
 }
 
 function moveBullets(room: ArenaRoom, dt: number): void {
