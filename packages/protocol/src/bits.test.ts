@@ -665,3 +665,34 @@ describe('property: every sequence of typed writes reads back identically', () =
     );
   });
 });
+
+describe('appendFrom', () => {
+  it('copies any bit range that starts on a byte, at any position, exactly as writing it would', () => {
+    const chunk = fc.array(fc.tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 1, max: 32 })), { maxLength: 12 });
+    fc.assert(
+      fc.property(fc.nat(7), chunk, chunk, chunk, (lead, before, record, after) => {
+        const write = (w: BitWriter, parts: readonly [number, number][]) => {
+          for (const [v, n] of parts) w.writeBits(v, n);
+        };
+        // The source: something, then the record from a byte boundary, then more that must not be copied.
+        const src = new BitWriter(8);
+        write(src, before);
+        src.align();
+        const offset = src.byteLength;
+        write(src, record);
+        const bits = src.bitLength - offset * 8;
+        write(src, after);
+        const got = new BitWriter(8);
+        got.writeBits(0b1011011, lead);
+        got.appendFrom(src, offset, bits);
+        got.writeBits(1, 1);
+        const want = new BitWriter(8);
+        want.writeBits(0b1011011, lead);
+        write(want, record);
+        want.writeBits(1, 1);
+        expect([...got.toBytes()]).toEqual([...want.toBytes()]);
+        expect(got.bitLength).toBe(want.bitLength);
+      }),
+    );
+  });
+});

@@ -174,6 +174,38 @@ export class BitWriter {
     if (left > 0) this.writeBits(src[i]! & ((1 << left) - 1), left);
   }
 
+  /**
+   * Appends `bitLength` bits of another writer's output, starting at byte `byteOffset` of it: a
+   * record encoded once into a shared writer, copied into each client's body that needs it.
+   */
+  appendFrom(src: BitWriter, byteOffset: number, bitLength: number): void {
+    const buf = src.buf;
+    let i = byteOffset;
+    if ((this.pos & 7) === 0) {
+      this.ensure(bitLength);
+      const out = this.buf;
+      let at = this.pos >>> 3;
+      const end = i + (bitLength >>> 3);
+      while (i < end) out[at++] = buf[i++]!;
+      this.pos = at * 8;
+      const rest = bitLength & 7;
+      if (rest) this.writeBits(buf[i]! & ((1 << rest) - 1), rest);
+      return;
+    }
+    let left = bitLength;
+    // Whole 24-bit chunks while they last (writeBits takes up to 32 bits), then the rest.
+    while (left >= 24) {
+      this.writeBits(buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16), 24);
+      i += 3;
+      left -= 24;
+    }
+    while (left >= 8) {
+      this.writeBits(buf[i++]!, 8);
+      left -= 8;
+    }
+    if (left > 0) this.writeBits(buf[i]! & ((1 << left) - 1), left);
+  }
+
   /** A copy of the bytes written (padded to a whole byte). */
   toBytes(): Uint8Array {
     return this.buf.slice(0, this.byteLength);

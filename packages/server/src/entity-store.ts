@@ -34,6 +34,13 @@ export class EntityRecord {
   persistTracked = false;
   /** Written, created or removed since persistence last collected it (it is in persistDirtyList). */
   persistDirty = false;
+  /**
+   * Interest snapshots: this entity's records encoded for the current snapshot tick, shared by
+   * every client that needs the same one: triples of (key, byte offset, bits) into the encoder's
+   * shared writer, valid while `encodedTick` is that tick.
+   */
+  encodedTick = -1;
+  readonly encoded: number[] = [];
 
   constructor(
     readonly id: number,

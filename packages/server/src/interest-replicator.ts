@@ -30,71 +30,194 @@
  */
 import { BitWriter, SnapshotBodyWriter, allFieldsMask, writeChangedFields, writeCreatedFields, type EntityTypeInfo, type GameProtocol } from '@tickwire/protocol';
 import type { EntityRecord, EntityStore } from './entity-store.js';
-import type { Candidate, Tier } from './interest.js';
+import type { Candidates, Tier } from './interest.js';
 import type { EncodedBody } from './replicator.js';
 
-/** What one client holds of one entity during one stay in its view. */
-export class HeldEntity {
-  /** Per field: tick of the newest value the client acknowledged (-1: none). */
-  readonly known: Int32Array;
-  /** A snapshot that created this stay was acknowledged: records may be updates now. */
-  created = false;
-  /** Fields this stay's creation records carried so far (a later creation carries them too). */
-  createMask = 0;
-  /** Accumulated priority while due and left out by the budget. */
-  priority = 0;
-  /** Last tick a record for it was sent. */
-  lastSent = 0;
-  /** Snapshot stamp: marks the entities relevant in the current encode. */
-  seen = 0;
+const EMPTY = 0;
+// Entity ids are 1..2^32-2: the two values left mark free and freed slots.
+const FREED = 0xffffffff;
+const CREATED = 1;
 
-  constructor(
-    readonly id: number,
-    fieldCount: number,
-  ) {
-    this.known = new Int32Array(fieldCount).fill(-1);
+/**
+ * What one client holds, entity by entity: an open-addressing hash table (linear probing) in
+ * typed arrays, one slot per entity in the view, so the per-candidate work of a snapshot reads
+ * a few adjacent numbers instead of chasing a map entry, an object and its array per entity.
+ * Each slot is one stay of an entity in the view, numbered so that an acknowledgement for an
+ * earlier stay of the same entity is told apart. A slot keeps its place until the table is
+ * rebuilt (removals only mark it freed), so slots found during an encode stay valid through it.
+ */
+export class HeldTable {
+  size = 0;
+  private freed = 0;
+  /** 32 - log2(capacity): a Fibonacci hash keeps the product's high bits. */
+  private shift = 28;
+  keys = new Uint32Array(16);
+  stay = new Int32Array(16);
+  flags = new Uint8Array(16);
+  /** Fields this stay's creation records carried so far (a later creation carries them too). */
+  createMask = new Int32Array(16);
+  /** Last tick a record for it was sent. */
+  lastSent = new Int32Array(16);
+  /** Encode stamp: marks the entities relevant in the current encode. */
+  seen = new Int32Array(16);
+  /** Accumulated priority while due and left out by the budget. */
+  priority = new Float64Array(16);
+  /** Per slot, `fields` numbers: the tick of the newest value of each field the client acknowledged (-1: none). */
+  known: Int32Array;
+
+  constructor(readonly fields: number) {
+    this.known = new Int32Array(16 * fields);
+  }
+
+  get capacity(): number {
+    return this.keys.length;
+  }
+
+  /** The slot holding `id`, or -1. */
+  find(id: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let i = Math.imul(id, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+      const k = keys[i]!;
+      if (k === id) return i;
+      if (k === EMPTY) return -1;
+    }
+  }
+
+  /** Adds `id` (not held) as stay `stay`: not created, nothing known. Returns its slot. */
+  insert(id: number, stay: number): number {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    let i = Math.imul(id, 0x9e3779b1) >>> this.shift;
+    while (keys[i] !== EMPTY && keys[i] !== FREED) i = (i + 1) & mask;
+    if (keys[i] === FREED) this.freed--;
+    keys[i] = id;
+    this.stay[i] = stay;
+    this.flags[i] = 0;
+    this.createMask[i] = 0;
+    this.lastSent[i] = 0;
+    this.seen[i] = 0;
+    this.priority[i] = 0;
+    this.known.fill(-1, i * this.fields, (i + 1) * this.fields);
+    this.size++;
+    return i;
+  }
+
+  delete(slot: number): void {
+    this.keys[slot] = FREED;
+    this.size--;
+    this.freed++;
+  }
+
+  /** Entries are at slots where `keys` holds neither 0 nor FREED. */
+  isEntry(slot: number): boolean {
+    const k = this.keys[slot]!;
+    return k !== EMPTY && k !== FREED;
+  }
+
+  clear(): void {
+    this.keys.fill(EMPTY);
+    this.size = 0;
+    this.freed = 0;
+  }
+
+  /**
+   * Makes room for `more` insertions at under half full, dropping freed slots. Moves entries:
+   * call it only between encodes, never while slots found earlier are in use.
+   */
+  reserve(more: number): void {
+    const need = this.size + this.freed + more;
+    if (need * 2 <= this.keys.length) return;
+    let cap = this.keys.length;
+    while ((this.size + more) * 2 > cap) cap *= 2;
+    const old = { keys: this.keys, stay: this.stay, flags: this.flags, createMask: this.createMask, lastSent: this.lastSent, seen: this.seen, priority: this.priority, known: this.known };
+    const f = this.fields;
+    this.keys = new Uint32Array(cap);
+    this.stay = new Int32Array(cap);
+    this.flags = new Uint8Array(cap);
+    this.createMask = new Int32Array(cap);
+    this.lastSent = new Int32Array(cap);
+    this.seen = new Int32Array(cap);
+    this.priority = new Float64Array(cap);
+    this.known = new Int32Array(cap * f);
+    this.shift = 32 - Math.log2(cap);
+    this.size = 0;
+    this.freed = 0;
+    for (let j = 0; j < old.keys.length; j++) {
+      const id = old.keys[j]!;
+      if (id === EMPTY || id === FREED) continue;
+      const i = this.insert(id, old.stay[j]!);
+      this.flags[i] = old.flags[j]!;
+      this.createMask[i] = old.createMask[j]!;
+      this.lastSent[i] = old.lastSent[j]!;
+      this.seen[i] = old.seen[j]!;
+      this.priority[i] = old.priority[j]!;
+      this.known.set(old.known.subarray(j * f, (j + 1) * f), i * f);
+    }
   }
 }
 
 /**
- * What one snapshot sent to one client carried, to apply when it is acknowledged. Its arrays are
- * overwritten in place, up to the counts, each time its ring slot is reused: no garbage per send.
+ * What one snapshot sent to one client carried, to apply when it is acknowledged: per record the
+ * entity, the stay it was for, the fields it carried and whether it was a creation; and the
+ * pending removals it carried. Overwritten in place when its ring slot is reused.
  */
 class SentSnapshot {
   tick = -1;
   generation = -1;
   full = false;
-  /** Per record: the stay it was for, the fields it carried, and whether it was a creation. */
   records = 0;
-  readonly held: HeldEntity[] = [];
-  readonly masks: number[] = [];
-  readonly created: boolean[] = [];
-  /** The pending removals it carried (a full snapshot carries them implicitly). */
+  ids = new Uint32Array(16);
+  stays = new Int32Array(16);
+  masks = new Int32Array(16);
+  created = new Uint8Array(16);
   removals = 0;
-  readonly removed: HeldEntity[] = [];
+  removedIds = new Uint32Array(4);
+  removedStays = new Int32Array(4);
 
-  record(h: HeldEntity, mask: number, created: boolean): void {
+  record(id: number, stay: number, mask: number, created: boolean): void {
     const i = this.records++;
-    this.held[i] = h;
+    if (i === this.ids.length) {
+      this.ids = grown(this.ids, new Uint32Array(i * 2));
+      this.stays = grown(this.stays, new Int32Array(i * 2));
+      this.masks = grown(this.masks, new Int32Array(i * 2));
+      this.created = grown(this.created, new Uint8Array(i * 2));
+    }
+    this.ids[i] = id;
+    this.stays[i] = stay;
     this.masks[i] = mask;
-    this.created[i] = created;
+    this.created[i] = created ? 1 : 0;
   }
 
-  removal(h: HeldEntity): void {
-    this.removed[this.removals++] = h;
+  removal(id: number, stay: number): void {
+    const i = this.removals++;
+    if (i === this.removedIds.length) {
+      this.removedIds = grown(this.removedIds, new Uint32Array(i * 2));
+      this.removedStays = grown(this.removedStays, new Int32Array(i * 2));
+    }
+    this.removedIds[i] = id;
+    this.removedStays[i] = stay;
   }
+}
+
+/** `into`, a larger array of the same kind, with `from` copied to its start. */
+function grown<T extends Uint32Array | Int32Array | Uint8Array>(from: T, into: T): T {
+  into.set(from);
+  return into;
 }
 
 /** What one client holds, entity by entity. */
 export class InterestState {
   /** Entities in the client's view (created in a snapshot sent to it, not removed since). */
-  readonly held = new Map<number, HeldEntity>();
-  /** Entities that left the view and whose removal no acknowledged snapshot has carried yet. */
-  readonly removals = new Map<number, HeldEntity>();
+  readonly held: HeldTable;
+  /** Entities that left the view and whose removal no acknowledged snapshot has carried yet: id to stay. */
+  readonly removals = new Map<number, number>();
   // Snapshots sit in the slot their tick names and are reused in place: no allocation per send.
   private readonly ring: SentSnapshot[];
   /** Bumped when the client starts over: acks of snapshots sent before count for nothing. */
   private generation = 0;
+  /** Numbers the stays: each entity entering the view gets the next. */
+  private stays = 0;
   /** Newest tick of a snapshot whose ring slot was reused for a later one. */
   private evicted = 0;
   /** Newest acknowledged tick since the last start-over (0: none): the baseline on the wire. */
@@ -110,8 +233,19 @@ export class InterestState {
    */
   acknowledgedBaselines = false;
 
-  constructor(readonly capacity: number) {
+  /** `fields`: the most fields any entity type of the protocol has. */
+  constructor(
+    readonly capacity: number,
+    fields: number,
+  ) {
     this.ring = Array.from({ length: capacity }, () => new SentSnapshot());
+    this.held = new HeldTable(fields);
+  }
+
+  /** A new stay of `id` in the view. Returns its slot. */
+  enter(id: number): number {
+    this.removals.delete(id);
+    return this.held.insert(id, ++this.stays);
   }
 
   /** The ring slot for a snapshot being sent at `tick`, emptied and stamped. */
@@ -158,21 +292,23 @@ export class InterestState {
       this.ackedTick = tick;
       this.unacked = 0;
     }
-    const { held, masks, created } = snap;
+    const held = this.held;
+    const f = held.fields;
+    const known = held.known;
     for (let i = 0; i < snap.records; i++) {
-      const h = held[i]!;
-      if (this.held.get(h.id) !== h) continue; // left the view (or came back as a new stay) since
-      if (created[i]) h.created = true;
-      const known = h.known;
+      const slot = held.find(snap.ids[i]!);
+      // Left the view (or came back as a new stay) since: nothing to learn.
+      if (slot < 0 || held.stay[slot] !== snap.stays[i]) continue;
+      if (snap.created[i]) held.flags[slot]! |= CREATED;
       // Visit the mask's set bits only: the lowest set bit, then clear it.
-      for (let m = masks[i]!; m !== 0; m &= m - 1) {
-        const f = 31 - Math.clz32(m & -m);
-        if (known[f]! < tick) known[f] = tick;
+      for (let m = snap.masks[i]!; m !== 0; m &= m - 1) {
+        const at = slot * f + 31 - Math.clz32(m & -m);
+        if (known[at]! < tick) known[at] = tick;
       }
     }
     for (let i = 0; i < snap.removals; i++) {
-      const r = snap.removed[i]!;
-      if (this.removals.get(r.id) === r) this.removals.delete(r.id);
+      const id = snap.removedIds[i]!;
+      if (this.removals.get(id) === snap.removedStays[i]) this.removals.delete(id);
     }
   }
 
@@ -200,8 +336,8 @@ export class InterestState {
     for (const s of this.ring) {
       if (s.generation !== this.generation || s.tick < tick) continue;
       for (let i = 0; i < s.records; i++) {
-        const h = s.held[i]!;
-        if (!this.held.has(h.id) && !this.removals.has(h.id)) this.removals.set(h.id, h);
+        const id = s.ids[i]!;
+        if (this.held.find(id) < 0 && !this.removals.has(id)) this.removals.set(id, s.stays[i]!);
       }
     }
   }
@@ -209,18 +345,23 @@ export class InterestState {
 
 interface Due {
   rec: EntityRecord;
-  held: HeldEntity | undefined;
+  /** Its slot in the client's held table, -1 for an entity entering the view. */
+  slot: number;
   /** A creation (new stay, or one whose creation is not acknowledged yet). */
   create: boolean;
   mask: number;
   priority: number;
+  /** Where its encoded record is in the encoder's shared writer: byte offset and bits. */
+  at: number;
   bits: number;
 }
 
 /** Encodes interest-managed bodies for one room. */
 export class InterestEncoder {
-  private readonly scratch = new BitWriter(256);
   private readonly w = new BitWriter(4096);
+  /** Every record encoded this snapshot tick, each from a byte boundary (see EntityRecord.encoded). */
+  private readonly records = new BitWriter(16384);
+  private recordsTick = -1;
   private readonly body: SnapshotBodyWriter;
   /** Fields each tier sends, by entity type index then tier. */
   private readonly masks: number[][];
@@ -231,6 +372,7 @@ export class InterestEncoder {
   private readonly duePool: Due[] = [];
   private readonly due: Due[] = [];
   private readonly chosen: Due[] = [];
+  private order = new Float64Array(256);
   private readonly removedIds: number[] = [];
   private readonly out: { bytes: Uint8Array; bits: number; baselineTick: number; full: boolean } = { bytes: new Uint8Array(0), bits: 0, baselineTick: 0, full: false };
   private readonly weights: number[];
@@ -256,126 +398,174 @@ export class InterestEncoder {
     return m;
   }
 
-  private nextDue(rec: EntityRecord, held: HeldEntity | undefined, create: boolean, mask: number, priority: number): Due {
+  private nextDue(rec: EntityRecord, slot: number, create: boolean, mask: number, priority: number): Due {
     const n = this.due.length;
     let d = this.duePool[n];
-    if (!d) this.duePool.push((d = { rec, held, create, mask, priority, bits: 0 }));
+    if (!d) this.duePool.push((d = { rec, slot, create, mask, priority, bits: 0, at: 0 }));
     else {
       d.rec = rec;
-      d.held = held;
+      d.slot = slot;
       d.create = create;
       d.mask = mask;
       d.priority = priority;
       d.bits = 0;
+      d.at = 0;
     }
     this.due.push(d);
     return d;
   }
 
   /**
+   * Finds or writes the record a due entry needs (everything after its id gap and created bit),
+   * encoded once per snapshot tick for every client that needs the same fields of the same entity.
+   * Sets `d.at` and `d.bits` to where it is in the shared writer.
+   */
+  private encoded(d: Due, tick: number): void {
+    const rec = d.rec;
+    const cache = rec.encoded;
+    if (rec.encodedTick !== tick) {
+      rec.encodedTick = tick;
+      cache.length = 0;
+    }
+    // A creation and an update with the same mask are different records: the key tells them apart.
+    const key = (d.mask >>> 0) + (d.create ? 0x100000000 : 0);
+    for (let i = 0; i < cache.length; i += 3) {
+      if (cache[i] === key) {
+        d.at = cache[i + 1]!;
+        d.bits = cache[i + 2]!;
+        return;
+      }
+    }
+    const w = this.records;
+    const at = w.byteLength;
+    const start = at * 8;
+    if (d.create) writeCreatedFields(w, this.protocol.entityTypeBits, rec.type, d.mask, rec.wire, rec.rates, rec.keyTick, tick);
+    else writeChangedFields(w, rec.type, d.mask >>> 0, rec.wire, rec.rates, rec.keyTick, tick);
+    const bits = w.bitLength - start;
+    w.align();
+    cache.push(key, at, bits);
+    d.at = at;
+    d.bits = bits;
+  }
+
+  /**
    * Builds one client's body for `tick` and records what it sent. The body's bytes are valid
    * until the next call: copy them into the frame before encoding the next client's.
    */
-  encode(tick: number, state: InterestState, candidates: readonly Candidate[]): EncodedBody {
+  encode(tick: number, state: InterestState, candidates: Candidates): EncodedBody {
     const store = this.store;
     const stamp = ++this.stamp;
+    if (this.recordsTick !== tick) {
+      this.recordsTick = tick;
+      this.records.reset();
+    }
     const due = this.due;
     due.length = 0;
     // Acks stopped for as many snapshots as the history holds (or take longer than that to come
     // back): start over rather than pile up pending removals.
     if (!state.full && state.unacked >= state.capacity) state.startOver();
     const full = state.full;
+    const held = state.held;
     // A full snapshot names every entity in the view afresh: each one starts a new stay.
-    if (full) state.held.clear();
-    for (const c of candidates) {
-      const rec = store.record(c.id);
+    if (full) held.clear();
+    held.reserve(candidates.count);
+    const fields = held.fields;
+    const known = held.known;
+    const budgeted = this.budgetBits > 0;
+    const { ids, tiers, d2 } = candidates;
+    for (let c = 0; c < candidates.count; c++) {
+      const id = ids[c]!;
+      const tier = tiers[c]!;
+      const rec = store.record(id);
       if (!rec || !rec.published) continue;
-      const held = state.held.get(c.id);
-      if (held) {
-        held.seen = stamp;
-        if (c.tier >= 0 && tick - held.lastSent < this.periods[c.tier]!) continue;
+      const slot = held.find(id);
+      if (slot >= 0) {
+        held.seen[slot] = stamp;
+        if (tier >= 0 && tick - held.lastSent[slot]! < this.periods[tier]!) continue;
       }
       const ti = rec.type.index;
-      const allowed = c.tier < 0 ? this.allMasks[ti]! : this.masks[ti]![c.tier]!;
+      const allowed = tier < 0 ? this.allMasks[ti]! : this.masks[ti]![tier]!;
       let create = true;
       let mask = allowed;
-      if (held) {
-        if (held.created) {
+      if (slot >= 0) {
+        if ((held.flags[slot]! & CREATED) !== 0) {
           create = false;
-          const known = held.known;
           const ct = rec.changedTick;
+          const base = slot * fields;
           mask = 0;
-          for (let f = 0; f < ct.length; f++) if ((allowed & (1 << f)) !== 0 && ct[f]! > known[f]!) mask |= 1 << f;
+          for (let f = 0; f < ct.length; f++) if ((allowed & (1 << f)) !== 0 && ct[f]! > known[base + f]!) mask |= 1 << f;
           if (mask === 0) continue;
-        } else mask |= held.createMask;
+        } else mask |= held.createMask[slot]!;
       }
-      // Own, channel and global entities, and creations, go first; the rest by tier and distance.
-      const weight = create || c.tier < 0 ? 1e9 : this.weights[c.tier]! / (1 + c.d2 / (this.tiers[c.tier]!.radius ** 2 || 1));
-      const priority = (held ? held.priority : 0) + weight;
-      if (held) held.priority = priority;
-      this.nextDue(rec, held, create, mask, priority);
+      let priority = 0;
+      if (budgeted) {
+        // Own, channel and global entities, and creations, go first; the rest by tier and distance.
+        const weight = create || tier < 0 ? 1e9 : this.weights[tier]! / (1 + d2[c]! / (this.tiers[tier]!.radius ** 2 || 1));
+        priority = (slot >= 0 ? held.priority[slot]! : 0) + weight;
+        if (slot >= 0) held.priority[slot] = priority;
+      }
+      this.nextDue(rec, slot, create, mask, priority);
     }
 
     // Whatever was held and is not relevant now leaves the view: its removal is pending.
-    for (const [id, h] of state.held) {
-      if (h.seen === stamp) continue;
-      state.held.delete(id);
-      state.removals.set(id, h);
+    for (let slot = 0; slot < held.capacity; slot++) {
+      if (!held.isEntry(slot) || held.seen[slot] === stamp) continue;
+      state.removals.set(held.keys[slot]!, held.stay[slot]!);
+      held.delete(slot);
     }
 
     // Spend the budget on the highest priorities; what does not fit waits with its priority kept.
+    // Sizes come from the shared encodings: nothing is encoded twice.
     let chosen = due;
-    if (this.budgetBits > 0) {
+    if (budgeted) {
       due.sort((a, b) => b.priority - a.priority);
       chosen = this.chosen;
       chosen.length = 0;
       let used = 0;
       for (const d of due) {
-        d.bits = this.measure(d, tick);
-        if (used + d.bits > this.budgetBits && chosen.length > 0 && d.priority < 1e9) continue;
-        used += d.bits;
+        this.encoded(d, tick);
+        // The id gap and created bit, at their smallest (two bits), are part of the cost.
+        const cost = d.bits + 2;
+        if (used + cost > this.budgetBits && chosen.length > 0 && d.priority < 1e9) continue;
+        used += cost;
         chosen.push(d);
       }
-    }
-    chosen.sort((a, b) => a.rec.id - b.rec.id);
+    } else for (const d of due) this.encoded(d, tick);
+    const count = this.sortById(chosen);
 
     // New stays: an entity that comes back before its removal was acknowledged needs no removal,
     // as its creation replaces what the client holds.
     for (const d of chosen) {
-      if (d.held) continue;
-      const h = new HeldEntity(d.rec.id, d.rec.type.fields.length);
-      h.seen = stamp;
-      d.held = h;
-      state.held.set(h.id, h);
-      state.removals.delete(h.id);
+      if (d.slot < 0) {
+        d.slot = state.enter(d.rec.id);
+        held.seen[d.slot] = stamp;
+      }
     }
 
     const sent = state.sending(tick, full);
     const removed = this.removedIds;
     removed.length = 0;
     if (!full) {
-      for (const [id, h] of state.removals) {
-        sent.removal(h);
+      for (const [id, stay] of state.removals) {
+        sent.removal(id, stay);
         removed.push(id);
       }
-      removed.sort((a, b) => a - b);
+      if (removed.length > 1) removed.sort((a, b) => a - b);
     }
 
     const w = this.w.reset();
-    const typeBits = this.protocol.entityTypeBits;
     const baselineTick = full ? 0 : state.ackedTick;
-    this.body.begin(tick, baselineTick, removed, chosen.length);
-    for (const d of chosen) {
-      const rec = d.rec;
-      const h = d.held!;
-      this.body.recordHeader(rec.id, d.create);
-      if (d.create) {
-        h.createMask |= d.mask;
-        writeCreatedFields(w, typeBits, rec.type, d.mask, rec.wire, rec.rates, rec.keyTick, tick);
-      } else writeChangedFields(w, rec.type, d.mask >>> 0, rec.wire, rec.rates, rec.keyTick, tick);
-      sent.record(h, d.mask, d.create);
-      h.priority = 0;
-      h.lastSent = tick;
+    this.body.begin(tick, baselineTick, removed, count);
+    const order = this.order;
+    for (let k = 0; k < count; k++) {
+      const d = chosen[order[k]! % 65536]!;
+      const slot = d.slot;
+      this.body.recordHeader(d.rec.id, d.create);
+      if (d.create) held.createMask[slot]! |= d.mask;
+      w.appendFrom(this.records, d.at, d.bits);
+      sent.record(d.rec.id, held.stay[slot]!, d.mask, d.create);
+      held.priority[slot] = 0;
+      held.lastSent[slot] = tick;
     }
     state.delivered(tick);
     const out = this.out;
@@ -386,12 +576,31 @@ export class InterestEncoder {
     return out;
   }
 
-  private measure(d: Due, tick: number): number {
-    const s = this.scratch.reset();
-    s.writeGamma(0);
-    s.writeBool(d.create);
-    if (d.create) writeCreatedFields(s, this.protocol.entityTypeBits, d.rec.type, d.mask, d.rec.wire, d.rec.rates, d.rec.keyTick, tick);
-    else writeChangedFields(s, d.rec.type, d.mask >>> 0, d.rec.wire, d.rec.rates, d.rec.keyTick, tick);
-    return s.bitLength;
+  /**
+   * Puts the chosen records' indexes in id order into `order` (as id * 65536 + index, sorted as
+   * numbers: a native sort with no comparator calls). Returns how many there are.
+   */
+  private sortById(chosen: readonly Due[]): number {
+    const n = chosen.length;
+    if (n > 65536) throw new RangeError(`${n} records for one client in one snapshot`);
+    if (this.order.length < n) this.order = new Float64Array(Math.max(n, this.order.length * 2));
+    const order = this.order;
+    for (let i = 0; i < n; i++) order[i] = chosen[i]!.rec.id * 65536 + i;
+    if (n > 64) {
+      order.subarray(0, n).sort();
+      return n;
+    }
+    // A client's few records: an insertion sort, in place, allocates nothing (they mostly come
+    // from the grid in runs of cells, so partly in order already).
+    for (let i = 1; i < n; i++) {
+      const v = order[i]!;
+      let j = i - 1;
+      while (j >= 0 && order[j]! > v) {
+        order[j + 1] = order[j]!;
+        j--;
+      }
+      order[j + 1] = v;
+    }
+    return n;
   }
 }

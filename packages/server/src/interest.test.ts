@@ -1,8 +1,9 @@
 import { defineProtocol, t } from '@tickwire/protocol';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Entity } from './entity-store.js';
 import { harness, type RawClient, type RecordedRecord } from './harness.test-support.js';
-import { SpatialGrid } from './interest.js';
+import { Candidates, SpatialGrid, tierRadii2 } from './interest.js';
 import { defineRoom } from './room-definition.js';
 import type { Room } from './room.js';
 
@@ -147,13 +148,53 @@ describe('interest management', () => {
       [2, { x: 150, y: 10 }],
       [3, { x: 5000, y: 5000 }],
       [4, { x: -90, y: -20 }],
+      [5, { x: Number.NaN, y: 0 }],
     ]);
     grid.rebuild(
       [...at.keys()].map((id) => ({ id, type: 'ship', alive: true })),
       (e) => at.get(e.id),
     );
-    const seen: number[] = [];
-    grid.query(0, 0, 200, (id) => seen.push(id));
-    expect(seen.sort()).toEqual([1, 2, 4]);
+    const out = new Candidates();
+    grid.collect(0, 0, tierRadii2([{ name: 'near', radius: 100 }, { name: 'far', radius: 200 }]), out);
+    const found = [...out.ids.subarray(0, out.count)].map((id, i) => [id, out.tiers[i]]);
+    expect(found.sort((a, b) => a[0]! - b[0]!)).toEqual([[1, 0], [2, 1], [4, 0]]);
+  });
+
+  it('finds exactly the entities within range, in their tiers, wherever they are (property)', () => {
+    const coord = fc.oneof(fc.double({ min: -2000, max: 2000, noNaN: true }), fc.double({ min: -1e12, max: 1e12, noNaN: true }), fc.constant(Number.NaN));
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(coord, coord), { maxLength: 80 }),
+        fc.tuple(fc.double({ min: -3000, max: 3000, noNaN: true }), fc.double({ min: -3000, max: 3000, noNaN: true })),
+        fc.array(fc.double({ min: 1, max: 2000, noNaN: true }), { minLength: 1, maxLength: 3 }),
+        fc.double({ min: 1, max: 1000, noNaN: true }),
+        fc.array(fc.nat(79), { maxLength: 5 }),
+        (points, [vx, vy], radii, cellSize, extras) => {
+          const tiers = [...radii].sort((a, b) => a - b).map((radius, i) => ({ name: `t${i}`, radius }));
+          const grid = new SpatialGrid(cellSize);
+          grid.rebuild(
+            points.map((_, i) => ({ id: i + 1, type: 'ship', alive: true })),
+            (e) => ({ x: points[e.id - 1]![0], y: points[e.id - 1]![1] }),
+          );
+          const out = new Candidates();
+          out.clear();
+          for (const x of extras) out.addExtra(x + 1);
+          grid.collect(vx, vy, tierRadii2(tiers), out);
+          const want = new Map<number, number>();
+          for (const x of extras) want.set(x + 1, -1);
+          points.forEach(([x, y], i) => {
+            const d2 = (x - vx) ** 2 + (y - vy) ** 2;
+            const tier = tiers.findIndex((t) => d2 < t.radius * t.radius);
+            if (!want.has(i + 1) && tier >= 0) want.set(i + 1, tier);
+          });
+          const got = new Map<number, number>();
+          for (let i = 0; i < out.count; i++) {
+            expect(got.has(out.ids[i]!)).toBe(false);
+            got.set(out.ids[i]!, out.tiers[i]!);
+          }
+          expect(got).toEqual(want);
+        },
+      ),
+    );
   });
 });

@@ -45,31 +45,116 @@ export interface InterestDefinition<C, E> {
   budgetBytes?: number;
 }
 
-/** A relevant entity for one client this snapshot, with its tier (-1: channel or global, sent fully). */
-export interface Candidate {
-  id: number;
-  tier: number;
-  /** Squared distance to the viewer (0 for own, global and channel entities). */
-  d2: number;
+/**
+ * The entities relevant to one client this snapshot, with their tiers (-1: own, channel or
+ * global, sent fully) and squared distances (0 for tier -1). Struct of arrays, reused from client
+ * to client: building a client's list allocates nothing.
+ */
+export class Candidates {
+  count = 0;
+  ids = new Uint32Array(64);
+  tiers = new Int8Array(64);
+  d2 = new Float64Array(64);
+  /** The tier -1 ids of the current client, so grid results skip them. */
+  private readonly extras = new Set<number>();
+
+  clear(): void {
+    this.count = 0;
+    this.extras.clear();
+  }
+
+  /** Adds an own, channel or global entity once. */
+  addExtra(id: number): void {
+    if (this.extras.has(id)) return;
+    this.extras.add(id);
+    this.push(id, -1, 0);
+  }
+
+  isExtra(id: number): boolean {
+    return this.extras.size > 0 && this.extras.has(id);
+  }
+
+  push(id: number, tier: number, d2: number): void {
+    const n = this.count;
+    if (n === this.ids.length) this.grow();
+    this.ids[n] = id;
+    this.tiers[n] = tier;
+    this.d2[n] = d2;
+    this.count = n + 1;
+  }
+
+  private grow(): void {
+    const size = this.ids.length * 2;
+    const ids = new Uint32Array(size);
+    ids.set(this.ids);
+    const tiers = new Int8Array(size);
+    tiers.set(this.tiers);
+    const d2 = new Float64Array(size);
+    d2.set(this.d2);
+    this.ids = ids;
+    this.tiers = tiers;
+    this.d2 = d2;
+  }
 }
 
-/** The per-snapshot spatial index: cells hold flat [id, x, y] triples (no per-entity lookups). */
+/**
+ * The per-snapshot spatial index: a dense grid over the entities' bounding box, its entities
+ * sorted by cell (a counting sort into typed arrays), so a query reads a row of cells as one run
+ * of memory with no lookups. Cells double in size while the box would need more than a few per
+ * entity (entities far apart), so the index stays proportional to the entity count.
+ */
 export class SpatialGrid {
-  private readonly cells = new Map<number, number[]>();
   /** Entities without a position: every client gets them (unless they are in a channel). */
   readonly global: number[] = [];
+  private n = 0;
+  // Positioned entities in the order met, then sorted by cell.
+  private ids = new Uint32Array(256);
+  private xs = new Float64Array(256);
+  private ys = new Float64Array(256);
+  private cellOf = new Int32Array(256);
+  private sortedIds = new Uint32Array(256);
+  private sortedXs = new Float64Array(256);
+  private sortedYs = new Float64Array(256);
+  /** Start of each cell's run in the sorted arrays (column-major), plus the end. */
+  private starts = new Int32Array(2);
+  private cursor = new Int32Array(2);
+  private size: number;
+  private cx0 = 0;
+  private cy0 = 0;
+  private cols = 0;
+  private rows = 0;
 
-  constructor(readonly cellSize: number) {}
+  constructor(readonly cellSize: number) {
+    this.size = cellSize;
+  }
 
-  private key(cx: number, cy: number): number {
-    // Cells far apart still get distinct keys: 2^21 cells on each axis around the origin.
-    return (cx + 1048576) * 2097152 + (cy + 1048576);
+  private ensure(n: number): void {
+    if (n <= this.ids.length) return;
+    let size = this.ids.length * 2;
+    while (size < n) size *= 2;
+    const grow64 = (a: Float64Array) => {
+      const b = new Float64Array(size);
+      b.set(a);
+      return b;
+    };
+    const ids = new Uint32Array(size);
+    ids.set(this.ids);
+    this.ids = ids;
+    this.xs = grow64(this.xs);
+    this.ys = grow64(this.ys);
+    this.cellOf = new Int32Array(size);
+    this.sortedIds = new Uint32Array(size);
+    this.sortedXs = new Float64Array(size);
+    this.sortedYs = new Float64Array(size);
   }
 
   rebuild<E extends AnyEntity>(entities: Iterable<E>, position: (e: E) => { x: number; y: number } | undefined, channel?: (e: E) => string | undefined): void {
-    for (const cell of this.cells.values()) cell.length = 0;
     this.global.length = 0;
-    const s = this.cellSize;
+    let n = 0;
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
     for (const e of entities) {
       if (channel && channel(e) !== undefined) continue; // channel entities go to members only
       const p = position(e);
@@ -77,34 +162,110 @@ export class SpatialGrid {
         this.global.push(e.id);
         continue;
       }
-      const k = this.key(Math.floor(p.x / s), Math.floor(p.y / s));
-      let cell = this.cells.get(k);
-      if (!cell) this.cells.set(k, (cell = []));
-      cell.push(e.id, p.x, p.y);
+      const x = p.x;
+      const y = p.y;
+      // A position that is not a finite number places the entity nowhere.
+      if (!(Number.isFinite(x) && Number.isFinite(y))) continue;
+      this.ensure(n + 1);
+      this.ids[n] = e.id;
+      this.xs[n] = x;
+      this.ys[n] = y;
+      n++;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+    this.n = n;
+    if (n === 0) {
+      this.cols = this.rows = 0;
+      return;
+    }
+    let size = this.cellSize;
+    const limit = Math.max(1024, 4 * n);
+    let cols = 0;
+    let rows = 0;
+    for (;;) {
+      cols = Math.floor(maxX / size) - Math.floor(minX / size) + 1;
+      rows = Math.floor(maxY / size) - Math.floor(minY / size) + 1;
+      if (cols * rows <= limit) break;
+      size *= 2;
+    }
+    this.size = size;
+    this.cols = cols;
+    this.rows = rows;
+    const cx0 = (this.cx0 = Math.floor(minX / size));
+    const cy0 = (this.cy0 = Math.floor(minY / size));
+    const cells = cols * rows;
+    if (this.starts.length < cells + 1) {
+      this.starts = new Int32Array(cells + 1);
+      this.cursor = new Int32Array(cells + 1);
+    } else this.starts.fill(0, 0, cells + 1);
+    const starts = this.starts;
+    const cellOf = this.cellOf;
+    for (let i = 0; i < n; i++) {
+      const c = (Math.floor(this.xs[i]! / size) - cx0) * rows + (Math.floor(this.ys[i]! / size) - cy0);
+      cellOf[i] = c;
+      starts[c + 1]!++;
+    }
+    for (let c = 0; c < cells; c++) starts[c + 1]! += starts[c]!;
+    const cursor = this.cursor;
+    cursor.set(starts.subarray(0, cells));
+    for (let i = 0; i < n; i++) {
+      const at = cursor[cellOf[i]!]!++;
+      this.sortedIds[at] = this.ids[i]!;
+      this.sortedXs[at] = this.xs[i]!;
+      this.sortedYs[at] = this.ys[i]!;
     }
   }
 
-  /** Ids within `radius` of (x, y), with squared distances, visiting only the cells in range. */
-  query(x: number, y: number, radius: number, visit: (id: number, d2: number) => void): void {
-    const s = this.cellSize;
-    const r2 = radius * radius;
-    const x0 = Math.floor((x - radius) / s);
-    const x1 = Math.floor((x + radius) / s);
-    const y0 = Math.floor((y - radius) / s);
-    const y1 = Math.floor((y + radius) / s);
-    for (let cx = x0; cx <= x1; cx++) {
-      for (let cy = y0; cy <= y1; cy++) {
-        const cell = this.cells.get(this.key(cx, cy));
-        if (!cell) continue;
-        for (let i = 0; i < cell.length; i += 3) {
-          const dx = cell[i + 1]! - x;
-          const dy = cell[i + 2]! - y;
-          const d2 = dx * dx + dy * dy;
-          if (d2 < r2) visit(cell[i]!, d2);
-        }
+  // The cells of the last range asked for (`span`): columns x0..x1, rows y0..y1.
+  private x0 = 0;
+  private x1 = -1;
+  private y0 = 0;
+  private y1 = -1;
+
+  /** Sets the range of cells within `radius` of (x, y), clipped to the grid; false if empty. */
+  private span(x: number, y: number, radius: number): boolean {
+    if (this.n === 0 || !(Number.isFinite(x) && Number.isFinite(y) && radius >= 0)) return false;
+    const size = this.size;
+    this.x0 = Math.max(0, Math.floor((x - radius) / size) - this.cx0);
+    this.x1 = Math.min(this.cols - 1, Math.floor((x + radius) / size) - this.cx0);
+    this.y0 = Math.max(0, Math.floor((y - radius) / size) - this.cy0);
+    this.y1 = Math.min(this.rows - 1, Math.floor((y + radius) / size) - this.cy0);
+    return this.x0 <= this.x1 && this.y0 <= this.y1;
+  }
+
+  /**
+   * Adds to `out` every entity within the last of `r2s` (squared tier radii, ascending) of (x, y)
+   * that is not already there as an extra, with the first tier that covers it. A column's cells
+   * in range are one run of the sorted arrays, and the per-entity step calls nothing.
+   */
+  collect(x: number, y: number, r2s: Float64Array, out: Candidates): void {
+    const last = r2s.length - 1;
+    if (last < 0 || !this.span(x, y, Math.sqrt(r2s[last]!))) return;
+    const rMax = r2s[last]!;
+    const { rows, starts, sortedXs: xs, sortedYs: ys, sortedIds: ids } = this;
+    for (let cx = this.x0; cx <= this.x1; cx++) {
+      const end = starts[cx * rows + this.y1 + 1]!;
+      for (let i = starts[cx * rows + this.y0]!; i < end; i++) {
+        const dx = xs[i]! - x;
+        const dy = ys[i]! - y;
+        const d2 = dx * dx + dy * dy;
+        if (d2 >= rMax) continue;
+        const id = ids[i]!;
+        if (out.isExtra(id)) continue;
+        let tier = 0;
+        while (tier < last && d2 >= r2s[tier]!) tier++;
+        out.push(id, tier, d2);
       }
     }
   }
+}
+
+/** Squared tier radii, ascending as the tiers are: what `SpatialGrid.collect` takes. */
+export function tierRadii2(tiers: readonly Tier[]): Float64Array {
+  return Float64Array.from(tiers, (t) => t.radius * t.radius);
 }
 
 /** The entities relevant to one client, each with its tier; `out` is reused between calls. */
@@ -115,30 +276,14 @@ export function candidatesFor<C, E extends AnyEntity>(
   viewer: { x: number; y: number } | undefined,
   members: Map<string, number[]>,
   own: ReadonlySet<number>,
-  out: Candidate[] = [],
-): Candidate[] {
-  out.length = 0;
-  const tiers = def.tiers;
-  // Own, channel and global entities are few: dedupe them against each other with a small set,
-  // and grid results against them only.
-  const extra = new Set<number>(own);
-  for (const id of own) out.push({ id, tier: -1, d2: 0 });
-  const add = (id: number) => {
-    if (extra.has(id)) return;
-    extra.add(id);
-    out.push({ id, tier: -1, d2: 0 });
-  };
-  if (def.channels) for (const ch of def.channels(client)) for (const id of members.get(ch) ?? []) add(id);
-  for (const id of grid.global) add(id);
-  if (viewer && tiers.length > 0) {
-    const r2s = tiers.map((t) => t.radius * t.radius);
-    const last = r2s.length - 1;
-    grid.query(viewer.x, viewer.y, tiers[last]!.radius, (id, d2) => {
-      if (extra.has(id)) return;
-      let tier = 0;
-      while (tier < last && d2 >= r2s[tier]!) tier++;
-      out.push({ id, tier, d2 });
-    });
-  }
+  r2s: Float64Array,
+  out: Candidates,
+): Candidates {
+  out.clear();
+  // Own, channel and global entities are few: the grid's results are checked against them only.
+  for (const id of own) out.addExtra(id);
+  if (def.channels) for (const ch of def.channels(client)) for (const id of members.get(ch) ?? []) out.addExtra(id);
+  for (const id of grid.global) out.addExtra(id);
+  if (viewer) grid.collect(viewer.x, viewer.y, r2s, out);
   return out;
 }

@@ -13,7 +13,7 @@ export { RoomManager, type RoomResolver } from './room-manager.js';
 export { Connection } from './connection.js';
 export { transition, type ConnectionState, type ConnectionEvent } from './connection-state.js';
 export { RoomPersistence, type RoomPersistenceOptions } from './persistence.js';
-export { SpatialGrid, candidatesFor, type Candidate } from './interest.js';
+export { Candidates, SpatialGrid, candidatesFor, tierRadii2 } from './interest.js';
 export { InterestEncoder, InterestState } from './interest-replicator.js';
 export { ServerMetrics } from './metrics.js';
 export { TokenBucket } from './limits.js';

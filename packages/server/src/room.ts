@@ -35,7 +35,7 @@ import type { RoomClient } from './room-client.js';
 import type { EventTarget, Player, Room as GameRoom } from './game-api.js';
 import { RoomPersistence, type PersistenceStats, type RoomStore } from './persistence.js';
 import { SnapshotEncoder, type EncodedBody } from './replicator.js';
-import { candidatesFor, SpatialGrid, type Candidate } from './interest.js';
+import { Candidates, candidatesFor, SpatialGrid, tierRadii2 } from './interest.js';
 import { InterestEncoder, InterestState } from './interest-replicator.js';
 import type { RoomStats } from './stats.js';
 import { defaultFaultPolicy, FaultBoundary, type FaultStats } from './fault-boundary.js';
@@ -93,7 +93,11 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   private readonly grid: SpatialGrid | null;
   private readonly interestEncoder: InterestEncoder | null;
   private readonly channelMembers = new Map<string, number[]>();
-  private readonly candidates: Candidate[] = [];
+  private readonly candidates = new Candidates();
+  /** Squared radii of the interest tiers (empty without interest management). */
+  private readonly tierR2: Float64Array;
+  /** The most fields an entity type of the protocol has (the width of a client's held table). */
+  private readonly maxFields: number;
   private readonly maxCatchUp: number;
   private readonly emptyGraceMs: number;
   private accumulator = 0;
@@ -130,6 +134,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     this.codec = new MessageCodec(d.protocol);
     this.typeBits = d.protocol.entityTypeBits;
     const interest = d.interest;
+    this.tierR2 = tierRadii2(interest?.tiers ?? []);
+    this.maxFields = Math.max(1, ...d.protocol.entityTypes.map((type) => type.fields.length));
     if (interest) {
       const last = interest.tiers[interest.tiers.length - 1]!.radius;
       this.grid = new SpatialGrid(interest.cellSize ?? Math.max(1, last / 4));
@@ -439,10 +445,10 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   private interestBody(client: RoomClient<P, D>): EncodedBody {
     const def = this.definition.interest!;
     const view = client.view;
-    const state = (view.interest ??= new InterestState(this.historySize));
+    const state = (view.interest ??= new InterestState(this.historySize, this.maxFields));
     const own = client.entity as Entity<P> | undefined;
     const viewer = def.viewer ? def.viewer(client) : own && own.alive ? def.position(own) : undefined;
-    const candidates = candidatesFor(def, this.grid!, client, viewer, this.channelMembers, client.controls, this.candidates);
+    const candidates = candidatesFor(def, this.grid!, client, viewer, this.channelMembers, client.controls, this.tierR2, this.candidates);
     return this.interestEncoder!.encode(this.tick, state, candidates);
   }
 
@@ -455,7 +461,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     const acknowledged = this.definition.snapshotBaseline === 'acknowledged' || client.connection?.lossy === true;
     const view = client.view;
     if (this.grid) {
-      const state = (view.interest ??= new InterestState(this.historySize));
+      const state = (view.interest ??= new InterestState(this.historySize, this.maxFields));
       state.startOver();
       state.acknowledgedBaselines = acknowledged;
     } else {
@@ -469,7 +475,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     const view = client.view;
     // Interest rooms track acks per entity and take them in any order; the others keep the
     // newest acknowledged snapshot as the baseline.
-    if (this.grid) (view.interest ??= new InterestState(this.historySize)).acknowledge(tick);
+    if (this.grid) (view.interest ??= new InterestState(this.historySize, this.maxFields)).acknowledge(tick);
     else view.acknowledge(tick);
   }
 
