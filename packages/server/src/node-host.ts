@@ -125,7 +125,7 @@ export class NodeHost {
     if (this.runtime.closing) return refuseUpgrade(socket, 503, 'the server is shutting down: try again shortly');
     const address = socket.remoteAddress ?? '';
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      this.runtime.accept(wsTransport(ws), address);
+      this.runtime.accept(wsTransport(ws, socket), address);
     });
   }
 

@@ -72,6 +72,18 @@ export function transportContract(adapter: TransportAdapter): void {
       expect(atPeer).toEqual([...Array(500).keys()]);
     });
 
+    it('delivers frames of every length class intact (each WebSocket header size and its edges)', async () => {
+      const { server, peer } = await adapter.pair({ maxFrameBytes: 1 << 18 });
+      const sizes = [0, 1, 125, 126, 127, 65535, 65536, 70001];
+      const got: Uint8Array[] = [];
+      peer.onmessage = (f) => void got.push(f.slice());
+      const sent = sizes.map((n, k) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + k) & 0xff));
+      for (const f of sent) server.send(f);
+      await waitUntil(adapter, () => got.length === sizes.length, 'every frame');
+      expect(got.map((f) => f.length)).toEqual(sizes);
+      for (let k = 0; k < sizes.length; k++) expect(Buffer.compare(got[k]!, sent[k]!)).toBe(0);
+    });
+
     it('carries close codes and reasons both ways', async () => {
       const a = await adapter.pair({ maxFrameBytes: 1024 });
       let atPeer: [number, string] | undefined;

@@ -11,18 +11,22 @@ import { wsTransport } from './ws-transport.js';
 
 transportContract(memoryAdapter(createMemoryPipe));
 
-/** ws on a real HTTP server on 127.0.0.1:0; the peer is a ws client. */
-function wsAdapter(): TransportAdapter {
+/**
+ * ws on a real HTTP server on 127.0.0.1:0; the peer is a ws client. `ownFraming`: binary frames
+ * are framed by the transport and written to the upgraded socket (as the Node host does), else
+ * sent through ws.
+ */
+function wsAdapter(ownFraming: boolean): TransportAdapter {
   const open: { http: Server; wss: WebSocketServer; client: WebSocket }[] = [];
   return {
-    name: 'ws over real sockets',
+    name: `ws over real sockets (${ownFraming ? 'frames written to the socket' : 'frames sent by ws'})`,
     settle: () => new Promise((r) => setTimeout(r, 5)),
     async pair({ maxFrameBytes }): Promise<Pair> {
       const http = createServer();
       const wss = new WebSocketServer({ server: http, maxPayload: maxFrameBytes, perMessageDeflate: false });
       await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
       const { port } = http.address() as AddressInfo;
-      const serverSide = new Promise<Transport>((resolve) => wss.once('connection', (ws) => resolve(wsTransport(ws))));
+      const serverSide = new Promise<Transport>((resolve) => wss.once('connection', (ws, req) => resolve(wsTransport(ws, ownFraming ? req.socket : undefined))));
       const client = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
       open.push({ http, wss, client });
       await new Promise((r) => client.once('open', r));
@@ -60,4 +64,5 @@ function wsAdapter(): TransportAdapter {
   };
 }
 
-transportContract(wsAdapter());
+transportContract(wsAdapter(true));
+transportContract(wsAdapter(false));
