@@ -75,8 +75,14 @@ describe('documented game code', () => {
   broken.set('server.ts', game.get('server.ts')!.replace("room.emit('hit', { target: player.entity.id, damage: 10 })", "room.emit('hit', { target: player.entity.id })"));
   const guide = readFileSync(join(root, 'docs', 'persistence.md'), 'utf8');
   const bank = [...guide.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes('export const bankRoom'));
+  // The identity guide's snippets, each a file of its own, with the './room.js' and
+  // './shared/protocol.js' they import standing for the arena's.
+  const identity = new Map([...readFileSync(join(root, 'docs', 'identity.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => [`snippet-${i}.ts`, `${m[1]!}\nexport {};\n`]));
+  identity.set('room.ts', "export { arenaRoom } from '@tickwire/arena/room';\n");
+  identity.set('shared/protocol.ts', "export { arena as game } from '@tickwire/arena/protocol';\n");
   let errors: Record<string, string[]> | undefined;
-  const check = () => (errors ??= typeErrors({ 'readme-game': game, 'readme-game-broken': broken, 'docs-bank': new Map([['bank.ts', bank ?? '']]) }));
+  const check = () =>
+    (errors ??= typeErrors({ 'readme-game': game, 'readme-game-broken': broken, 'docs-bank': new Map([['bank.ts', bank ?? '']]), 'docs-identity': identity }));
 
   it("README 'Write a game' compiles as written", () => {
     expect([...game.keys()].sort()).toEqual(['client.ts', 'render.ts', 'server.ts', 'shared/protocol.ts']);
@@ -86,6 +92,11 @@ describe('documented game code', () => {
 
   it('a mistake in that code is caught (the check is real)', () => {
     expect(check()['readme-game-broken']!.join('\n')).toMatch(/damage/);
+  }, 120_000);
+
+  it("the identity guide's code compiles as written", () => {
+    expect(identity.size).toBeGreaterThanOrEqual(7);
+    expect(check()['docs-identity']).toEqual([]);
   }, 120_000);
 
   it("the persistence guide's bank room compiles as written", () => {

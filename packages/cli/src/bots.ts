@@ -42,6 +42,11 @@ export interface BotsOptions<P extends GameProtocol> {
    * join, so a server that is down or does not answer fails the run in seconds.
    */
   connectTimeoutMs?: number;
+  /**
+   * Bot i's token, for a server that requires one (the CLI signs `bot-<i>` JWTs when
+   * TICKWIRE_JWT_SECRET is set). Default: none, which an anonymous-mode server takes as a guest.
+   */
+  token?: (index: number) => string | Promise<string>;
 }
 
 export interface BotsReport {
@@ -157,11 +162,13 @@ export async function runBots<P extends GameProtocol>(o: BotsOptions<P>, clock: 
     },
   });
 
+  const tokenFor = o.token;
   const join = async (i: number, timeoutMs: number): Promise<void> => {
     const room = await connect({
       url: o.url,
       ...(i === 0 ? first : { room: roomCode }),
       name: `bot-${i}`,
+      ...(tokenFor ? { token: () => tokenFor(i) } : {}),
       protocol: definition.protocol,
       interpolation: false,
       decodeEntities: decode,

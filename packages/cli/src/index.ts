@@ -6,3 +6,4 @@ export { defineBot, isBotDefinition, type Bot, type BotDefinition, type Think } 
 export { runBots, JoinError, BotFault, type BotsOptions, type BotsReport } from './bots.js';
 export { locateBotModule, loadBotModule, BotModuleError, type BotModuleLocation } from './bot-module.js';
 export { main, normalizeUrl, type Output } from './main.js';
+export { issueToken, type TokenOptions } from './token.js';

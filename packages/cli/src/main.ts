@@ -4,6 +4,7 @@
  * JSON object), so scripts can pipe it.
  *
  *   tickwire bots --url ws://127.0.0.1:8080/ws [--bot dist/bot.js] [--room arena-1] [--clients 200] [--duration 30] [--json]
+ *   tickwire token --sub alice [--ttl 3600]        (a JWT for local testing: see token.ts)
  *
  * Exit codes: 0 the run went, 1 it could not run (server unreachable, no bot joined, the bot
  * module threw), 2 the command was called wrong (bad flag, no bot module).
@@ -11,6 +12,7 @@
 import { BOTS_FLAGS, UsageError, describeFlags, numberFlag, parseArgs, type ParsedArgs } from './args.js';
 import { BotModuleError, loadBotModule, locateBotModule } from './bot-module.js';
 import { BotFault, JoinError, runBots, type BotsReport } from './bots.js';
+import { botTokens, tokenCommand } from './token.js';
 
 const HELP = `usage: tickwire bots --url URL [--bot FILE] [options]
 
@@ -20,6 +22,10 @@ in the nearest package.json. Prints a progress line a second on stderr, then a s
 (or, with --json, exactly one JSON object on stdout).
 
 ${describeFlags(BOTS_FLAGS)}
+
+usage: tickwire token --sub ID [--ttl S] [--iss ISSUER] [--aud AUDIENCE]
+
+A JWT for local testing, signed with TICKWIRE_JWT_SECRET (see tickwire token --help).
 `;
 
 /** Where the CLI writes (process.stdout and process.stderr, or a capture in tests). */
@@ -66,7 +72,14 @@ function human(r: BotsReport): string {
  * @example
  * process.exitCode = await main(['bots', '--url', 'ws://127.0.0.1:8080', '--clients', '20', '--json']);
  */
-export async function main(argv: readonly string[], out: Output = process.stdout, err: Output = process.stderr, cwd: string = process.cwd()): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  out: Output = process.stdout,
+  err: Output = process.stderr,
+  cwd: string = process.cwd(),
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<number> {
+  if (argv[0] === 'token') return tokenCommand(argv.slice(1), out, err, env);
   let args: ParsedArgs;
   try {
     args = parseArgs(argv, BOTS_FLAGS);
@@ -85,7 +98,7 @@ export async function main(argv: readonly string[], out: Output = process.stdout
     return 2;
   }
   if (command !== 'bots') {
-    err.write(`unknown command "${command}": the command is bots\n\n${HELP}`);
+    err.write(`unknown command "${command}": the commands are bots and token\n\n${HELP}`);
     return 2;
   }
   const rawUrl = args.values.get('url');
@@ -110,6 +123,7 @@ export async function main(argv: readonly string[], out: Output = process.stdout
           : undefined,
       decode: args.switches.has('decode') ? true : undefined,
       log: (line: string) => err.write(`${line}\n`),
+      token: botTokens(env),
     };
     const bot = await loadBotModule(locateBotModule(args.values.get('bot'), cwd));
     const report = await runBots({ ...options, bot });

@@ -44,8 +44,14 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
   options?: Partial<JoinOptionsOf<P>>;
   /** Display name. */
   name?: string;
-  /** Auth token (a JWT, or the token of {@link anonymousIdentity}), if the server requires one. */
-  token?: string;
+  /**
+   * Who this player is: a token (a JWT from your sign-in, or the token of
+   * {@link anonymousIdentity}), or a function that returns one. A function is called before the
+   * first join and again before every reconnect attempt, so a token refreshed meanwhile is the
+   * one sent: `token: () => auth.getFreshToken()`. If it throws, that attempt fails (and a
+   * reconnect tries again after its backoff, unless it threw a TickwireError that is final).
+   */
+  token?: TokenSource;
   /** Resume token from a previous connection's `room.resumeToken`, to get the same membership back (the same client id and entity). */
   resumeToken?: Uint8Array;
   /** WebSocket implementation (default: globalThis.WebSocket; in Node use @tickwire/client/node). */
@@ -68,6 +74,9 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
    */
   reconnect?: Partial<ReconnectOptions> | boolean;
 }
+
+/** A token, or a function that returns one (see ConnectOptions.token). */
+export type TokenSource = string | (() => string | Promise<string>);
 
 /**
  * Connects and joins a room. The room reconnects by itself after a drop (see `reconnect`), and
@@ -95,11 +104,11 @@ export async function connect<P extends GameProtocol>(options: ConnectOptions<P>
   }
   const utf8 = new TextEncoder();
   if (utf8.encode(options.name ?? '').length > LIMITS.nameBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `name is longer than ${LIMITS.nameBytes} bytes`);
-  if (utf8.encode(options.token ?? '').length > LIMITS.tokenBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `token is longer than ${LIMITS.tokenBytes} bytes`);
   const { open, reusable } = opener(options);
   // Encoded (and range-checked) once, before dialing: a bad value fails here, not on the server.
   const joinOptions = encodeJoinOptions(options.protocol, options.options ?? {});
-  const request: JoinRequest<P> = { protocol: options.protocol, room: target, create, name: options.name ?? '', token: options.token ?? '', options: joinOptions };
+  const token = () => resolveToken(options.token);
+  const request: JoinRequest<P> = { protocol: options.protocol, room: target, create, name: options.name ?? '', token: await token(), options: joinOptions };
   const dialOptions = { clock, conditions: options.conditions, random: options.random };
   const joined = await dial(open, { ...request, resumeToken: options.resumeToken }, { ...dialOptions, timeoutMs: options.timeoutMs ?? 10_000 });
   const reconnect = reusable ? resolveReconnect(options.reconnect) : null;
@@ -111,7 +120,7 @@ export async function connect<P extends GameProtocol>(options: ConnectOptions<P>
     reconnect: reconnect && {
       policy: reconnect,
       random: options.random ?? Math.random,
-      redial: (resumeToken, timeoutMs) => dial(open, { ...rejoin, resumeToken }, { ...dialOptions, timeoutMs }),
+      redial: async (resumeToken, timeoutMs) => dial(open, { ...rejoin, token: await token(), resumeToken }, { ...dialOptions, timeoutMs }),
     },
   });
 }
@@ -141,6 +150,14 @@ export function createClient<P extends GameProtocol>(base: ClientOptions<P>): Ti
     join: (code, options, extra) => connect({ ...base, ...extra, room: code, options }),
     create: (type, options) => connect({ ...base, create: type, options }),
   };
+}
+
+/** The token to send now: the string, or what the provider returns, checked like one. */
+async function resolveToken(source: TokenSource | undefined): Promise<string> {
+  const token = typeof source === 'function' ? await source() : (source ?? '');
+  if (typeof token !== 'string') throw new TickwireError(ErrorCode.AUTH_FAILED, `the token provider returned ${typeof token}, not a string`);
+  if (new TextEncoder().encode(token).length > LIMITS.tokenBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `token is longer than ${LIMITS.tokenBytes} bytes`);
+  return token;
 }
 
 /** How to open a connection for these options, and whether it can be done more than once. */

@@ -5,7 +5,7 @@
  * interpolated render values, events, inputs, commands, chat, clock sync, and reconnection by
  * itself after a drop. `anonymousIdentity()` gets a guest identity from a server that issues them.
  */
-export { connect, createClient, type ConnectOptions, type ClientOptions, type TickwireClient } from './connect.js';
+export { connect, createClient, type ConnectOptions, type ClientOptions, type TickwireClient, type TokenSource } from './connect.js';
 export {
   ClientRoom,
   type ClientRoomOptions,

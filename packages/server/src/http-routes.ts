@@ -4,6 +4,8 @@
  * host types here, so any host (node:http, uWebSockets.js, a test calling `fetch` directly)
  * serves the same API. JSON in and out; errors as `{ error, message }`.
  */
+import { ErrorCode, TickwireError } from '@tickwire/protocol';
+import { IdentityError } from './auth-error.js';
 
 export interface RouteContext {
   request: Request;
@@ -31,6 +33,14 @@ export function json(status: number, body: unknown): Response {
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
   });
+}
+
+/** The answer to a request whose token was refused: 401 (503 when the keys could not be fetched) and the reason. */
+function refusal(err: IdentityError): Response {
+  const res = json(err.status, { error: err.codeName, reason: err.reason, message: err.message });
+  // RFC 6750: a 401 names the scheme it wants; the reason stays in the body.
+  if (err.status === 401) res.headers.set('www-authenticate', err.reason === 'missing token' ? 'Bearer' : 'Bearer error="invalid_token"');
+  return res;
 }
 
 /** The URL of an origin-form request target (`/path?query`), or undefined for anything else. */
@@ -80,6 +90,9 @@ export function router(routes: readonly Route[], fallback?: Fallback, onError?: 
       }
       return json(404, { error: 'NOT_FOUND', message: `nothing at ${url.pathname}` });
     } catch (err) {
+      // A refused token (runtime.authenticateRequest) is the client's to fix, not a server fault.
+      if (err instanceof IdentityError) return refusal(err);
+      if (err instanceof TickwireError && err.code === ErrorCode.AUTH_FAILED) return json(401, { error: err.codeName, message: err.message });
       onError?.(err);
       return json(500, { error: 'INTERNAL', message: 'internal error' });
     }

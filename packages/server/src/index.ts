@@ -25,6 +25,11 @@ export {
 } from './room-definition.js';
 export type { Room, Player, Entities, Persist, EventTarget } from './game-api.js';
 export type { Identity } from './room-client.js';
+export { JwtVerifier, type JwtDeps, type JwtOptions, type JwtSecretOptions, type JwtJwksOptions, type HmacAlgorithm, type PublicKeyAlgorithm } from './jwt-auth.js';
+export type { JwksOptions } from './jwks-keys.js';
+export { IdentityError, type AuthFailure } from './auth-error.js';
+export type { AuthOptions, IdentityMode } from './identity.js';
+export type { Route, RouteContext } from './http-routes.js';
 export type { Entity, AnyEntity, EntityInit } from './entity-store.js';
 export { defaultLimits, resolveLimits, type Limits } from './limits.js';
 export { ROOM_CODE_PATTERN, type RoomTypes, type RoomsOption, type RoomResolver } from './room-manager.js';

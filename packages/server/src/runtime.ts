@@ -12,6 +12,7 @@ import {
   CloseCode,
   ErrorCode,
   FrameEncoder,
+  LIMITS,
   TickwireError,
   PROTOCOL_VERSION,
   systemClock,
@@ -21,9 +22,10 @@ import {
 } from '@tickwire/protocol';
 import { pino, type Logger } from 'pino';
 import { AddressBook } from './address-book.js';
-import { AnonymousIdentities } from './anonymous.js';
+import type { AnonymousIdentities } from './anonymous.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { json, router, type Route } from './http-routes.js';
+import { bearerToken, setupIdentity, type AuthOptions, type Env, type IdentityMode } from './identity.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import type { RoomStore } from './persistence.js';
@@ -47,11 +49,21 @@ export interface RuntimeOptions {
   logger?: Logger;
   limits?: Partial<Limits>;
   /**
-   * Turns a HELLO into an identity; throw a TickwireError(AUTH_FAILED) to refuse. Without it the
-   * server is in anonymous mode (development, casual games): identities are issued by
-   * `POST /api/anonymous` and signed with `secret`, and a HELLO with no token is a new guest.
+   * Your own scheme: turns a HELLO into an identity; throw a TickwireError(AUTH_FAILED) to
+   * refuse. Over HTTP (`authenticateRequest`) it sees a HELLO with only the token set.
    */
   authenticate?: (hello: HelloBody) => Promise<Identity> | Identity;
+  /**
+   * JWT validation (`{ jwt: { secret } }` or `{ jwt: { jwksUrl, issuer, audience } }`); without
+   * it and without `authenticate`, TICKWIRE_JWT_SECRET or TICKWIRE_JWKS_URL (with
+   * TICKWIRE_JWT_ISSUER, TICKWIRE_JWT_AUDIENCE) are read. With none of them the server is in
+   * anonymous mode (development, casual games): identities are issued by `POST /api/anonymous`
+   * and signed with `secret`, a HELLO with no token is a new guest, and NODE_ENV=production
+   * refuses to start unless `allowAnonymous` (or TICKWIRE_ALLOW_ANONYMOUS=1). See docs/identity.md.
+   */
+  auth?: AuthOptions;
+  /** The environment variables to read (default process.env). */
+  env?: Env;
   /**
    * The server's secret (at least 16 bytes; default: TICKWIRE_SECRET, else random at start):
    * signs anonymous identities and resume tokens. Give every process of a deployment the same one, and keep it
@@ -102,8 +114,11 @@ export class TickwireRuntime implements ConnectionHost {
   readonly store: RoomStore | undefined;
   /** Per-address limits: connections, waiting members, room creations, flood penalties. */
   readonly addresses: AddressBook;
-  /** Anonymous mode's identities (null when the server authenticates with `authenticate`). */
+  /** Anonymous mode's identities (null when the server authenticates with JWTs or `authenticate`). */
   readonly anonymous: AnonymousIdentities | null;
+  /** How clients are identified: 'jwt', 'custom' (the authenticate hook) or 'anonymous'. */
+  readonly identityMode: IdentityMode;
+  private readonly bearer: (token: string) => Promise<Identity>;
   /** Resume tokens: HMACs under the server's secret, so another process can honour them. */
   readonly resumeTokens: ResumeTokens;
   /** Who owns which room: this process opens a room only after claiming it here. */
@@ -117,11 +132,15 @@ export class TickwireRuntime implements ConnectionHost {
     this.logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'info' });
     this.limits = resolveLimits(options.limits);
     this.addresses = new AddressBook(this.limits);
-    const secret = options.secret ?? process.env.TICKWIRE_SECRET ?? nodeRandomBytes(32);
-    this.anonymous = options.authenticate ? null : new AnonymousIdentities(secret);
+    const env = options.env ?? process.env;
+    const secret = options.secret ?? env.TICKWIRE_SECRET ?? nodeRandomBytes(32);
+    const identity = setupIdentity({ auth: options.auth, authenticate: options.authenticate, secret, env, clock: this.clock, logger: this.logger });
+    this.identityMode = identity.mode;
+    this.anonymous = identity.anonymous;
+    this.authenticator = identity.hello;
+    this.bearer = identity.token;
     this.resumeTokens = new ResumeTokens(typeof secret === 'string' ? new TextEncoder().encode(secret) : secret);
     const anonymous = this.anonymous;
-    this.authenticator = options.authenticate ?? ((hello) => anonymous!.authenticate(hello.token));
     this.startedAt = this.clock.now();
     this.metrics = new ServerMetrics(
       { rooms: () => this.rooms.size, clients: () => this.clientCount() },
@@ -153,6 +172,12 @@ export class TickwireRuntime implements ConnectionHost {
           }
           return this.roomSummary(code) ?? json(404, { error: 'NOT_FOUND', message: `no room '${code.slice(0, 64)}' is open in this process` });
         },
+      },
+      {
+        method: 'GET',
+        path: '/api/identity',
+        // Who the bearer token says this is: lets a page (or curl) check a token before joining.
+        handler: async ({ request }) => ({ userId: (await this.authenticateRequest(request)).userId }),
       },
       ...(anonymous
         ? [
@@ -260,6 +285,23 @@ export class TickwireRuntime implements ConnectionHost {
 
   authenticate(hello: HelloBody): Promise<Identity> | Identity {
     return this.authenticator(hello);
+  }
+
+  /**
+   * Who sent an HTTP request: its `Authorization: Bearer <token>` checked the way HELLO tokens
+   * are (a JWT, an anonymous token from POST /api/anonymous, or your hook's). Rejects with an
+   * IdentityError (AUTH_FAILED and a reason; your hook's own TickwireError in custom mode); a
+   * route handler can let it escape, and the router answers 401 (503 when the identity
+   * provider's keys could not be fetched). Use it on every endpoint that changes state.
+   *
+   * @example
+   * { method: 'POST', path: '/api/things', handler: async ({ request }) => {
+   *     const { userId } = await runtime.authenticateRequest(request);
+   *     return makeThing(userId);
+   * } }
+   */
+  async authenticateRequest(request: Request): Promise<Identity> {
+    return this.bearer(bearerToken(request, LIMITS.tokenBytes));
   }
 
   forget(conn: Connection): void {
