@@ -31,7 +31,9 @@ export function webSocketTransport(ws: WebSocketLike): { transport: Transport; o
       return ws.bufferedAmount;
     },
     send(frame) {
-      if (ws.readyState === OPEN) ws.send(frame);
+      // A browser's WebSocket copies what it is sent; ws in Node keeps it until written. The
+      // caller may reuse the bytes after the call (Transport.send), so Node gets a copy.
+      if (ws.readyState === OPEN) ws.send(frame.slice());
     },
     close(code, reason) {
       try {

@@ -6,6 +6,11 @@
 
 /** One end of a message-oriented, reliable, ordered connection. */
 export interface Transport {
+  /**
+   * Sends a binary frame. The bytes are the caller's and valid only during the call (the server
+   * builds every client's snapshot in one reused buffer): a transport that keeps them past the
+   * call copies them.
+   */
   send(frame: Uint8Array): void;
   /** Bytes queued for sending and not yet handed to the network. */
   readonly bufferedAmount: number;

@@ -18,12 +18,16 @@ import {
   writeEvents,
   writeSnapshotHead,
   type Clock,
+  type EntityTypeInfo,
   type EventName,
   type EventPayload,
   type GameProtocol,
   type OwnState,
   type TimerHandle,
+  type WireValue,
 } from '@tickwire/protocol';
+
+const NO_OWN_STATE: readonly OwnState[] = [];
 import type { Logger } from 'pino';
 import { EntityStore, recordOf, type Entity } from './entity-store.js';
 import { takeActions, type Action } from './input-queue.js';
@@ -94,6 +98,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   private readonly interestEncoder: InterestEncoder | null;
   private readonly channelMembers = new Map<string, number[]>();
   private readonly candidates = new Candidates();
+  private readonly ownScratch: { id: number; type: EntityTypeInfo; wire: WireValue[] };
+  private readonly ownList: readonly OwnState[];
   /** Squared radii of the interest tiers (empty without interest management). */
   private readonly tierR2: Float64Array;
   /** The most fields an entity type of the protocol has (the width of a client's held table). */
@@ -135,6 +141,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     this.typeBits = d.protocol.entityTypeBits;
     const interest = d.interest;
     this.tierR2 = tierRadii2(interest?.tiers ?? []);
+    this.ownScratch = { id: 0, type: d.protocol.entityTypes[0]!, wire: [] };
+    this.ownList = [this.ownScratch];
     this.maxFields = Math.max(1, ...d.protocol.entityTypes.map((type) => type.fields.length));
     if (interest) {
       const last = interest.tiers[interest.tiers.length - 1]!.radius;
@@ -411,18 +419,27 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       w.appendBits(body.bytes, body.bits);
       writeEvents(w, client.pendingEvents);
       if (client.pendingEvents.length > 0) client.pendingEvents = [];
-      const frame = w.toBytes();
+      // Sent from the reused frame buffer: a transport copies what it keeps (Transport.send).
+      const frame = w.view();
       this.host.stats.snapshotSent(frame.length, body.full);
       conn.send(frame);
     }
   }
 
   /** The exact state of the client's entity, for rooms that send it (client prediction). */
-  private ownState(client: RoomClient<P, D>): OwnState[] {
+  private ownState(client: RoomClient<P, D>): readonly OwnState[] {
     const entity = client.entity;
-    if (!this.definition.sendOwnState || !entity || !entity.alive) return [];
+    if (!this.definition.sendOwnState || !entity || !entity.alive) return NO_OWN_STATE;
     const rec = recordOf(entity);
-    return [{ id: rec.id, type: rec.type, wire: rec.type.fields.map((f) => f.type.toWire(rec.values[f.index])) }];
+    // One scratch list for every client: writeSnapshotHead reads it before the next client's.
+    const own = this.ownScratch;
+    const wire = own.wire;
+    const fields = rec.type.fields;
+    wire.length = fields.length;
+    for (let i = 0; i < fields.length; i++) wire[i] = fields[i]!.type.toWire(rec.values[i]);
+    own.id = rec.id;
+    own.type = rec.type;
+    return this.ownList;
   }
 
   /** Rebuilds the spatial grid and the channel lists once per snapshot. */

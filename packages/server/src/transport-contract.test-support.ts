@@ -84,6 +84,21 @@ export function transportContract(adapter: TransportAdapter): void {
       for (let k = 0; k < sizes.length; k++) expect(Buffer.compare(got[k]!, sent[k]!)).toBe(0);
     });
 
+    it('lets the sender reuse a frame buffer as soon as send returns', async () => {
+      const { server, peer } = await adapter.pair({ maxFrameBytes: 1 << 16 });
+      const got: number[][] = [];
+      peer.onmessage = (f) => void got.push([...f]);
+      // One buffer for every frame, overwritten after each send, as the room builds snapshots.
+      const buf = new Uint8Array(3000);
+      for (let i = 0; i < 20; i++) {
+        buf.fill(i);
+        server.send(buf.subarray(0, 10 + i * 100));
+        buf.fill(0xee);
+      }
+      await waitUntil(adapter, () => got.length === 20, 'every frame');
+      got.forEach((f, i) => expect(f).toEqual(new Array<number>(10 + i * 100).fill(i)));
+    });
+
     it('carries close codes and reasons both ways', async () => {
       const a = await adapter.pair({ maxFrameBytes: 1024 });
       let atPeer: [number, string] | undefined;

@@ -44,7 +44,8 @@ export function wsTransport(ws: WebSocket, socket?: Socket): Transport {
     send(frame) {
       if (ws.readyState !== ws.OPEN) return;
       if (socket && socket.writable) socket.write(binaryFrame(frame));
-      else ws.send(frame, { binary: true });
+      // ws keeps what it is given until written: a copy, as the caller may reuse the bytes.
+      else ws.send(Buffer.from(frame), { binary: true });
     },
     sendText(text) {
       if (ws.readyState === ws.OPEN) ws.send(text, { binary: false });
