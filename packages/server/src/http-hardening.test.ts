@@ -1,61 +1,38 @@
 /**
- * Malformed HTTP and upgrade requests, over raw TCP to a real server on port 0: each gets an
- * answer (400, 404), never an exception out of a handler, and the server keeps serving.
+ * Malformed HTTP and upgrade requests, over raw TCP to a real server on port 0, on each host:
+ * each gets an answer (400, 404), never an exception out of a handler, and the server keeps
+ * serving. What a host's own HTTP parser refuses, node:http answers and uWebSockets.js drops;
+ * the table in hosts.test-support.ts says which.
  */
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloseCode } from '@tickwire/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { gameRoom, silent } from './harness.test-support.js';
-import { createServer, type TickwireServer } from './server.js';
+import { gameRoom } from './harness.test-support.js';
+import { HOSTS, raw, serversOn, upgrade } from './hosts.test-support.js';
 
-/** Sends raw bytes and collects everything the server answers until it closes (or 2 s pass). */
-function raw(port: number, request: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let out = '';
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(out);
-    };
-    const timer = setTimeout(done, 2000);
-    socket.on('data', (d) => {
-      out += d.toString('latin1');
-      if (out.startsWith('HTTP/1.1 101') && out.includes('\r\n\r\n')) done(); // upgraded: it stays open
-    });
-    socket.on('end', done);
-    socket.on('error', done);
-    socket.on('connect', () => socket.write(request));
-  });
-}
-
-const upgrade = (target: string, extra = '') =>
-  `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
-
-describe('malformed HTTP never ends the process', () => {
-  const servers: TickwireServer[] = [];
-  afterEach(async () => {
-    while (servers.length) await servers.pop()!.close();
-  });
+describe.each(HOSTS)('malformed HTTP never ends the process ($host host)', ({ host, answersUnparsable, bigHeaders }) => {
+  const serve = serversOn(host);
 
   async function start() {
     const dir = await mkdtemp(join(tmpdir(), 'tickwire-http-'));
     await writeFile(join(dir, 'index.html'), '<h1>game</h1>');
-    const server = createServer({ rooms: gameRoom(), logger: silent, processMetrics: false, staticDir: dir });
-    servers.push(server);
-    const addr = await server.listen(0, '127.0.0.1');
-    return { server, port: addr.port, url: addr.url };
+    return serve({ rooms: gameRoom(), staticDir: dir });
   }
 
   it('answers 400 to upgrades whose target is not a valid path', async () => {
     const { port, url } = await start();
-    for (const target of ['http://[/ws', '//a:99999/ws', '*', 'ws', '/ws/../%']) {
-      const answer = await raw(port, upgrade(target));
-      expect(answer, target).toMatch(/^HTTP\/1\.1 (400|404)/);
+    for (const target of ['//a:99999/ws', '/ws/../%']) {
+      expect(await raw(port, upgrade(target)), target).toMatch(/^HTTP\/1\.1 (400|404)/);
+    }
+    // Not paths at all: the HTTP parser's to refuse.
+    for (const target of ['http://[/ws', '*', 'ws']) {
+      const answer = await raw(port, upgrade(target), answersUnparsable ? 2000 : 300);
+      if (answersUnparsable) expect(answer, target).toMatch(/^HTTP\/1\.1 (400|404)/);
+      else expect(answer, target).toBe('');
     }
     expect((await fetch(`${url}/api/health`)).status).toBe(200);
   });
@@ -63,15 +40,21 @@ describe('malformed HTTP never ends the process', () => {
   it('answers 404 to upgrades elsewhere and 400 to broken upgrade headers, then still upgrades', async () => {
     const { port } = await start();
     expect(await raw(port, upgrade('/nope'))).toMatch(/^HTTP\/1\.1 404/);
+    expect(await raw(port, upgrade('/ws/'))).toMatch(/^HTTP\/1\.1 404/);
     const badVersion = `GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: short\r\nSec-WebSocket-Version: 99\r\n\r\n`;
     expect(await raw(port, badVersion)).toMatch(/^HTTP\/1\.1 400/);
-    expect(await raw(port, upgrade('/ws'))).toMatch(/^HTTP\/1\.1 101/);
+    expect(await raw(port, upgrade('/ws', ''))).toMatch(/^HTTP\/1\.1 101/);
+    const goodKeyBadVersion = upgrade('/ws').replace('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 99');
+    expect(await raw(port, goodKeyBadVersion)).toMatch(/^HTTP\/1\.1 400/);
+    expect(await raw(port, upgrade('/ws?room=abc'))).toMatch(/^HTTP\/1\.1 101/);
   });
 
   it('answers garbage, huge headers and a reset mid-request without dying', async () => {
     const { port, url } = await start();
-    expect(await raw(port, 'NOT HTTP AT ALL\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
-    expect(await raw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
+    const garbage = await raw(port, 'NOT HTTP AT ALL\r\n\r\n', answersUnparsable ? 2000 : 300);
+    if (answersUnparsable) expect(garbage).toMatch(/^HTTP\/1\.1 400/);
+    else expect(garbage).toBe('');
+    expect(await raw(port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`)).toMatch(bigHeaders);
     await new Promise<void>((resolve) => {
       const s = connect(port, '127.0.0.1', () => {
         s.write(upgrade('/ws').slice(0, 40));
@@ -97,21 +80,29 @@ describe('malformed HTTP never ends the process', () => {
 
   it('issues anonymous identities over POST /api/anonymous, and only in anonymous mode', async () => {
     const { server, url } = await start();
-    const res = await fetch(`${url}/api/anonymous`, { method: 'POST' });
+    const res = await fetch(`${url}/api/anonymous`, { method: 'POST', body: '{"ignored":true}' });
     expect(res.status).toBe(200);
     const id = (await res.json()) as { userId: string; token: string };
     expect(server.anonymous!.verify(id.token)).toEqual({ userId: id.userId });
-    const authed = createServer({ rooms: gameRoom(), logger: silent, processMetrics: false, authenticate: () => ({ userId: 'u' }) });
-    servers.push(authed);
-    const addr = await authed.listen(0, '127.0.0.1');
-    expect((await fetch(`${addr.url}/api/anonymous`, { method: 'POST' })).status).toBe(404);
+    const authed = await serve({ rooms: gameRoom(), authenticate: () => ({ userId: 'u' }) });
+    expect((await fetch(`${authed.url}/api/anonymous`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('refuses a body over maxRequestBodyBytes with 413, whether its length is declared or not', async () => {
+    const { port, url } = await serve({ rooms: gameRoom(), limits: { maxRequestBodyBytes: 1000 } });
+    const declared = await raw(port, `POST /api/anonymous HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n${'x'.repeat(100)}`);
+    expect(declared).toMatch(/^HTTP\/1\.1 413/);
+    expect(declared).toContain('PAYLOAD_TOO_LARGE');
+    const chunk = 'x'.repeat(600);
+    const chunked = await raw(port, `POST /api/anonymous HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n258\r\n${chunk}\r\n258\r\n${chunk}\r\n0\r\n\r\n`);
+    expect(chunked).toMatch(/^HTTP\/1\.1 413/);
+    // At the limit is fine, and the server goes on.
+    expect((await fetch(`${url}/api/anonymous`, { method: 'POST', body: 'x'.repeat(1000) })).status).toBe(200);
   });
 
   it('counts WebSocket pings like messages: a ping flood is closed as a flood', async () => {
-    const server = createServer({ rooms: gameRoom(), logger: silent, processMetrics: false, limits: { messagesPerSecond: 20, messageBurst: 20, floodTolerance: 20 } });
-    servers.push(server);
-    const addr = await server.listen(0, '127.0.0.1');
-    const ws = new WebSocket(addr.wsUrl);
+    const { wsUrl } = await serve({ rooms: gameRoom(), limits: { messagesPerSecond: 20, messageBurst: 20, floodTolerance: 20 } });
+    const ws = new WebSocket(wsUrl);
     await new Promise((r) => ws.once('open', r));
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     for (let i = 0; i < 200; i++) ws.ping();

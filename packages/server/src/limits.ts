@@ -66,6 +66,8 @@ export interface Limits {
   chatBurst: number;
   /** Longest chat line in characters (the wire carries at most 256 bytes). */
   maxChatChars: number;
+  /** Largest HTTP request body in bytes, read whole before a route sees it; larger ones get 413. */
+  maxRequestBodyBytes: number;
 }
 
 export const defaultLimits: Readonly<Limits> = Object.freeze({
@@ -93,6 +95,7 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   chatPerSecond: 2,
   chatBurst: 5,
   maxChatChars: 200,
+  maxRequestBodyBytes: 64 * 1024,
 });
 
 export function resolveLimits(partial: Partial<Limits> = {}): Limits {

@@ -1,58 +1,53 @@
 /**
- * The Node host: serves a runtime over node:http and `ws` on one port. HTTP requests become Web
- * `Request`s for the runtime's `fetch`, and their `Response`s are written back; WebSocket
- * upgrades on `wsPath` become `Transport`s for the runtime's `accept`. Everything specific to
- * node:http and ws lives here, so the runtime never sees them.
+ * The Node host: serves a runtime over node:http and `ws` on one port. HTTP requests (their body
+ * read whole, within `maxRequestBodyBytes`) become Web `Request`s for the runtime's `fetch`, and
+ * their `Response`s are written back; WebSocket upgrades on `wsPath` become `Transport`s for the
+ * runtime's `accept`. Everything specific to node:http and ws lives here, so the runtime never
+ * sees them.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { json, parseTarget } from './http-routes.js';
+import { boundName, listenAddress, refusalBody, statusLine, type Host, type HostOptions, type ListenAddress } from './host.js';
+import { parseTarget } from './http-routes.js';
+import { BodyBuffer, bodyTooLarge, declaredTooLarge, hasNoBody, invalidRequest, webRequest } from './request-body.js';
 import type { TickwireRuntime } from './runtime.js';
 import { wsTransport } from './ws-transport.js';
 
-export interface NodeHostOptions {
-  /** Path of the WebSocket endpoint (default '/ws'). */
-  wsPath?: string;
-}
+export type { ListenAddress } from './host.js';
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-  /** http://host:port */
-  url: string;
-  /** ws://host:port/ws */
-  wsUrl: string;
-}
-
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' };
+export interface NodeHostOptions extends HostOptions {}
 
 /** Answers an upgrade request that will not become a WebSocket, and closes its socket. */
 function refuseUpgrade(socket: Socket, status: number, message: string): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify({ error: STATUS_TEXT[status] ?? 'Error', message });
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
-  );
+  const body = refusalBody(status, message);
+  socket.end(`HTTP/1.1 ${statusLine(status)}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
 
-/** A Node request as a Web Request, or undefined when its target or headers are not valid. */
-function toRequest(req: IncomingMessage): Request | undefined {
-  const url = parseTarget(req.url);
-  if (!url) return undefined;
-  try {
-    const headers = new Headers();
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) headers.append(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
-    const method = req.method ?? 'GET';
-    const body = method === 'GET' || method === 'HEAD' ? undefined : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
-    // `duplex` is required by Node's fetch for a streamed body, and missing from the DOM types.
-    const init: RequestInit & { duplex: 'half' } = { method, headers, body, duplex: 'half' };
-    return new Request(url.href, init);
-  } catch {
-    return undefined;
-  }
+/** A request's body, read whole; 'too large' once it passes `limit` (reading stops there). */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array<ArrayBuffer> | 'too large' | 'aborted'> {
+  if (declaredTooLarge(req.headers['content-length'], limit)) return Promise.resolve('too large');
+  return new Promise((resolve) => {
+    const body = new BodyBuffer(limit);
+    const onData = (chunk: Buffer) => {
+      if (body.add(chunk)) return;
+      req.off('data', onData);
+      req.pause();
+      resolve('too large');
+    };
+    req.on('data', onData);
+    req.once('end', () => resolve(body.bytes()));
+    // A client that goes away mid-body: nothing to answer (resolving twice is a no-op).
+    req.once('close', () => resolve('aborted'));
+  });
+}
+
+/** A Node request's headers as name, value pairs. */
+function* headerPairs(req: IncomingMessage): Generator<[string, string]> {
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) yield [req.rawHeaders[i]!, req.rawHeaders[i + 1]!];
 }
 
 /** Writes a Web Response to a Node response. */
@@ -77,7 +72,7 @@ async function send(res: ServerResponse, response: Response, head: boolean): Pro
   });
 }
 
-export class NodeHost {
+export class NodeHost implements Host {
   readonly http: HttpServer;
   readonly wsPath: string;
   private readonly wss: WebSocketServer;
@@ -108,14 +103,34 @@ export class NodeHost {
 
   private async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      const request = toRequest(req);
-      const response = request ? await this.runtime.fetch(request) : json(400, { error: 'BAD_REQUEST', message: 'the request target or its headers are not valid' });
-      await send(res, response, req.method === 'HEAD');
+      const response = await this.respond(req, res);
+      if (response) await send(res, response, req.method === 'HEAD');
+      else res.destroy();
     } catch (err) {
       this.logger.error({ err }, 'HTTP response failed');
       if (!res.headersSent) res.writeHead(500).end();
       else res.destroy();
     }
+  }
+
+  /** The runtime's answer to a request, or undefined when the client went away mid-body. */
+  private async respond(req: IncomingMessage, res: ServerResponse): Promise<Response | undefined> {
+    const url = parseTarget(req.url);
+    if (!url) return invalidRequest();
+    let body: Uint8Array<ArrayBuffer> | undefined;
+    if (!hasNoBody(req.method ?? 'GET')) {
+      const limit = this.runtime.limits.maxRequestBodyBytes;
+      const read = await readBody(req, limit);
+      if (read === 'aborted') return undefined;
+      if (read === 'too large') {
+        // The rest of the body is not read, so the connection cannot carry another request.
+        res.shouldKeepAlive = false;
+        return bodyTooLarge(limit);
+      }
+      body = read;
+    }
+    const request = webRequest(url, req.method ?? 'GET', headerPairs(req), body);
+    return request ? this.runtime.fetch(request) : invalidRequest();
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -137,10 +152,9 @@ export class NodeHost {
       this.http.listen(port, host, () => {
         this.http.off('error', onError);
         const addr = this.http.address() as AddressInfo;
-        const h = addr.family === 'IPv6' ? `[${addr.address === '::' ? '::1' : addr.address}]` : addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address;
-        const url = `http://${h}:${addr.port}`;
-        this.logger.info({ url, address: addr.address, port: addr.port }, `tickwire listening on ${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`);
-        resolve({ host: addr.address, port: addr.port, url, wsUrl: `ws://${h}:${addr.port}${this.wsPath}` });
+        const bound = listenAddress(addr.address, addr.port, this.wsPath);
+        this.logger.info({ url: bound.url, address: addr.address, port: addr.port }, `tickwire listening on ${boundName(addr.address, addr.port)}`);
+        resolve(bound);
       });
     });
   }

@@ -2,23 +2,16 @@ import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CloseCode, ErrorCode, PROTOCOL_VERSION } from '@tickwire/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
-import { flush, gameRoom, harness, silent } from './harness.test-support.js';
-import { createServer, type TickwireServer } from './server.js';
+import { CloseCode, ErrorCode, FrameEncoder, PROTOCOL_VERSION, decodeServer, type ServerMessage } from '@tickwire/protocol';
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { addressKey } from './address-book.js';
+import { flush, game, gameRoom, harness } from './harness.test-support.js';
+import { HOSTS, serversOn } from './hosts.test-support.js';
 
-describe('HTTP API', () => {
-  const servers: TickwireServer[] = [];
-  afterEach(async () => {
-    while (servers.length) await servers.pop()!.close();
-  });
-
-  async function start(staticDir?: string) {
-    const server = createServer({ rooms: gameRoom(), logger: silent, processMetrics: false, staticDir });
-    servers.push(server);
-    const addr = await server.listen(0, '127.0.0.1');
-    return { server, url: addr.url };
-  }
+describe.each(HOSTS)('HTTP API ($host host)', ({ host }) => {
+  const serve = serversOn(host);
+  const start = (staticDir?: string) => serve({ rooms: gameRoom(), staticDir });
 
   it('serves health, the room list and Prometheus metrics', async () => {
     const { server, url } = await start();
@@ -50,10 +43,22 @@ describe('HTTP API', () => {
     await writeFile(join(dir, 'index.html'), '<h1>arena</h1>');
     await mkdir(join(dir, 'assets'));
     await writeFile(join(dir, 'assets', 'app.js'), 'console.log(1)');
+    // Bigger than a socket takes at once, so the host streams it under backpressure.
+    const bundle = 'x'.repeat(3 * 1024 * 1024);
+    await writeFile(join(dir, 'assets', 'bundle.js'), bundle);
+    await writeFile(join(dir, 'assets', 'empty.txt'), '');
     const { url } = await start(dir);
     expect(await (await fetch(`${url}/`)).text()).toBe('<h1>arena</h1>');
     const js = await fetch(`${url}/assets/app.js`);
     expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect(await js.text()).toBe('console.log(1)');
+    const big = await fetch(`${url}/assets/bundle.js`);
+    expect(big.headers.get('content-length')).toBe(String(bundle.length));
+    expect(await big.text()).toBe(bundle);
+    const empty = await fetch(`${url}/assets/empty.txt`);
+    expect([empty.status, empty.headers.get('content-length'), await empty.text()]).toEqual([200, '0', '']);
+    const head = await fetch(`${url}/assets/app.js`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length'), await head.text()]).toEqual([200, '14', '']);
     expect(await (await fetch(`${url}/play`)).text()).toBe('<h1>arena</h1>');
     expect((await fetch(`${url}/assets/missing.js`)).status).toBe(404);
     // An encoded slash survives URL normalisation, so this really tries to climb out.
@@ -68,7 +73,58 @@ describe('HTTP API', () => {
     expect(escape).toBe(404);
     expect((await fetch(`${url}/api/health`, { method: 'POST' })).status).toBe(405);
   });
+
+  it('admits WebSockets under the address the per-address limits count, IPv4 as itself', async () => {
+    const { server, wsUrl } = await serve({ rooms: gameRoom(), limits: { maxConnectionsPerAddress: 1 } });
+    const a = await socket(wsUrl);
+    a.ws.send(frames.hello({ room: 'r', name: 'a', token: '', resumeToken: undefined, protocolHash: game.hash }));
+    const welcome = await a.next((m) => m.kind === 'welcome');
+    if (welcome.kind !== 'welcome') throw new Error('no welcome');
+    const address = server.rooms.get('r')!.clients.get(welcome.clientId)!.remoteAddress;
+    expect(addressKey(address)).toBe('127.0.0.1');
+    // A second connection from the same address is over the limit of one.
+    const b = await socket(wsUrl);
+    expect(await b.next((m) => m.kind === 'error')).toMatchObject({ code: ErrorCode.TOO_MANY_CONNECTIONS });
+    expect(await b.closed).toBe(CloseCode.TOO_MANY_CONNECTIONS);
+  });
+
+  it('shuts down over real sockets: clients get SHUTTING_DOWN and close 1001, the port is released', async () => {
+    let disposed = 0;
+    const { server, wsUrl, url } = await serve({ rooms: gameRoom({ onDispose: () => void disposed++ }) });
+    const a = await socket(wsUrl);
+    a.ws.send(frames.hello({ room: 'r', name: 'a', token: '', resumeToken: undefined, protocolHash: game.hash }));
+    await a.next((m) => m.kind === 'welcome');
+    await server.close();
+    expect(await a.next((m) => m.kind === 'error')).toMatchObject({ code: ErrorCode.SHUTTING_DOWN, fatal: true });
+    expect(await a.closed).toBe(CloseCode.GOING_AWAY);
+    expect(disposed).toBe(1);
+    await expect(fetch(`${url}/api/health`)).rejects.toThrow();
+  });
 });
+
+const frames = new FrameEncoder();
+
+/** A raw protocol client over a real WebSocket: the messages it got, and its close code. */
+async function socket(url: string) {
+  const ws = new WebSocket(url);
+  const got: ServerMessage[] = [];
+  const waiting: (() => void)[] = [];
+  ws.on('message', (data: Buffer) => {
+    got.push(decodeServer(new Uint8Array(data), game));
+    for (const wake of waiting.splice(0)) wake();
+  });
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  await new Promise((resolve) => ws.once('open', resolve));
+  /** The first message that passes `ok`, when it arrives. */
+  const next = async (ok: (m: ServerMessage) => boolean): Promise<ServerMessage> => {
+    for (;;) {
+      const found = got.find(ok);
+      if (found) return found;
+      await new Promise<void>((wake) => waiting.push(wake));
+    }
+  };
+  return { ws, next, closed };
+}
 
 describe('shutdown', () => {
   it('tells clients with an error and close 1001, disposes rooms, and refuses new joins', async () => {

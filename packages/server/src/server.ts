@@ -1,40 +1,52 @@
 /**
  * The tickwire server as most games start it: the runtime (rooms, connections, the HTTP API)
- * served by the Node host (node:http and ws) on one port, with graceful shutdown on signals.
- * `TickwireRuntime` and `NodeHost` are the two halves, for hosting the runtime otherwise.
+ * served by a host on one port, with graceful shutdown on signals. The Node host (node:http and
+ * ws) is the default; `host: 'uws'` serves the same runtime on uWebSockets.js. `TickwireRuntime`
+ * and the hosts are the halves, for hosting the runtime otherwise.
  */
-import { NodeHost, type ListenAddress, type NodeHostOptions } from './node-host.js';
+import type { Server as HttpServer } from 'node:http';
+import type { HostKind, ListenAddress } from './host.js';
+import { NodeHost, type NodeHostOptions } from './node-host.js';
 import { TickwireRuntime, type RuntimeOptions } from './runtime.js';
+import { UwsHost, type UwsHostOptions } from './uws-host.js';
 
-export type { ListenAddress } from './node-host.js';
+export type { ListenAddress } from './host.js';
 
-export interface ServerOptions extends RuntimeOptions, NodeHostOptions {}
+export interface ServerOptions extends RuntimeOptions, NodeHostOptions, UwsHostOptions {
+  /**
+   * The server library: 'node' (node:http and ws, the default) or 'uws' (uWebSockets.js, an
+   * optional peer dependency: install it to use it). `hostFromEnv()` reads TICKWIRE_HOST.
+   */
+  host?: HostKind;
+}
 
+/** The runtime and the host serving it: listen, close, signals. */
 export class TickwireServer extends TickwireRuntime {
-  readonly host: NodeHost;
+  readonly host: NodeHost | UwsHost;
 
   constructor(options: ServerOptions) {
     super(options);
-    this.host = new NodeHost(this, options);
+    this.host = options.host === 'uws' ? new UwsHost(this, options) : new NodeHost(this, options);
   }
 
-  /** The Node HTTP server (to listen yourself, or watch its sockets). */
-  get http() {
-    return this.host.http;
+  /** The Node HTTP server (to listen yourself, or watch its sockets); the Node host only. */
+  get http(): HttpServer {
+    if (this.host instanceof NodeHost) return this.host.http;
+    throw new Error("server.http is the Node host's HTTP server, and this server runs on uWebSockets.js (host: 'uws')");
   }
 
   get wsPath(): string {
     return this.host.wsPath;
   }
 
-  /** Starts listening (port 0 picks a free port). */
+  /** Starts listening (port 0 picks a free port). On uWebSockets.js, loads it first. */
   listen(port = 8080, host?: string): Promise<ListenAddress> {
     return this.host.listen(port, host);
   }
 
   /**
    * Graceful shutdown: stop accepting, tell every client (ERROR SHUTTING_DOWN, then close
-   * 1001), dispose every room (its onDispose runs), close the HTTP server.
+   * 1001), dispose every room (its onDispose runs), close the server.
    */
   async close(): Promise<void> {
     if (this.closing) return;
@@ -74,12 +86,17 @@ export class TickwireServer extends TickwireRuntime {
 }
 
 /**
- * Creates a server.
+ * Creates a server: on the Node host by default, on uWebSockets.js with `host: 'uws'` (its
+ * `listen()` loads the package, and throws UwsNotInstalledError saying how to install it).
  *
  * @example
  * const server = createServer({ rooms: arenaRoom, staticDir: 'dist/public' });
  * await server.listen(Number(process.env.PORT ?? 8080));
  * server.handleSignals();
+ *
+ * @example
+ * // TICKWIRE_HOST=uws picks uWebSockets.js
+ * const server = createServer({ rooms: arenaRoom, host: hostFromEnv() });
  */
 export function createServer(options: ServerOptions): TickwireServer {
   return new TickwireServer(options);

@@ -4,6 +4,7 @@
  * DATABASE_URL is a postgres:// URL.
  *
  *   PORT=8080 npm start                  # HOST picks the interface (default: all)
+ *   TICKWIRE_HOST=uws npm start          # served by uWebSockets.js instead of node:http + ws
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm start
  *   TICKWIRE_SECRET=<32+ random chars> npm start
  */
@@ -11,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from '@tickwire/server';
+import { createServer, hostFromEnv, type HostKind } from '@tickwire/server';
 import { openStorage } from '@tickwire/storage';
 import { pino } from 'pino';
 import { arenaRoom } from './room.js';
@@ -20,6 +21,14 @@ const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 const staticDir = fileURLToPath(new URL('../../dist/public', import.meta.url));
 if (!existsSync(staticDir)) {
   console.error(`the arena page is not built (${staticDir} is missing): run "npm start" from the repository root, or "npm run build -w examples/arena"`);
+  process.exit(1);
+}
+
+let host: HostKind;
+try {
+  host = hostFromEnv();
+} catch (err) {
+  console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
 }
 
@@ -53,7 +62,7 @@ function loadSecret(): string {
   return secret;
 }
 
-const server = createServer({ rooms: arenaRoom(), staticDir, storage, logger, secret: loadSecret() });
+const server = createServer({ rooms: arenaRoom(), staticDir, storage, logger, secret: loadSecret(), host });
 const db = storage;
 server.handleSignals((code) => {
   db.close().finally(() => process.exit(code));
