@@ -39,7 +39,7 @@ describe('ClientEntity', () => {
     expect(e.render.pos!.x).toBe(5);
   });
 
-  it('evaluates linear fields along their key frame, but never past the newest snapshot', () => {
+  it('evaluates linear fields along their key frame, but never past the tick it is limited to', () => {
     // v = 10 (wire 20) at tick 0, rising 2 wire steps (1 unit) per tick: rate 32/16.
     const e = make(0, 20, 32, 0);
     e.sample(0);

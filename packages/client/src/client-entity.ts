@@ -5,8 +5,9 @@
  * Samples are taken only when the entity changes (plus one "hold" sample at the previous
  * snapshot tick, so a value that was still until the change does not start moving early), so
  * applying a snapshot costs in proportion to what changed. Linear fields are evaluated along
- * their key frame, continuously, up to the newest snapshot tick and never beyond it: when
- * snapshots stop arriving, the entity holds its last state rather than extrapolating.
+ * their key frame, continuously, up to one snapshot interval past the newest snapshot tick and
+ * never beyond: a snapshot late or lost does not stop a moving entity, and when snapshots stop
+ * arriving it holds its state rather than running off.
  *
  * In interest-managed rooms an entity can be known only in part: a distant ship arrives with
  * its far tier's fields and gets the rest when it comes nearer. A field the server has not sent
@@ -112,10 +113,14 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
     return false;
   }
 
-  /** Numeric wire value of field i at tick (fractional ticks give a continuous linear value). */
-  private numericAt(i: number, tick: number): number {
+  /**
+   * Numeric wire value of field i at tick (fractional ticks give a continuous linear value; a
+   * tick before the key frame evaluates its path backwards). `held` replaces the wire values of
+   * the fields that are not linear.
+   */
+  private numericAt(i: number, tick: number, held?: readonly WireValue[]): number {
     const f = this.type.fields[i]!.type;
-    const w = this.wire[i];
+    const w = held && !f.linear ? held[i] : this.wire[i];
     if (f.linear) {
       const dt = tick - this.keyTicks[i]!;
       const v = (w as number) + (this.rates[i]! * dt) / 16;
@@ -140,8 +145,11 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
     return this.sampleTicks[(this.sampleHead + SAMPLES - 1) % SAMPLES]!;
   }
 
-  /** Records the entity's values at a snapshot tick for interpolation. */
-  sample(tick: number): void {
+  /**
+   * Records the entity's values at a snapshot tick for interpolation: linear fields along their
+   * key frames, the others as they are now, or as `held` has them.
+   */
+  sample(tick: number, held?: readonly WireValue[]): void {
     const n = this.type.fields.length;
     if (this.sampleCount > 0 && this.lastSampleTick >= tick) return;
     if (this.samples.length === 0) {
@@ -149,7 +157,7 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
       this.sampleTicks = new Float64Array(SAMPLES);
     }
     const row = this.sampleHead * n;
-    for (let i = 0; i < n; i++) this.samples[row + i] = this.numericAt(i, tick);
+    for (let i = 0; i < n; i++) this.samples[row + i] = this.numericAt(i, tick, held);
     this.sampleTicks[this.sampleHead] = tick;
     this.sampleHead = (this.sampleHead + 1) % SAMPLES;
     if (this.sampleCount < SAMPLES) this.sampleCount++;
@@ -157,16 +165,17 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
 
   /**
    * Sets `render` to the entity as it was at (fractional) `renderTick`, never later than
-   * `latestTick` (the newest snapshot). Floats and angles are interpolated; other fields step.
+   * `limitTick` (the newest snapshot, plus the one interval linear fields may run on past it).
+   * Floats and angles are interpolated; other fields step.
    */
-  interpolate(renderTick: number, latestTick: number): void {
+  interpolate(renderTick: number, limitTick: number): void {
     const fields = this.type.fields;
     const render = this.render as Record<string, Record<string, unknown>>;
     const count = this.sampleCount;
     const n = fields.length;
     const oldest = (this.sampleHead + SAMPLES - count) % SAMPLES;
     if (count === 0 || renderTick >= this.lastSampleTick) {
-      const t = Math.min(renderTick, latestTick);
+      const t = Math.min(renderTick, limitTick);
       for (let i = 0; i < n; i++) {
         const f = fields[i]!;
         render[f.component]![f.name] = f.type.linear ? f.type.fromWire(this.numericAt(i, Math.max(t, this.lastSampleTick))) : f.type.fromWire(this.wire[i]!);

@@ -44,14 +44,18 @@ import { PlayoutDelay } from './playout-delay.js';
 import { Predictor, type PredictionOptions, type RemoteSource } from './prediction.js';
 import { ReplicatedView, StaleSnapshot } from './view.js';
 
+/** Longest run of missing snapshots counted as loss (a longer gap is an outage, not a lossy link). */
+const MAX_GAP = 8;
+
 export interface ClientRoomOptions {
   clock: Clock;
   /**
    * A fixed interpolation delay in ms behind the server clock. Without it the delay adapts: the
-   * age snapshots already have when they arrive (one-way latency), plus a buffer of about two
-   * snapshot intervals and twice the arrival jitter (100 ms in all at 20 Hz on a steady local
-   * link), grown after a starvation, bounded by one interval and 500 ms above the age, and
-   * changed gradually so nothing on screen jumps.
+   * age snapshots already have when they arrive (one-way latency), plus a buffer of two snapshot
+   * intervals (more when the measured loss makes longer runs of lost snapshots likely) and twice
+   * the arrival jitter (100 ms in all at 20 Hz on a steady local link), grown after a
+   * starvation, bounded by one interval and 500 ms above the age, and changed gradually so
+   * nothing on screen jumps.
    */
   interpolationDelayMs?: number;
   /** Inputs re-sent with each INPUT while unacknowledged (default 3). */
@@ -311,6 +315,11 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     return this.playout.starvations;
   }
 
+  /** Share of snapshots lost on the way, measured over about the last ten seconds (0..1). */
+  get snapshotLoss(): number {
+    return this.playout.lossRate;
+  }
+
   /** Whether the room is connected, reconnecting by itself, or closed for good. */
   get status(): ConnectionStatus {
     return this.state;
@@ -365,7 +374,11 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
 
   /** Feeds the playout delay how old a snapshot is on arrival: server time now minus the time of its tick. */
   private observeArrival(tick: number, now: number): void {
-    this.playout.arrived(this.sync.serverNow(now) - (this.tickEpoch + tick * this.tickMs));
+    // Snapshot ticks missing since the previous one: lost on the way (or skipped for a slow
+    // link, which calls for the same buffer). Not across a resync or a reconnect: that gap was
+    // no loss, and an outage of seconds would read as a link that loses everything.
+    const gap = this.view.tick > 0 && !this.view.needsFull ? Math.round(((tick - this.view.tick) * this.snapshotRate) / this.tickRate) - 1 : 0;
+    this.playout.arrived(this.sync.serverNow(now) - (this.tickEpoch + tick * this.tickMs), Math.min(MAX_GAP, gap));
   }
 
   /**
@@ -510,7 +523,10 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
           const sentAt = this.pings.get(msg.seq);
           if (sentAt === undefined) return;
           this.pings.delete(msg.seq);
+          const guessed = !this.sync.isSynced;
           this.sync.pong(sentAt, msg.serverTime, this.clock.now());
+          // Snapshot ages measured on the welcome's guess are off by the latency: measure afresh.
+          if (guessed) this.playout.restart();
           this.emit('pong', this.sync.rtt);
           return;
         }

@@ -28,4 +28,35 @@ describe('ClockSync', () => {
     expect(c.isSynced).toBe(false);
     expect(c.serverNow(100)).toBe(5000);
   });
+
+  it('moves the clock in use towards a new estimate by at most 5% of the time elapsed, never back', () => {
+    const c = new ClockSync(2);
+    c.pong(0, 1010, 20); // offset 1000, a 20 ms round trip
+    expect(c.serverNow(20)).toBe(1020);
+    // The good sample leaves the window; the best left says the offset is 25 ms less.
+    c.pong(1000, 1975 + 30, 1060);
+    c.pong(2000, 2975 + 30, 2060);
+    expect(c.offset).toBe(975);
+    let last = c.serverNow(2060);
+    for (let t = 2060 + 16; t < 4000; t += 16) {
+      const now = c.serverNow(t);
+      // Between 0.95 and 1.05 of real time: never a step, never backwards.
+      expect(now - last).toBeGreaterThanOrEqual(16 * 0.95 - 1e-9);
+      expect(now - last).toBeLessThanOrEqual(16 * 1.05 + 1e-9);
+      last = now;
+    }
+    expect(c.slewedOffset).toBe(975);
+  });
+
+  it('takes an estimate more than a second away at once: it is another clock', () => {
+    const c = new ClockSync();
+    c.pong(0, 1010, 20);
+    c.pong(100, 9110, 120);
+    c.pong(200, 9210, 220);
+    expect(c.offset).toBe(1000);
+    const d = new ClockSync(1);
+    d.pong(0, 1010, 20);
+    d.pong(100, 9110, 120);
+    expect(d.slewedOffset).toBe(9000);
+  });
 });

@@ -55,4 +55,35 @@ describe('PlayoutDelay', () => {
     expect(d.snapshotAgeMs).toBe(500);
     expect(d.delayMs).toBe(d.targetMs);
   });
+
+  it('holds more snapshot intervals as the measured loss grows: a run of losses must not stop anything', () => {
+    const buffer = (lossEvery: number) => {
+      const d = new PlayoutDelay(20);
+      for (let i = 1; i <= 1000; i++) d.arrived(30, lossEvery > 0 && i % lossEvery === 0 ? 1 : 0);
+      return d;
+    };
+    expect(buffer(0).bufferTargetMs).toBe(100);
+    expect(buffer(0).lossRate).toBe(0);
+    // 3% loss: two lost in a row come about once in 20 minutes; the base two intervals ride them out.
+    const three = buffer(33);
+    expect(three.lossRate).toBeCloseTo(0.03, 2);
+    expect(three.bufferTargetMs).toBe(100);
+    // 5%: three intervals; 10%: four.
+    expect(buffer(19).bufferTargetMs).toBe(150);
+    expect(buffer(9).bufferTargetMs).toBe(200);
+    expect(buffer(9).lost).toBe(111);
+  });
+
+  it('a restart forgets the jitter and the grown buffer measured on the old clock', () => {
+    const d = new PlayoutDelay(20);
+    d.arrived(0);
+    d.arrived(150); // the clock was corrected by a first pong between the two
+    d.observe(true);
+    expect(d.arrivalJitterMs).toBeGreaterThan(0);
+    d.restart();
+    d.arrived(150);
+    expect(d.arrivalJitterMs).toBe(0);
+    expect(d.bufferTargetMs).toBe(100);
+    expect(d.delayMs).toBe(250);
+  });
 });

@@ -121,4 +121,40 @@ describe('ReplicatedView', () => {
     view.applySnapshot(body(20, 0, [], [{ id: 6, create: POS, wire: all(3, 4, '', 0) }]), 20);
     expect([...view.entities.keys()]).toEqual([6]);
   });
+
+  it('after a lost snapshot follows a turn taken while it was missing, instead of running past it', () => {
+    const view = new ReplicatedView(game, true, 1);
+    // x moves +1 a tick (rate 16/16) from 10 at tick 10; y is 50.
+    view.applySnapshot(body(10, 0, [], [{ id: 3, create: -1, wire: all(10, 50, 'ada', 7), rates: [16, 0, 0, 0, 0, 0] }]), 10);
+    // Tick 11 (lost) turned it round: x 9 at 11, key frame (9, -1/tick, 11). Tick 12 stopped it:
+    // key frame (9, 0, 12), the rate being the last interval's motion. Only 12 arrives; y became 60.
+    view.applySnapshot(body(12, 10, [], [{ id: 3, update: POS, wire: all(9, 60, '', 0), keyTicks: [12, 12, 12, 12, 12, 12] }]), 12);
+    const e = view.entities.get(3)!;
+    const at = (tick: number) => {
+      view.interpolate(tick);
+      return e.render.pos!;
+    };
+    // Where it really was: 10 at tick 10, 9 at 11 and 12. The old path would have it at 11 at tick 11.
+    expect(at(10).x).toBe(10);
+    expect(at(10.5).x).toBeCloseTo(9.5);
+    expect(at(11).x).toBe(9);
+    expect(at(11.5).x).toBe(9);
+    // A field that is not linear keeps its old value until the tick before the key frame.
+    expect(at(11).y).toBe(50);
+    expect(at(11.5).y).toBeCloseTo(55);
+    expect(at(12).y).toBe(60);
+  });
+
+  it('lets a moving entity go on for one snapshot interval past the newest snapshot, then holds it', () => {
+    const view = new ReplicatedView(game, true, 2);
+    view.applySnapshot(body(10, 0, [], [{ id: 3, create: -1, wire: all(10, 50, 'ada', 7), rates: [16, 0, 0, 0, 0, 0] }]), 10);
+    const e = view.entities.get(3)!;
+    view.interpolate(11);
+    expect(e.render.pos!.x).toBe(11);
+    view.interpolate(12);
+    expect(e.render.pos!.x).toBe(12);
+    view.interpolate(30);
+    expect(e.render.pos!.x).toBe(12);
+    expect(e.render.pos!.y).toBe(50);
+  });
 });

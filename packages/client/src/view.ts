@@ -119,24 +119,31 @@ export class ReplicatedView implements SnapshotVisitor {
     this.change(this.entities.get(id)!, mask, wire, rates, keyTicks);
   }
 
-  /** Applies an update (`mask`), or with `createMask` a creation over an entity already held. */
+  /**
+   * Applies an update (`mask`), or with `createMask` a creation over an entity already held.
+   *
+   * Interpolation gets the old values at the previous snapshot (they were true then), and, when
+   * snapshots were lost in between and a linear field brings a new key frame, one more sample
+   * a snapshot interval before that key frame, on the new path: the server sets a key frame's
+   * rate from the last interval's motion, so evaluating it one interval back gives where the
+   * entity really was then, whatever turns the lost snapshots carried. Sampling the old path
+   * there instead would run the entity past a turn it took while the snapshots were missing.
+   */
   private change(e: ClientEntity, mask: number, wire: readonly WireValue[], rates: readonly number[], keyTicks: readonly number[], createMask?: number): void {
+    let held: WireValue[] | undefined;
+    let hold = -Infinity;
     if (this.sampling && this.tick > 0) {
-      // Hold the old values until just before they changed: the previous snapshot for plain
-      // fields; for a linear field with a new key frame, the old path held until the snapshot
-      // before that key frame, which may be later when snapshots were lost in between.
-      let hold = this.tick;
+      if (e.lastSampleTick < this.tick) e.sample(this.tick);
       const carried = createMask ?? mask;
       for (const i of e.type.linearFields) {
-        if ((carried === -1 || (carried & (1 << i)) !== 0) && keyTicks[i]! !== e.keyTicks[i]) {
-          hold = Math.max(hold, Math.min(this.applyingTick - 1, keyTicks[i]! - this.snapshotTicks));
-        }
+        if ((carried === -1 || (carried & (1 << i)) !== 0) && keyTicks[i]! !== e.keyTicks[i]) hold = Math.max(hold, keyTicks[i]! - this.snapshotTicks);
       }
-      if (e.lastSampleTick < this.tick) e.sample(this.tick);
-      if (hold > this.tick && e.lastSampleTick < hold) e.sample(hold);
+      // Fields that are not linear keep their old values at that sample: when in the gap they changed is unknown.
+      if (hold > this.tick && hold < this.applyingTick) held = [...e.wire];
     }
     if (createMask === undefined) e.apply(mask, wire, rates, keyTicks);
     else e.reset(createMask, wire, rates, keyTicks);
+    if (held) e.sample(hold, held);
     e.updateState(this.applyingTick);
     if (this.sampling) e.sample(this.applyingTick);
     this.changes.changed.push(e);
@@ -147,9 +154,14 @@ export class ReplicatedView implements SnapshotVisitor {
     for (const e of this.entities.values()) if (e.type.linearFields.length > 0) e.updateState(this.tick);
   }
 
-  /** Sets every entity's `render` values for a (fractional) render tick. */
+  /**
+   * Sets every entity's `render` values for a (fractional) render tick. Past the newest
+   * snapshot, linear fields go on along their key frame for one snapshot interval at most (a
+   * late or lost snapshot does not stop a moving entity), then hold.
+   */
   interpolate(renderTick: number): void {
-    for (const e of this.entities.values()) e.interpolate(renderTick, this.tick);
+    const limit = this.tick + this.snapshotTicks;
+    for (const e of this.entities.values()) e.interpolate(renderTick, limit);
   }
 
   /** Headless mode: advance the tick without decoding (the view stays empty). */

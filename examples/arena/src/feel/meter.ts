@@ -48,7 +48,7 @@ export class FeelMeter {
   private localStep = 0;
   private readonly errors: number[] = [];
   private remoteJump = 0;
-  private readonly last = new Map<number, { x: number; y: number; tx: number; ty: number; still: number }>();
+  private readonly last = new Map<number, { x: number; y: number; still: number }>();
   private stalls = 0;
   private longestStill = 0;
   private lastRenderTick: number | undefined;
@@ -94,12 +94,12 @@ export class FeelMeter {
 
   /**
    * One frame. `renderTick` is the client's render time, `idealTick` where an exact clock would
-   * put it (the same delay, the true server time): remote jumps are judged against the truth on
-   * that timeline, so a render time that steps shows as a jump.
+   * put it (the same delay, the true server time): how far that moved since the last frame is
+   * how far the render time should have moved.
    */
   frame(now: number, renderTick: number, idealTick: number, remotes: readonly Remote[], shown: Iterable<number>): void {
     const { tickMs, frameMs } = this.options;
-    const previousRender = this.lastRenderTick;
+    const span = this.lastRenderTick !== undefined && this.lastIdealTick !== undefined ? { from: this.lastRenderTick, to: this.lastRenderTick + idealTick - this.lastIdealTick } : undefined;
     if (this.lastRenderTick !== undefined && renderTick < this.lastRenderTick) {
       this.backSteps++;
       this.backMax = Math.max(this.backMax, (this.lastRenderTick - renderTick) * tickMs);
@@ -108,7 +108,6 @@ export class FeelMeter {
     for (const r of remotes) {
       const seen = this.truth.at(r.id, renderTick);
       if (seen) this.errors.push(Math.hypot(seen[0] - r.x, seen[1] - r.y));
-      const ideal = this.truth.at(r.id, idealTick);
       const before = this.truth.at(r.id, renderTick - frameMs / tickMs);
       const prev = this.last.get(r.id);
       const moving = seen !== undefined && before !== undefined && Math.hypot(seen[0] - before[0], seen[1] - before[1]) > 0.5;
@@ -118,11 +117,20 @@ export class FeelMeter {
         if (still === 2) this.stalls++;
         this.longestStill = Math.max(this.longestStill, still);
       }
-      // A ship that really jumped (it was killed and respawned) is drawn jumping: that is no glitch.
-      const ticks = [renderTick, idealTick, this.lastIdealTick ?? idealTick, previousRender ?? renderTick];
-      const teleported = this.truth.teleportedWithin(r.id, Math.min(...ticks), Math.max(...ticks));
-      if (prev && ideal && !teleported) this.remoteJump = Math.max(this.remoteJump, Math.hypot(r.x - prev.x - (ideal[0] - prev.tx), r.y - prev.y - (ideal[1] - prev.ty)));
-      if (ideal) this.last.set(r.id, { x: r.x, y: r.y, tx: ideal[0], ty: ideal[1], still });
+      // The motion the ship should show this frame: the truth from the time drawn last frame,
+      // carried forward as far as real time went. A render time that steps or an interpolation
+      // that bends shows as the difference; a render time constantly off by a little does not.
+      if (prev && span) {
+        const from = this.truth.at(r.id, span.from);
+        const to = this.truth.at(r.id, span.to);
+        // A ship that really jumped (it was killed and respawned) is drawn jumping: no glitch.
+        const lo = Math.min(span.from, span.to, renderTick);
+        const hi = Math.max(span.from, span.to, renderTick);
+        if (from && to && !this.truth.teleportedWithin(r.id, lo, hi)) {
+          this.remoteJump = Math.max(this.remoteJump, Math.hypot(r.x - prev.x - (to[0] - from[0]), r.y - prev.y - (to[1] - from[1])));
+        }
+      }
+      this.last.set(r.id, { x: r.x, y: r.y, still });
     }
     this.lastIdealTick = idealTick;
     for (const id of shown) {
