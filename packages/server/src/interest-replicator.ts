@@ -213,7 +213,9 @@ export class InterestState {
   /** Entities that left the view and whose removal no acknowledged snapshot has carried yet: id to stay. */
   readonly removals = new Map<number, number>();
   // Snapshots sit in the slot their tick names and are reused in place: no allocation per send.
-  private readonly ring: SentSnapshot[];
+  // With sent baselines a snapshot is settled as it is sent, so one slot serves (slot 0), and the
+  // others are made only if the connection moves to acknowledged baselines.
+  private readonly ring: (SentSnapshot | undefined)[];
   /** Bumped when the client starts over: acks of snapshots sent before count for nothing. */
   private generation = 0;
   /** Numbers the stays: each entity entering the view gets the next. */
@@ -238,7 +240,7 @@ export class InterestState {
     readonly capacity: number,
     fields: number,
   ) {
-    this.ring = Array.from({ length: capacity }, () => new SentSnapshot());
+    this.ring = new Array<SentSnapshot | undefined>(capacity);
     this.held = new HeldTable(fields);
   }
 
@@ -248,9 +250,14 @@ export class InterestState {
     return this.held.insert(id, ++this.stays);
   }
 
+  private slot(tick: number): number {
+    return this.acknowledgedBaselines ? tick % this.ring.length : 0;
+  }
+
   /** The ring slot for a snapshot being sent at `tick`, emptied and stamped. */
   sending(tick: number, full: boolean): SentSnapshot {
-    const s = this.ring[tick % this.ring.length]!;
+    const slot = this.slot(tick);
+    const s = (this.ring[slot] ??= new SentSnapshot());
     if (s.tick > this.evicted) this.evicted = s.tick;
     this.unacked++;
     s.tick = tick;
@@ -281,8 +288,8 @@ export class InterestState {
   }
 
   private apply(tick: number): void {
-    const snap = this.ring[tick % this.ring.length]!;
-    if (snap.tick !== tick || snap.generation !== this.generation) return;
+    const snap = this.ring[this.slot(tick)];
+    if (!snap || snap.tick !== tick || snap.generation !== this.generation) return;
     if (this.full) {
       // Only a full snapshot ends the full ones, and only while every one sent after it is known.
       if (!snap.full || tick <= this.evicted) return;
@@ -334,7 +341,7 @@ export class InterestState {
   private settle(tick: number): void {
     this.full = false;
     for (const s of this.ring) {
-      if (s.generation !== this.generation || s.tick < tick) continue;
+      if (!s || s.generation !== this.generation || s.tick < tick) continue;
       for (let i = 0; i < s.records; i++) {
         const id = s.ids[i]!;
         if (this.held.find(id) < 0 && !this.removals.has(id)) this.removals.set(id, s.stays[i]!);
