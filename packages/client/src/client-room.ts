@@ -58,7 +58,7 @@ export interface ClientRoomOptions {
    * nothing on screen jumps.
    */
   interpolationDelayMs?: number;
-  /** Inputs re-sent with each INPUT while unacknowledged (default 3). */
+  /** Inputs re-sent with each INPUT while unacknowledged (default 3; more while snapshots are being lost). */
   inputRedundancy?: number;
   /** Ping period in ms (default 1000). */
   pingIntervalMs?: number;
@@ -417,11 +417,22 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     this.predictor?.apply(entry.seq, entry.input as InputOf<P>, this.clock.now());
     this.unacked.push(entry);
     if (this.unacked.length > 64) this.unacked.shift();
-    const batch = this.unacked.slice(-this.redundancy);
+    const batch = this.unacked.slice(-this.inputCopies());
     this.lastAckSent = this.view.tick;
     this.lastInputAt = this.clock.now();
     this.send(this.codec.input(this.view.tick, batch));
     return entry.seq;
+  }
+
+  /**
+   * How many of the latest unacknowledged inputs each INPUT carries: the configured redundancy,
+   * or more on a lossy link, enough that an input is lost (every frame carrying it lost) less
+   * than once in 100 000 at the loss measured on snapshots (5 at 10%).
+   */
+  private inputCopies(): number {
+    const p = this.playout.lossRate;
+    const wanted = p > 0 ? Math.ceil(Math.log(1e-5) / Math.log(p)) : 0;
+    return Math.max(this.redundancy, Math.min(16, wanted));
   }
 
   /**
