@@ -104,8 +104,14 @@ function packageOf(specifier: string): string | undefined {
  */
 function undeclaredImports(modules: string, name: string): string[] {
   const root = join(modules, name);
-  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+    dependencies?: Record<string, string>;
+    peerDependencies?: Record<string, string>;
+    peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+  };
   const declared = new Set([...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.peerDependencies ?? {})]);
+  // An optional peer the user did not install (uWebSockets.js for the uWS host) has no types to check.
+  const absentOptional = (dep: string) => manifest.peerDependenciesMeta?.[dep]?.optional === true && !existsSync(join(modules, dep));
   const shipsTypes = (dep: string) => {
     const depRoot = join(modules, dep);
     const pkg = readFileSync(join(depRoot, 'package.json'), 'utf8');
@@ -120,7 +126,7 @@ function undeclaredImports(modules: string, name: string): string[] {
       if (dep === undefined || dep === name) continue;
       const where = `${name}/${relative(root, file)} imports '${m[1]}'`;
       if (!declared.has(dep)) problems.add(`${where}, which is not in its dependencies`);
-      else if (file.endsWith('.d.ts') && !shipsTypes(dep) && !declared.has(`@types/${dep}`)) problems.add(`${where}, whose types are in @types/${dep}, not in its dependencies`);
+      else if (file.endsWith('.d.ts') && !absentOptional(dep) && !shipsTypes(dep) && !declared.has(`@types/${dep}`)) problems.add(`${where}, whose types are in @types/${dep}, not in its dependencies`);
     }
   }
   return [...problems];
