@@ -16,6 +16,7 @@ import { BitWriter } from './bits.js';
 import { CloseCode, ErrorCode } from './errors.js';
 import { FrameEncoder, Kind, LIMITS, MessageCodec, PROTOCOL_VERSION, decodeHello, decodeJoinOptions, decodeServer, encodeJoinOptions } from './messages.js';
 import type { ClientMessage, InputEntry } from './messages.js';
+import type { SessionEventBody, SessionRequest, SessionStateBody } from './session-messages.js';
 import { defineProtocol, fnv1a } from './schema.js';
 import type { EntityTypeInfo } from './schema.js';
 import {
@@ -49,6 +50,19 @@ const dots = defineProtocol({
   join: { team: t.uint({ max: 3 }), password: t.string(16) },
 });
 
+/** The example session protocol of docs/protocol.md section 12.19 (the doc shows the same declaration). */
+const crew = defineProtocol({
+  name: 'crew',
+  components: { hull: { hp: t.uint({ max: 7 }) } },
+  entities: { ship: ['hull'] },
+  session: {
+    roles: ['pilot', 'gunner'],
+    maxGroups: 4,
+    options: { ships: t.uint({ max: 4 }), hard: t.bool() },
+    results: { session: { won: t.bool() }, group: { kills: t.uint({ max: 15 }) }, member: { shots: t.uint({ max: 15 }) } },
+  },
+});
+
 /** Golden frames the spec must contain (it may contain more; those are checked too). */
 const REQUIRED_GOLDENS = [
   'hello',
@@ -69,7 +83,14 @@ const REQUIRED_GOLDENS = [
   'event',
   'chat-message',
   'error-room-full',
+  'session-claim',
+  'session-state',
+  'session-event-seat',
+  'session-event-results',
 ];
+
+/** Message kinds whose golden frames use the `crew` protocol (sessions). */
+const CREW_KINDS: readonly number[] = [Kind.SESSION, Kind.SESSION_STATE, Kind.SESSION_EVENT];
 
 /* ------------------------------------------------------------------------------------------ */
 /* Reading the doc                                                                             */
@@ -170,6 +191,7 @@ function nums(o: Json, k: string): number[] {
 
 const frames = new FrameEncoder();
 const codec = new MessageCodec(dots);
+const crewCodec = new MessageCodec(crew);
 
 function fieldKey(type: EntityTypeInfo, i: number): string {
   const f = type.fields[i]!;
@@ -284,6 +306,13 @@ function encode(m: Json): Uint8Array {
       return frames.chatMessage({ from: num(m, 'from'), name: str(m, 'name'), text: str(m, 'text') });
     case 'error':
       return frames.error(num(m, 'seq'), { code: num(m, 'code'), fatal: bool(m, 'fatal'), message: str(m, 'message') });
+    // The session messages' JSON is their decoded form; the codec checks every value as it writes.
+    case 'session':
+      return crewCodec.session(num(m, 'seq'), obj(m.request, 'request') as SessionRequest);
+    case 'sessionState':
+      return crewCodec.sessionState(obj(m.state, 'state') as SessionStateBody);
+    case 'sessionEvent':
+      return crewCodec.sessionEvent(obj(m.event, 'event') as SessionEventBody);
     default:
       throw new Error(`no encoder for kind '${str(m, 'kind')}'`);
   }
@@ -324,6 +353,8 @@ function clientJson(msg: ClientMessage): Json {
       return { kind: 'ack', seq: msg.seq, tick: msg.tick };
     case 'leave':
       return { kind: 'leave', seq: msg.seq };
+    case 'session':
+      return { kind: 'session', seq: msg.seq, request: msg.request };
   }
 }
 
@@ -371,6 +402,9 @@ class RecordingView implements SnapshotVisitor {
 /** Decodes a frame with our decoder into the doc's JSON form. `doc` supplies what is not on the wire. */
 function decode(frame: Uint8Array, doc: Json): Json {
   const kind = frame[1];
+  if (kind !== undefined && CREW_KINDS.includes(kind)) {
+    return kind < 0x40 ? clientJson(crewCodec.decodeClient(frame)) : { ...decodeServer(frame, crew) };
+  }
   if (kind !== undefined && kind < 0x40) {
     const msg = codec.decodeClient(frame);
     if (msg.kind === 'hello') expect(clientJson({ kind: 'hello', ...decodeHello(frame) })).toEqual(clientJson(msg));
@@ -488,6 +522,11 @@ describe('docs/protocol.md tables', () => {
       events: dots.events.map((e) => ({ name: e.name, index: e.index })),
     });
     expect(fnv1a(block('text', 'dots-describe'))).toBe(dots.hash);
+  });
+
+  it('section 12.19: the example session protocol description and hash', () => {
+    expect(block('text', 'crew-describe')).toBe(crew.describe());
+    expect(block('text', 'crew-hash')).toBe(`0x${crew.hash.toString(16).padStart(8, '0')}`);
   });
 
   it('section 4.2: the message kinds', () => {

@@ -12,6 +12,19 @@ import { ErrorCode, ProtocolError, TickwireError } from './errors.js';
 import type { CommandInfo, GameProtocol, JoinOptionsOf } from './schema.js';
 import { readSnapshotHead, type OwnState } from './snapshot.js';
 import { Struct, optional, t } from './types.js';
+import {
+  SESSION_LIMITS,
+  readSessionEvent,
+  readSessionRequest,
+  readSessionState,
+  sessionSchema,
+  writeSessionEvent,
+  writeSessionRequest,
+  writeSessionState,
+  type SessionEventBody,
+  type SessionRequest,
+  type SessionStateBody,
+} from './session-messages.js';
 import type { FieldType, ValuesOf } from './types.js';
 
 /**
@@ -29,6 +42,7 @@ export const Kind = {
   CHAT: 0x05,
   ACK: 0x06,
   LEAVE: 0x07,
+  SESSION: 0x08,
   WELCOME: 0x41,
   SNAPSHOT: 0x42,
   COMMAND_RESULT: 0x43,
@@ -36,6 +50,8 @@ export const Kind = {
   EVENT: 0x45,
   CHAT_MESSAGE: 0x46,
   ERROR: 0x47,
+  SESSION_STATE: 0x48,
+  SESSION_EVENT: 0x49,
 } as const;
 export type Kind = (typeof Kind)[keyof typeof Kind];
 
@@ -72,6 +88,12 @@ export const LIMITS = {
    * covers both a page clock (performance.now) and wall-clock ms since 1970.
    */
   maxClientTimeMs: Number.MAX_SAFE_INTEGER,
+  /** A session's display name (SESSION_STATE). */
+  sessionNameBytes: SESSION_LIMITS.nameBytes,
+  /** Members in one SESSION_STATE, and members in one round's results. */
+  sessionMembers: SESSION_LIMITS.members,
+  /** Chat lines of history in one SESSION_STATE. */
+  sessionChatLines: SESSION_LIMITS.chatLines,
 } as const;
 
 export const RESUME_TOKEN_BYTES = 16;
@@ -234,7 +256,8 @@ export type ClientMessage<I = Record<string, unknown>, P = Record<string, unknow
   | { kind: 'ping'; seq: number; clientTime: number }
   | { kind: 'chat'; seq: number; text: string }
   | { kind: 'ack'; seq: number; tick: number }
-  | { kind: 'leave'; seq: number };
+  | { kind: 'leave'; seq: number }
+  | { kind: 'session'; seq: number; request: SessionRequest };
 
 /**
  * Encodes the messages whose payload does not depend on a game protocol. Holds a scratch
@@ -349,6 +372,27 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
     return this.finish();
   }
 
+  /**
+   * SESSION: a request to the session (claim a seat, ready, start, chat...). Its seq comes from
+   * the same counter as COMMAND's: the server answers it with a COMMAND_RESULT of that seq.
+   */
+  session(seq: number, request: SessionRequest): Uint8Array {
+    writeSessionRequest(this.begin(Kind.SESSION, seq), sessionSchema(this.game.session, this.game.name), request);
+    return this.finish();
+  }
+
+  /** SESSION_STATE: the whole session as one member sees it. */
+  sessionState(body: SessionStateBody): Uint8Array {
+    writeSessionState(this.begin(Kind.SESSION_STATE, 0), sessionSchema(this.game.session, this.game.name), body);
+    return this.finish();
+  }
+
+  /** SESSION_EVENT: one change to the session. */
+  sessionEvent(event: SessionEventBody): Uint8Array {
+    writeSessionEvent(this.begin(Kind.SESSION_EVENT, 0), sessionSchema(this.game.session, this.game.name), event);
+    return this.finish();
+  }
+
   /** A standalone EVENT frame (events raised during a tick ride in the snapshot instead). */
   event(tick: number, name: string, payload: Record<string, unknown>): Uint8Array {
     const info = this.game.event(name);
@@ -414,6 +458,9 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
       case Kind.LEAVE:
         msg = { kind: 'leave', seq };
         break;
+      case Kind.SESSION:
+        msg = { kind: 'session', seq, request: readSessionRequest(r, sessionSchema(this.game.session, this.game.name)) };
+        break;
       default:
         throw new ProtocolError(ErrorCode.UNKNOWN_KIND, `unknown client message kind ${kindName(kind)}`);
     }
@@ -429,7 +476,9 @@ export type ServerMessage =
   | ({ kind: 'pong'; seq: number } & PongBody)
   | { kind: 'event'; seq: number; name: string; payload: Record<string, unknown> }
   | ({ kind: 'chatMessage'; seq: number } & ChatMessageBody)
-  | ({ kind: 'error'; seq: number } & ErrorBody);
+  | ({ kind: 'error'; seq: number } & ErrorBody)
+  | { kind: 'sessionState'; seq: number; state: SessionStateBody }
+  | { kind: 'sessionEvent'; seq: number; event: SessionEventBody };
 
 /**
  * Decodes a server-to-client frame. A snapshot is returned with its reader positioned at the
@@ -464,6 +513,12 @@ export function decodeServer(frame: Uint8Array, game: GameProtocol): ServerMessa
       break;
     case Kind.ERROR:
       msg = { kind: 'error', seq, ...bodies.error.read(r) };
+      break;
+    case Kind.SESSION_STATE:
+      msg = { kind: 'sessionState', seq, state: readSessionState(r, sessionSchema(game.session, game.name)) };
+      break;
+    case Kind.SESSION_EVENT:
+      msg = { kind: 'sessionEvent', seq, event: readSessionEvent(r, sessionSchema(game.session, game.name)) };
       break;
     default:
       throw new ProtocolError(ErrorCode.UNKNOWN_KIND, `unknown server message kind ${kindName(kind)}`);

@@ -13,6 +13,35 @@ import { Struct } from './types.js';
 
 export type ComponentsDef = Record<string, FieldsDef>;
 
+/**
+ * A game's sessions (lobby -> running -> results): the roles a seat can have, how many groups
+ * (ships, teams) a session may hold, the options its creator sets and the results a round ends
+ * with. Part of the protocol (and of its hash) because both sides encode them.
+ */
+export interface SessionDeclaration {
+  /** The roles of a seat in a group, in order (`['helm', 'weapons']`): 1..16 distinct names. */
+  roles: readonly string[];
+  /** The most groups a session can have (its options pick how many it does have): 1..64. */
+  maxGroups: number;
+  /** What the creator sets in the lobby: `{ difficulty: t.uint({ max: 11 }) }`. */
+  options?: FieldsDef;
+  /** What the game ends a round with: the whole session's, each group's and each member's. */
+  results?: { session?: FieldsDef; group?: FieldsDef; member?: FieldsDef };
+}
+
+/** A session declaration compiled: role names and the structs of options and results. */
+export interface SessionSchema {
+  readonly roles: readonly string[];
+  readonly maxGroups: number;
+  readonly options: Struct<FieldsDef>;
+  readonly sessionResults: Struct<FieldsDef>;
+  readonly groupResults: Struct<FieldsDef>;
+  readonly memberResults: Struct<FieldsDef>;
+}
+
+/** Wire bounds of a session declaration: roles and groups are sent as indices below these. */
+export const SESSION_BOUNDS = { roles: 16, groups: 64, roleNameBytes: 32 } as const;
+
 export interface ProtocolDefinition<
   C extends ComponentsDef = ComponentsDef,
   E extends Record<string, readonly (keyof C & string)[]> = Record<string, readonly (keyof C & string)[]>,
@@ -20,6 +49,7 @@ export interface ProtocolDefinition<
   Cm extends Record<string, Record<string, FieldsDef>> = Record<string, Record<string, FieldsDef>>,
   Ev extends Record<string, FieldsDef> = Record<string, FieldsDef>,
   J extends FieldsDef = FieldsDef,
+  Se extends SessionDeclaration | undefined = SessionDeclaration | undefined,
 > {
   /** A name for the game; part of the hash. */
   name: string;
@@ -39,6 +69,11 @@ export interface ProtocolDefinition<
    * LIMITS.joinOptionsBytes (1024) bytes encoded. None declared: an empty struct.
    */
   join?: J;
+  /**
+   * Sessions: rooms with a lobby, seats (a group and a role), ready and start, results. A room
+   * type whose definition has `session` needs this. See docs/sessions.md.
+   */
+  session?: Se;
 }
 
 /** The state of one component: its field values. */
@@ -93,6 +128,8 @@ export class GameProtocol<D extends ProtocolDefinition = ProtocolDefinition> {
   readonly events: readonly EventInfo[];
   /** The join options' struct (empty when the declaration has none). */
   readonly join: Struct<FieldsDef>;
+  /** The session declaration compiled, or null when the protocol declares none. */
+  readonly session: SessionSchema | null;
   readonly hash: number;
   private readonly typeByName = new Map<string, EntityTypeInfo>();
   private readonly commandByName = new Map<string, CommandInfo>();
@@ -152,6 +189,7 @@ export class GameProtocol<D extends ProtocolDefinition = ProtocolDefinition> {
     });
 
     this.join = new Struct(definition.join ?? {});
+    this.session = definition.session ? compileSession(definition.session) : null;
 
     this.hash = fnv1a(this.describe());
   }
@@ -166,6 +204,12 @@ export class GameProtocol<D extends ProtocolDefinition = ProtocolDefinition> {
     for (const c of this.commands) parts.push(`command ${c.feature}.${c.action} ${c.payload.describe}`);
     for (const e of this.events) parts.push(`event ${e.name} ${e.payload.describe}`);
     parts.push(`join ${this.join.describe}`);
+    // Only when declared, so a protocol without sessions keeps the hash it always had.
+    const se = this.session;
+    if (se) {
+      parts.push(`session roles=${se.roles.join('|')} groups=${se.maxGroups} options ${se.options.describe}`);
+      parts.push(`results ${se.sessionResults.describe} group ${se.groupResults.describe} member ${se.memberResults.describe}`);
+    }
     return parts.join('\n');
   }
 
@@ -187,6 +231,30 @@ export class GameProtocol<D extends ProtocolDefinition = ProtocolDefinition> {
   event(name: string): EventInfo | undefined {
     return this.eventByName.get(name);
   }
+}
+
+function compileSession(d: SessionDeclaration): SessionSchema {
+  const roles = [...d.roles];
+  if (roles.length < 1 || roles.length > SESSION_BOUNDS.roles) throw new Error(`a session declares 1..${SESSION_BOUNDS.roles} roles, got ${roles.length}`);
+  const utf8 = new TextEncoder();
+  for (const r of roles) {
+    const bytes = utf8.encode(r).length;
+    if (typeof r !== 'string' || bytes < 1 || bytes > SESSION_BOUNDS.roleNameBytes || /[|\s]/.test(r)) {
+      throw new Error(`session role '${String(r)}': use 1-${SESSION_BOUNDS.roleNameBytes} bytes with no spaces or '|'`);
+    }
+  }
+  if (new Set(roles).size !== roles.length) throw new Error(`session roles must be distinct: ${roles.join(', ')}`);
+  if (!Number.isInteger(d.maxGroups) || d.maxGroups < 1 || d.maxGroups > SESSION_BOUNDS.groups) {
+    throw new Error(`a session's maxGroups must be a whole number in 1..${SESSION_BOUNDS.groups}, got ${d.maxGroups}`);
+  }
+  return {
+    roles,
+    maxGroups: d.maxGroups,
+    options: new Struct(d.options ?? {}),
+    sessionResults: new Struct(d.results?.session ?? {}),
+    groupResults: new Struct(d.results?.group ?? {}),
+    memberResults: new Struct(d.results?.member ?? {}),
+  };
 }
 
 /** 32-bit FNV-1a over the UTF-16 code units of a string. */
@@ -223,7 +291,8 @@ export function defineProtocol<
   const Cm extends Record<string, Record<string, FieldsDef>> = Record<never, never>,
   const Ev extends Record<string, FieldsDef> = Record<never, never>,
   const J extends FieldsDef = Record<never, never>,
->(definition: ProtocolDefinition<C, E, I, Cm, Ev, J>): GameProtocol<ProtocolDefinition<C, E, I, Cm, Ev, J>> {
+  const Se extends SessionDeclaration | undefined = undefined,
+>(definition: ProtocolDefinition<C, E, I, Cm, Ev, J, Se>): GameProtocol<ProtocolDefinition<C, E, I, Cm, Ev, J, Se>> {
   return new GameProtocol(definition);
 }
 
@@ -244,6 +313,20 @@ export type EventsOf<P> = NonNullable<Def<P>['events']>;
 export type EventName<P> = keyof EventsOf<P> & string;
 /** The join options a client sends for protocol P (HELLO), as `onAuth` and `onJoin` receive them. */
 export type JoinOptionsOf<P> = NonNullable<Def<P>['join']> extends FieldsDef ? ValuesOf<NonNullable<Def<P>['join']>> : Record<never, never>;
+type SessionOf<P> = NonNullable<Def<P>['session']>;
+type Nothing = Record<never, never>;
+type ValuesIn<T, K extends string> = T extends { [Q in K]: infer F extends FieldsDef } ? ValuesOf<F> : Nothing;
+type ResultsOf<P> = SessionOf<P> extends { results: infer R } ? R : Nothing;
+/** The options a session of protocol P is created with (its `session.options`). */
+export type SessionOptionsOf<P> = [SessionOf<P>] extends [never] ? Nothing : ValuesIn<SessionOf<P>, 'options'>;
+/** A role name of protocol P's sessions: `'helm' | 'weapons' | ...`. */
+export type RoleOf<P> = [SessionOf<P>] extends [never] ? never : SessionOf<P> extends { roles: readonly (infer R extends string)[] } ? R : string;
+/** What a round of protocol P ends with, for the whole session. */
+export type SessionResultOf<P> = [SessionOf<P>] extends [never] ? Nothing : ValuesIn<ResultsOf<P>, 'session'>;
+/** What a round of protocol P ends with, for one group. */
+export type GroupResultOf<P> = [SessionOf<P>] extends [never] ? Nothing : ValuesIn<ResultsOf<P>, 'group'>;
+/** What a round of protocol P ends with, for one member. */
+export type MemberResultOf<P> = [SessionOf<P>] extends [never] ? Nothing : ValuesIn<ResultsOf<P>, 'member'>;
 export type EventPayload<P, N extends EventName<P>> = EventsOf<P>[N] extends FieldsDef ? ValuesOf<EventsOf<P>[N]> : never;
 /**
  * One event of protocol P as a client receives it: a union over the declared events, so that
