@@ -8,8 +8,9 @@
  *   node --conditions=source --import tsx bench/src/measure-replication.ts [--workload arena|open-world]
  *        [--clients 1000] [--ticks 200] [--warmup 60] [--baseline auto|acknowledged]
  *
- * Add `--cpu-prof` before `--conditions` for a profile of the measured room. Prints one JSON line:
- * CPU microseconds per tick and per client-tick, snapshot bytes, and full snapshots sent.
+ * Add `--cpu-prof` before `--conditions` for a profile of the measured room, `--expose-gc` for the
+ * heap per client (server and in-process client together). Prints one JSON line: CPU microseconds
+ * per tick and per client-tick, snapshot bytes, and full snapshots sent.
  */
 import { ManualClock, MessageCodec, createMemoryPipe, decodeServer, seededRandom, FrameEncoder } from '@tickwire/protocol';
 import { createServer } from '@tickwire/server';
@@ -30,6 +31,13 @@ const warmup = num(f, 'warmup', 60);
 const size = workload === 'open-world' ? openWorldSize(clients) : ARENA_SIZE;
 const tickMs = 1000 / RATE_HZ;
 
+/** Heap in use after a full collection (when run with --expose-gc), to count what clients hold. */
+const gc: unknown = Reflect.get(globalThis, 'gc');
+const heapUsed = (): number => {
+  if (typeof gc === 'function') gc();
+  return process.memoryUsage().heapUsed;
+};
+
 const counters: RoomCounters = { inputs: 0, positions: new Map() };
 const room = { ...benchRoom({ size, relevance: workload === 'open-world', counters }), snapshotBaseline: baseline } as const;
 const clock = new ManualClock(1000);
@@ -49,6 +57,7 @@ let bytes = 0;
 let snapshots = 0;
 const bots: Bot[] = [];
 const flush = () => new Promise<void>((r) => setImmediate(r));
+const heapBefore = heapUsed();
 for (let i = 0; i < clients; i++) {
   const [mine, theirs] = createMemoryPipe();
   server.accept(theirs);
@@ -81,6 +90,8 @@ async function tick(): Promise<void> {
 }
 
 for (let t = 0; t < warmup; t++) await tick();
+// Server and in-process clients together: the clients' share is their view and pipe.
+const heapPerClient = (heapUsed() - heapBefore) / clients;
 bytes = 0;
 snapshots = 0;
 const fullBefore = server.metrics.totals.fullSnapshots;
@@ -103,6 +114,7 @@ console.log(
     snapshotsPerClientTick: Number((snapshots / ticks / clients).toFixed(3)),
     meanSnapshotBytes: Math.round(bytes / Math.max(1, snapshots)),
     fullSnapshots: server.metrics.totals.fullSnapshots - fullBefore,
+    ...(typeof gc === 'function' ? { heapKBPerClient: Number((heapPerClient / 1024).toFixed(1)) } : {}),
   }),
 );
 await server.close();

@@ -58,8 +58,21 @@ describe('real sockets', () => {
     expect(server.metrics.totals.snapshots).toBeGreaterThan(server.metrics.totals.fullSnapshots);
   });
 
-  it('a client that stops acknowledging gets a full snapshot again, and deltas once it acks', async () => {
+  it('over a reliable link, a client that stops acknowledging still gets deltas (against what was sent)', async () => {
     const { server, wsUrl } = await serve({ rooms: testRoom({ snapshotHistory: 8 }) });
+    const a = await join(wsUrl, 'ada');
+    await waitFor(() => a.stats.snapshots > 5);
+    const transport = (a as unknown as { transport: { send: (f: Uint8Array) => void } }).transport;
+    transport.send = () => undefined;
+    const fullBefore = server.metrics.totals.fullSnapshots;
+    const snaps = server.metrics.totals.snapshots;
+    await waitFor(() => server.metrics.totals.snapshots > snaps + 15, 3000, 'snapshots after acks stop');
+    expect(server.metrics.totals.fullSnapshots).toBe(fullBefore);
+    expect(a.entities.has(a.entityId)).toBe(true);
+  });
+
+  it('with acknowledged baselines, a client that stops acknowledging gets a full snapshot again, and deltas once it acks', async () => {
+    const { server, wsUrl } = await serve({ rooms: testRoom({ snapshotHistory: 8, snapshotBaseline: 'acknowledged' }) });
     const a = await join(wsUrl, 'ada');
     await waitFor(() => a.stats.snapshots > 5);
     // Cut the client's upstream: it keeps receiving but its acks no longer reach the server.
@@ -81,6 +94,9 @@ describe('real sockets', () => {
     const skipBytes = 64 * 1024;
     const { server, wsUrl } = await serve({
       rooms: testRoom({
+        // Acknowledged baselines: a client that acks nothing gets full snapshots, which fill its
+        // socket buffers fast (with sent baselines it would get small deltas of a still world).
+        snapshotBaseline: 'acknowledged',
         setup: (room) => {
           // Enough state that full snapshots (the slow client acks nothing) fill socket buffers fast.
           for (let i = 0; i < 2000; i++) room.entities.create('ship', { position: { x: i / 2, y: i / 2 }, label: { name: `npc-${i}-padding` } });

@@ -63,8 +63,14 @@ export class ClientView {
 
   // Snapshots sit in the slot their tick names, so a lookup (every ack, every baseline) is one
   // read; the ring spans `capacity` ticks of history (more snapshots when not every tick sends one).
+  // With sent baselines only the last one is ever read: it always takes slot 0.
+  /** Sent baselines need only the last snapshot sent: one slot; acknowledged ones a ring. */
+  private slot(tick: number): number {
+    return this.acknowledgedBaselines ? tick % this.capacity : 0;
+  }
+
   sent(tick: number, ids: readonly number[]): void {
-    const slot = tick % this.capacity;
+    const slot = this.slot(tick);
     const old = this.ring[slot];
     if (old) {
       if (old.tick > this.evicted) this.evicted = old.tick;
@@ -77,7 +83,7 @@ export class ClientView {
   }
 
   find(tick: number): SentSnapshot | undefined {
-    const s = this.ring[tick % this.capacity];
+    const s = this.ring[this.slot(tick)];
     return s && s.tick === tick ? s : undefined;
   }
 
