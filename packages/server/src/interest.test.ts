@@ -160,6 +160,37 @@ describe('interest management', () => {
     expect(found.sort((a, b) => a[0]! - b[0]!)).toEqual([[1, 0], [2, 1], [4, 0]]);
   });
 
+  it('puts an entity in the first tier that covers it among those of its type (property)', () => {
+    const types = ['ship', 'torpedo', 'base'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.double({ min: -3000, max: 3000, noNaN: true }), fc.double({ min: -3000, max: 3000, noNaN: true }), fc.nat(2)), { maxLength: 60 }),
+        fc.array(fc.tuple(fc.double({ min: 1, max: 3000, noNaN: true }), fc.option(fc.subarray(types, { minLength: 1 }), { nil: undefined })), { minLength: 1, maxLength: 4 }),
+        fc.double({ min: 1, max: 1000, noNaN: true }),
+        (points, tierSpecs, cellSize) => {
+          const tiers = tierSpecs.map(([radius, only], i) => ({ name: `t${i}`, radius, ...(only ? { types: only } : {}) }));
+          const grid = new SpatialGrid(cellSize);
+          grid.rebuild(
+            points.map(([, , k], i) => ({ id: i + 1, type: types[k]!, alive: true })),
+            (e) => ({ x: points[e.id - 1]![0], y: points[e.id - 1]![1] }),
+          );
+          const out = new Candidates();
+          out.clear();
+          grid.collect(0, 0, tierRadii2(tiers), out, tiers);
+          const want = new Map<number, number>();
+          points.forEach(([x, y, k], i) => {
+            const d2 = x * x + y * y;
+            const tier = tiers.findIndex((t) => (!t.types || t.types.includes(types[k]!)) && d2 < t.radius * t.radius);
+            if (tier >= 0) want.set(i + 1, tier);
+          });
+          const got = new Map<number, number>();
+          for (let i = 0; i < out.count; i++) got.set(out.ids[i]!, out.tiers[i]!);
+          expect(got).toEqual(want);
+        },
+      ),
+    );
+  });
+
   it('finds exactly the entities within range, in their tiers, wherever they are (property)', () => {
     const coord = fc.oneof(fc.double({ min: -2000, max: 2000, noNaN: true }), fc.double({ min: -1e12, max: 1e12, noNaN: true }), fc.constant(Number.NaN));
     fc.assert(

@@ -23,6 +23,13 @@ export interface Tier {
   components?: readonly string[];
   /** Priority weight for the byte budget (default 1 for the first tier, halving per tier). */
   weight?: number;
+  /**
+   * Entity types this tier applies to (default: every type). An entity falls in the first tier
+   * that covers it and applies to its type, and is out of range past the last such tier: seed
+   * 004's torpedoes, sent at their own rate and only within 5,000 units, are a tier of their own
+   * (`{ name: 'torpedo', radius: 5000, types: ['torpedo'] }`) with the other tiers for the other types.
+   */
+  types?: readonly string[];
 }
 
 export interface InterestDefinition<C, E> {
@@ -30,7 +37,7 @@ export interface InterestDefinition<C, E> {
   position(entity: E): { x: number; y: number } | undefined;
   /** Where a client is looking from (default: its own entity's position). */
   viewer?(client: C): { x: number; y: number } | undefined;
-  /** Distance tiers, nearest first. */
+  /** Distance tiers, nearest first (for each entity type, among the tiers that apply to it). */
   tiers: readonly Tier[];
   /** Grid cell size in world units (default: the last tier's radius / 4). */
   cellSize?: number;
@@ -112,6 +119,16 @@ export class SpatialGrid {
   private xs = new Float64Array(256);
   private ys = new Float64Array(256);
   private cellOf = new Int32Array(256);
+  /** Each entity's type, as an index into `typeNames` (what typed tiers look up). */
+  private kinds = new Uint16Array(256);
+  private sortedKinds = new Uint16Array(256);
+  private readonly kindOf = new Map<string, number>();
+  private readonly typeNames: string[] = [];
+  /** For typed tiers: per kind, each tier's squared radius, or -1 where the tier does not apply. */
+  private tierRows: Float64Array[] = [];
+  private rowsFor: readonly Tier[] | null = null;
+  private rowsTyped = false;
+  private rowsMax2 = 0;
   private sortedIds = new Uint32Array(256);
   private sortedXs = new Float64Array(256);
   private sortedYs = new Float64Array(256);
@@ -143,6 +160,10 @@ export class SpatialGrid {
     this.xs = grow64(this.xs);
     this.ys = grow64(this.ys);
     this.cellOf = new Int32Array(size);
+    const kinds = new Uint16Array(size);
+    kinds.set(this.kinds);
+    this.kinds = kinds;
+    this.sortedKinds = new Uint16Array(size);
     this.sortedIds = new Uint32Array(size);
     this.sortedXs = new Float64Array(size);
     this.sortedYs = new Float64Array(size);
@@ -167,6 +188,12 @@ export class SpatialGrid {
       // A position that is not a finite number places the entity nowhere.
       if (!(Number.isFinite(x) && Number.isFinite(y))) continue;
       this.ensure(n + 1);
+      let kind = this.kindOf.get(e.type);
+      if (kind === undefined) {
+        kind = this.typeNames.push(e.type) - 1;
+        this.kindOf.set(e.type, kind);
+      }
+      this.kinds[n] = kind;
       this.ids[n] = e.id;
       this.xs[n] = x;
       this.ys[n] = y;
@@ -214,6 +241,7 @@ export class SpatialGrid {
     for (let i = 0; i < n; i++) {
       const at = cursor[cellOf[i]!]!++;
       this.sortedIds[at] = this.ids[i]!;
+      this.sortedKinds[at] = this.kinds[i]!;
       this.sortedXs[at] = this.xs[i]!;
       this.sortedYs[at] = this.ys[i]!;
     }
@@ -238,28 +266,45 @@ export class SpatialGrid {
 
   /**
    * Adds to `out` every entity within the last of `r2s` (squared tier radii, ascending) of (x, y)
-   * that is not already there as an extra, with the first tier that covers it. A column's cells
-   * in range are one run of the sorted arrays, and the per-entity step calls nothing.
+   * that is not already there as an extra, with the first tier that covers it (given `tiers`
+   * with `types`: the first that covers it and applies to its type). A column's cells in range
+   * are one run of the sorted arrays, and the per-entity step calls nothing.
    */
-  collect(x: number, y: number, r2s: Float64Array, out: Candidates): void {
-    const last = r2s.length - 1;
-    if (last < 0 || !this.span(x, y, Math.sqrt(r2s[last]!))) return;
-    const rMax = r2s[last]!;
-    const { rows, starts, sortedXs: xs, sortedYs: ys, sortedIds: ids } = this;
+  collect(x: number, y: number, r2s: Float64Array, out: Candidates, tiers?: readonly Tier[]): void {
+    // Typed tiers: each entity reads the row of its type, where the tiers that skip it never cover.
+    const typed = tiers !== undefined && this.typed(tiers);
+    const n = r2s.length;
+    if (n === 0 || !this.span(x, y, Math.sqrt(typed ? this.rowsMax2 : r2s[n - 1]!))) return;
+    const { rows, starts, sortedXs: xs, sortedYs: ys, sortedIds: ids, sortedKinds: kinds, tierRows } = this;
     for (let cx = this.x0; cx <= this.x1; cx++) {
       const end = starts[cx * rows + this.y1 + 1]!;
       for (let i = starts[cx * rows + this.y0]!; i < end; i++) {
         const dx = xs[i]! - x;
         const dy = ys[i]! - y;
         const d2 = dx * dx + dy * dy;
-        if (d2 >= rMax) continue;
+        const radii = typed ? tierRows[kinds[i]!]! : r2s;
+        let tier = 0;
+        while (tier < n && !(d2 < radii[tier]!)) tier++;
+        if (tier === n) continue;
         const id = ids[i]!;
         if (out.isExtra(id)) continue;
-        let tier = 0;
-        while (tier < last && d2 >= r2s[tier]!) tier++;
         out.push(id, tier, d2);
       }
     }
+  }
+
+  /**
+   * Whether any of `tiers` is limited to some entity types; builds (once per tiers and set of
+   * types seen) each type's row of squared radii, -1 for the tiers that do not apply to it.
+   */
+  private typed(tiers: readonly Tier[]): boolean {
+    if (this.rowsFor === tiers && this.tierRows.length === this.typeNames.length) return this.rowsTyped;
+    this.rowsFor = tiers;
+    this.rowsTyped = tiers.some((t) => t.types !== undefined);
+    this.rowsMax2 = 0;
+    for (const t of tiers) this.rowsMax2 = Math.max(this.rowsMax2, t.radius * t.radius);
+    this.tierRows = this.typeNames.map((type) => Float64Array.from(tiers, (t) => (!t.types || t.types.includes(type) ? t.radius * t.radius : -1)));
+    return this.rowsTyped;
   }
 }
 
@@ -284,6 +329,6 @@ export function candidatesFor<C, E extends AnyEntity>(
   for (const id of own) out.addExtra(id);
   if (def.channels) for (const ch of def.channels(client)) for (const id of members.get(ch) ?? []) out.addExtra(id);
   for (const id of grid.global) out.addExtra(id);
-  if (viewer) grid.collect(viewer.x, viewer.y, r2s, out);
+  if (viewer) grid.collect(viewer.x, viewer.y, r2s, out, def.tiers);
   return out;
 }
