@@ -38,6 +38,7 @@ function join(slot: number): Promise<Bot & Partial<Probe>> {
     case 'tickwire':
       return TickwireBot.join({ url: config.url, workload: config.workload, protocol, index, recorder: recorders[slot], probe });
     case 'colyseus':
+    case 'colyseus-view':
       return ColyseusBot.join({ httpUrl: config.url, index, probe, frames });
     case 'raw': {
       const replay = config.replay;

@@ -14,6 +14,8 @@ export interface ServerStats {
   clients: number;
   /** Inputs (or upstream frames, for raw) received since start. */
   inputs: number;
+  /** Room ticks simulated since start, all rooms (game servers). */
+  ticks?: number;
   /** With `stats detail`: others within the view radius of each player, mean (game servers). */
   neighbours?: number;
 }

@@ -1,38 +1,57 @@
 /**
  * From the command line to the list of runs. Runs come in groups of one workload and size:
- * tickwire first (its recording feeds the raw replay), then Colyseus, then raw, so every ratio
- * compares figures from the same invocation.
+ * tickwire first (its recordings feed the raw replays), then Colyseus, then raw, each on the
+ * transports asked for, so every ratio compares figures from the same invocation.
  */
 import { num } from '../args.js';
-import type { System, Workload } from './types.js';
+import { BRIDGE_PLAYERS } from './bridge-protocol.js';
+import { TRANSPORTS, type Contender, type System, type Transport, type Workload } from './types.js';
 
 export const USAGE = `npm run bench -- [options]
 
-  --workload arena|open-world|rooms|raw|all   (default all; raw = the arena sweep replayed by a plain ws server)
-  --system tickwire|colyseus|raw|all          (default all; Colyseus runs arena and open-world only)
-  --clients N                                 one size instead of the workload's sweep
-  --duration S                                measured window in seconds (default 10)
-  --warmup S                                  warm-up after the clients joined (default 3)
-  --workers N                                 load generator threads (default 1 per 250 clients, at most 8)
-  --json                                      one JSON line per result on stdout instead of the table
-  --results PATH                              where to write the results markdown (default bench/RESULTS.md)
-  --max-rss-mb MB                             stop a run whose server grows past this (default 8000)
-  --verbose                                   show the servers' own output`;
+  --workload arena|open-world|rooms|bridge|raw|all   (default all; raw = the arena sweep replayed by a plain server)
+  --system tickwire|colyseus|raw|all                 (default all; Colyseus runs arena and open-world only)
+  --transport ws|uws|all                             (default all: every system on ws and on uWebSockets.js)
+  --clients N                                        one size instead of the workload's sweep
+  --duration S                                       measured window in seconds (default 10)
+  --warmup S                                         warm-up after the clients joined (default 3)
+  --workers N                                        load generator threads (default 1 per 250 clients, at most 8)
+  --json                                             one JSON line per result on stdout instead of the table
+  --results PATH                                     where to write the results markdown (default bench/RESULTS.md)
+  --max-rss-mb MB                                    stop a run whose server grows past this (default 8000)
+  --verbose                                          show the servers' own output`;
 
 /** The sizes each workload sweeps by default. */
 export const SWEEPS: Record<Workload, readonly number[]> = {
   arena: [50, 200, 500, 1000],
   'open-world': [500, 1000, 2000],
   rooms: [1000],
+  bridge: [BRIDGE_PLAYERS],
 };
 
-/** Colyseus runs the workloads the comparison asks for. */
-const COLYSEUS_WORKLOADS: readonly Workload[] = ['arena', 'open-world'];
+/**
+ * The Colyseus systems each workload runs. Where tickwire filters (the open world), Colyseus
+ * filters too, with StateView: that is the comparison; Colyseus sending everything stays beside
+ * it, on its default transport only, as the way it is usually run.
+ */
+const COLYSEUS: Record<Workload, readonly Contender[]> = {
+  arena: [
+    { system: 'colyseus', transport: 'ws' },
+    { system: 'colyseus', transport: 'uws' },
+  ],
+  'open-world': [
+    { system: 'colyseus-view', transport: 'ws' },
+    { system: 'colyseus-view', transport: 'uws' },
+    { system: 'colyseus', transport: 'ws' },
+  ],
+  rooms: [],
+  bridge: [],
+};
 
 export interface Group {
   workload: Workload;
   clients: number;
-  systems: System[];
+  systems: Contender[];
 }
 
 export interface Plan {
@@ -46,30 +65,27 @@ export interface Plan {
   verbose: boolean;
 }
 
-const KNOWN = new Set(['workload', 'system', 'clients', 'duration', 'warmup', 'workers', 'json', 'results', 'max-rss-mb', 'verbose', 'help']);
+const KNOWN = new Set(['workload', 'system', 'transport', 'clients', 'duration', 'warmup', 'workers', 'json', 'results', 'max-rss-mb', 'verbose', 'help']);
 
 export function makePlan(f: Map<string, string>): Plan {
   for (const k of f.keys()) if (!KNOWN.has(k)) throw new Error(`unknown option --${k}\n\n${USAGE}`);
   const workloadFlag = f.get('workload') ?? 'all';
   const systemFlag = f.get('system') ?? 'all';
-  if (!['arena', 'open-world', 'rooms', 'raw', 'all'].includes(workloadFlag)) throw new Error(`--workload is arena, open-world, rooms, raw or all, not ${workloadFlag}`);
+  const transportFlag = f.get('transport') ?? 'all';
+  if (!['arena', 'open-world', 'rooms', 'bridge', 'raw', 'all'].includes(workloadFlag)) throw new Error(`--workload is arena, open-world, rooms, bridge, raw or all, not ${workloadFlag}`);
   if (!['tickwire', 'colyseus', 'raw', 'all'].includes(systemFlag)) throw new Error(`--system is tickwire, colyseus, raw or all, not ${systemFlag}`);
+  if (!['ws', 'uws', 'all'].includes(transportFlag)) throw new Error(`--transport is ws, uws or all, not ${transportFlag}`);
   if (workloadFlag === 'raw' && systemFlag === 'colyseus') throw new Error('--workload raw replays tickwire runs: use it with --system tickwire, raw or all');
 
-  const workloads: Workload[] = workloadFlag === 'all' ? ['arena', 'open-world', 'rooms'] : workloadFlag === 'raw' ? ['arena'] : [workloadFlag as Workload];
-  const systemsFor = (w: Workload): System[] => {
-    if (workloadFlag === 'raw') return ['tickwire', 'raw'];
-    const colyseus = COLYSEUS_WORKLOADS.includes(w);
-    switch (systemFlag) {
-      case 'tickwire':
-        return ['tickwire'];
-      case 'colyseus':
-        return colyseus ? ['colyseus'] : [];
-      case 'raw':
-        return ['tickwire', 'raw'];
-      default:
-        return colyseus ? ['tickwire', 'colyseus', 'raw'] : ['tickwire', 'raw'];
-    }
+  const transports: readonly Transport[] = transportFlag === 'all' ? TRANSPORTS : [transportFlag as Transport];
+  const on = (system: System): Contender[] => transports.map((transport) => ({ system, transport }));
+  const workloads: Workload[] = workloadFlag === 'all' ? ['arena', 'open-world', 'rooms', 'bridge'] : workloadFlag === 'raw' ? ['arena'] : [workloadFlag as Workload];
+  const systemsFor = (w: Workload): Contender[] => {
+    const colyseus = COLYSEUS[w].filter((c) => transports.includes(c.transport));
+    if (workloadFlag === 'raw' || systemFlag === 'raw') return [...on('tickwire'), ...on('raw')];
+    if (systemFlag === 'tickwire') return on('tickwire');
+    if (systemFlag === 'colyseus') return colyseus;
+    return [...on('tickwire'), ...colyseus, ...on('raw')];
   };
 
   const clients = f.has('clients') ? num(f, 'clients', 0) : undefined;

@@ -4,7 +4,8 @@
  */
 import type { GeneratorReport } from './generator.js';
 import { LATE_MS } from './pacer.js';
-import type { System, Workload } from './types.js';
+import { ratesOf } from './rules.js';
+import { isColyseus, type System, type Transport, type Workload } from './types.js';
 
 /** A worker's event loop this late (p99, beyond its timer's own interval) fell behind. */
 export const MAX_LOOP_DELAY_MS = LATE_MS;
@@ -13,6 +14,7 @@ export const MAX_LATE_SHARE = 0.02;
 
 export interface Measurement {
   system: System;
+  transport: Transport;
   workload: Workload;
   clients: number;
   rooms: number;
@@ -24,6 +26,10 @@ export interface Measurement {
   rssEndBytes: number;
   /** Inputs the server received over the window (unknown if it did not answer). */
   serverInputs?: number;
+  /** Room ticks the server simulated over the window, all rooms (game servers that count them). */
+  serverTicks?: number;
+  /** Raw runs: the transport of the tickwire run whose frames it replayed. */
+  replayOf?: Transport;
   /** Others within the view radius of each player at the window's end, mean (game servers). */
   neighbours?: number;
   joined: number;
@@ -41,12 +47,20 @@ export interface Ratio {
 
 export interface ResultRow {
   system: System;
+  transport: Transport;
   workload: Workload;
   clients: number;
   rooms: number;
   map_size: number;
   duration_s: number;
   server_cpu_cores: number;
+  /**
+   * Server CPU (ms) per room tick: per tick the server counted, or else per tick the workload
+   * asks for (raw: per 1/20 s and room, the replayed run's tick).
+   */
+  cpu_ms_per_tick: number;
+  /** The same per room snapshot (the bridge snapshots every other tick; elsewhere the same as per tick). */
+  cpu_ms_per_snapshot: number;
   server_rss_mb: number;
   rss_kb_per_client: number;
   down_bytes_per_client_s: number;
@@ -69,9 +83,15 @@ export interface ResultRow {
     loop_delay_p99_ms: number;
     loop_delay_max_ms: number;
   };
+  /** Raw rows: the tickwire run whose frames it replayed ('tickwire ws' or 'tickwire uws'). */
+  replays?: string;
   valid: boolean;
   invalid_reasons: string[];
+  /** tickwire rows: to Colyseus on ws, its default (with StateView where the workload filters). */
   ratio_to_colyseus?: Ratio;
+  /** tickwire on uWS: to Colyseus on its uWS transport (with StateView where the workload filters). */
+  ratio_to_colyseus_uws?: Ratio;
+  /** tickwire rows: to the raw floor on the same transport. */
   ratio_to_raw?: Ratio;
 }
 
@@ -103,14 +123,20 @@ export function toRow(m: Measurement): ResultRow {
   const n = Math.max(1, m.clients);
   const perClientS = (x: number) => x / n / secs;
   const reasons = judge(m);
+  const { tickHz, snapshotHz } = ratesOf(m.workload);
+  const ticks = m.serverTicks !== undefined && m.serverTicks > 0 ? m.serverTicks : secs * tickHz * Math.max(1, m.rooms);
+  const msPerTick = (m.serverCpuSeconds * 1000) / ticks;
   return {
     system: m.system,
+    transport: m.transport,
     workload: m.workload,
     clients: m.clients,
     rooms: m.rooms,
     map_size: m.mapSize,
     duration_s: sig(m.seconds, 3),
     server_cpu_cores: sig(m.serverCpuSeconds / secs),
+    cpu_ms_per_tick: sig(msPerTick),
+    cpu_ms_per_snapshot: sig((msPerTick * tickHz) / snapshotHz),
     server_rss_mb: sig(m.rssEndBytes / 1048576),
     rss_kb_per_client: sig(Math.max(0, m.rssEndBytes - m.rssIdleBytes) / 1024 / n),
     down_bytes_per_client_s: Math.round(perClientS(g?.traffic.downBytes ?? 0)),
@@ -130,6 +156,7 @@ export function toRow(m: Measurement): ResultRow {
       loop_delay_p99_ms: sig(g?.loopDelayP99Ms ?? 0),
       loop_delay_max_ms: sig(g?.loopDelayMaxMs ?? 0),
     },
+    ...(m.replayOf ? { replays: `tickwire ${m.replayOf}` } : {}),
     valid: reasons.length === 0,
     invalid_reasons: reasons,
   };
@@ -144,26 +171,44 @@ function ratio(a: ResultRow, b: ResultRow): Ratio {
   };
 }
 
-/** A raw row replays its group's tickwire run: if that run was not valid, neither is the replay. */
+/** A run that measured a window (one that stopped before it has nothing to compare). */
+const measured = (r: ResultRow): boolean => r.duration_s > 0;
+
+const REPLAYED_INVALID = 'it replays a tickwire run that was not valid';
+
+/** A raw row replays a tickwire run of its group: if that run was not valid, neither is the replay. */
 export function inheritValidity(rows: ResultRow[]): void {
   for (const r of rows) {
     if (r.system !== 'raw') continue;
-    const source = rows.find((t) => t.system === 'tickwire' && t.workload === r.workload && t.clients === r.clients);
-    if (source && !source.valid) {
+    const source = rows.find((t) => `${t.system} ${t.transport}` === r.replays && t.workload === r.workload && t.clients === r.clients);
+    if (source && !source.valid && !r.invalid_reasons.includes(REPLAYED_INVALID)) {
       r.valid = false;
-      r.invalid_reasons.push('it replays a tickwire run that was not valid');
+      r.invalid_reasons.push(REPLAYED_INVALID);
     }
   }
 }
 
-/** Sets tickwire rows' ratios to the Colyseus and raw rows of the same workload and size. */
+/**
+ * The Colyseus row tickwire is compared with on a transport: Colyseus filtering with StateView
+ * where the group has it (the workload filters), else Colyseus as usually run.
+ */
+export function colyseusPeer(rows: readonly ResultRow[], of: ResultRow, transport: Transport): ResultRow | undefined {
+  const same = rows.filter((r) => measured(r) && isColyseus(r.system) && r.transport === transport && r.workload === of.workload && r.clients === of.clients);
+  return same.find((r) => r.system === 'colyseus-view') ?? same.find((r) => r.system === 'colyseus');
+}
+
+/**
+ * Sets tickwire rows' ratios, same workload and size: to Colyseus on ws (its default), to
+ * Colyseus on uWS for tickwire on uWS, and to the raw floor on the same transport.
+ */
 export function attachRatios(rows: ResultRow[]): void {
   for (const t of rows) {
-    if (t.system !== 'tickwire') continue;
-    const peer = (system: System) => rows.find((r) => r.system === system && r.workload === t.workload && r.clients === t.clients);
-    const colyseus = peer('colyseus');
-    const raw = peer('raw');
+    if (t.system !== 'tickwire' || !measured(t)) continue;
+    const colyseus = colyseusPeer(rows, t, 'ws');
+    const colyseusUws = t.transport === 'uws' ? colyseusPeer(rows, t, 'uws') : undefined;
+    const raw = rows.find((r) => measured(r) && r.system === 'raw' && r.transport === t.transport && r.workload === t.workload && r.clients === t.clients);
     if (colyseus) t.ratio_to_colyseus = ratio(t, colyseus);
+    if (colyseusUws) t.ratio_to_colyseus_uws = ratio(t, colyseusUws);
     if (raw) t.ratio_to_raw = ratio(t, raw);
   }
 }

@@ -3,8 +3,10 @@
  * sizes of each workload. One module, imported by tickwire's room, the Colyseus room and the
  * bots, so the two servers cannot drift apart on the rules they are compared on.
  */
+import { BRIDGE_SNAPSHOT_HZ, BRIDGE_TICK_HZ } from './bridge-protocol.js';
+import type { Workload } from './types.js';
 
-/** Inputs, ticks and snapshots (or patches) per second, in every workload. */
+/** Inputs, ticks and snapshots (or patches) per second, in every workload but the bridge's snapshots. */
 export const RATE_HZ = 20;
 /** Ship speed in units per second (diagonals are normalized to it). */
 export const SPEED = 200;
@@ -18,6 +20,11 @@ export const NEIGHBOURS = 20;
 export const ROOM_CLIENTS = 20;
 /** The spawn sequence's seed (per room), the same for every system. */
 export const SPAWN_SEED = 1;
+
+/** A workload's ticks and snapshots per second: 20 and 20, the bridge's 20 and 10. */
+export function ratesOf(workload: Workload): { tickHz: number; snapshotHz: number } {
+  return workload === 'bridge' ? { tickHz: BRIDGE_TICK_HZ, snapshotHz: BRIDGE_SNAPSHOT_HZ } : { tickHz: RATE_HZ, snapshotHz: RATE_HZ };
+}
 
 export interface Pose {
   x: number;

@@ -1,22 +1,22 @@
 /**
- * One run: one system, one workload, one size. Starts the server process, joins the clients
- * (generator.ts), warms up, then measures a window: the server's CPU and memory from /proc,
- * the clients' traffic, the server's input count, and how well the generator kept up. A
- * tickwire run also returns its recording for the raw replay.
+ * One run: one system on one transport, one workload, one size. Starts the server process,
+ * joins the clients (generator.ts), warms up, then measures a window: the server's CPU and
+ * memory from /proc, the clients' traffic, the server's input and tick counts, and how well the
+ * generator kept up. A tickwire run also returns its recording for the raw replay.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BRIDGE_SIZE } from './bridge-protocol.js';
 import { LoadGenerator, type GeneratorReport } from './generator.js';
 import type { Progress } from './progress.js';
 import type { Recording } from './replay.js';
 import type { Measurement } from './results.js';
 import { ARENA_SIZE, openWorldSize, ROOM_CLIENTS } from './rules.js';
 import { ServerProcess } from './server-process.js';
-import type { System, Workload } from './types.js';
+import { isColyseus, type Contender, type Workload } from './types.js';
 
-export interface RunSpec {
-  system: System;
+export interface RunSpec extends Contender {
   workload: Workload;
   clients: number;
 }
@@ -37,7 +37,8 @@ export interface RunOutput {
   recording?: Recording;
 }
 
-export const mapSizeOf = (workload: Workload, clients: number): number => (workload === 'open-world' ? openWorldSize(clients) : ARENA_SIZE);
+export const mapSizeOf = (workload: Workload, clients: number): number =>
+  workload === 'open-world' ? openWorldSize(clients) : workload === 'bridge' ? BRIDGE_SIZE : ARENA_SIZE;
 export const roomsOf = (workload: Workload, clients: number): number => (workload === 'rooms' ? Math.ceil(clients / ROOM_CLIENTS) : 1);
 /**
  * One worker per 250 clients: a thread with 500 SDK clients falls behind on this machine (their
@@ -47,12 +48,25 @@ export const defaultWorkers = (clients: number): number => Math.max(1, Math.min(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The server process of a run: its script and arguments. */
+function serverCommand(spec: RunSpec, mapSize: number, replayFile: string | undefined): { script: string; args: string[] } {
+  const { system, transport, workload, clients } = spec;
+  const on = ['--transport', transport];
+  if (system === 'tickwire') {
+    return { script: 'tickwire-server.ts', args: [...on, '--workload', workload, '--size', String(mapSize), '--players', String(clients)] };
+  }
+  if (isColyseus(system)) return { script: 'colyseus-server.ts', args: [...on, '--size', String(mapSize), ...(system === 'colyseus-view' ? ['--view'] : [])] };
+  if (!replayFile) throw new Error('a raw run replays a tickwire run of the same workload: run tickwire first');
+  return { script: 'raw-server.ts', args: [...on, '--replay', replayFile] };
+}
+
 export async function runOne(spec: RunSpec, o: RunOptions, replay?: Recording): Promise<RunOutput> {
-  const { system, workload, clients } = spec;
+  const { system, transport, workload, clients } = spec;
   const mapSize = mapSizeOf(workload, clients);
-  const label = `${system} ${workload} ${clients}`;
+  const label = `${system} ${transport} ${workload} ${clients}`;
   const m: Measurement = {
     system,
+    transport,
     workload,
     clients,
     rooms: roomsOf(workload, clients),
@@ -69,21 +83,17 @@ export async function runOne(spec: RunSpec, o: RunOptions, replay?: Recording): 
   const script = (name: string) => new URL(`./${name}`, import.meta.url);
   try {
     o.progress.status(`${label}: starting the server`);
-    if (system === 'tickwire') {
-      server = await ServerProcess.start(script('tickwire-server.ts'), ['--size', String(mapSize), ...(workload === 'open-world' ? ['--relevance'] : [])], o);
-    } else if (system === 'colyseus') {
-      server = await ServerProcess.start(script('colyseus-server.ts'), ['--size', String(mapSize)], o);
-    } else {
-      if (!replay) throw new Error('a raw run replays a tickwire run of the same workload: run tickwire first');
+    let replayFile: string | undefined;
+    if (system === 'raw' && replay) {
       tmp = mkdtempSync(join(tmpdir(), 'tickwire-bench-'));
-      const file = join(tmp, 'replay.json');
-      writeFileSync(file, JSON.stringify(replay));
-      server = await ServerProcess.start(script('raw-server.ts'), ['--replay', file], o);
+      replayFile = join(tmp, 'replay.json');
+      writeFileSync(replayFile, JSON.stringify(replay));
     }
+    const command = serverCommand(spec, mapSize, replayFile);
+    server = await ServerProcess.start(script(command.script), command.args, o);
     const srv = server;
     m.rssIdleBytes = srv.rssBytes();
-    const url =
-      system === 'tickwire' ? `ws://127.0.0.1:${srv.port}/ws` : system === 'colyseus' ? `http://127.0.0.1:${srv.port}` : `ws://127.0.0.1:${srv.port}/`;
+    const url = system === 'tickwire' ? `ws://127.0.0.1:${srv.port}/ws` : isColyseus(system) ? `http://127.0.0.1:${srv.port}` : `ws://127.0.0.1:${srv.port}/`;
 
     const started = await LoadGenerator.start(
       { system, workload, url, mapSize, clients, workers: o.workers ?? defaultWorkers(clients), record: system === 'tickwire', ...(replay ? { replay } : {}) },
@@ -143,6 +153,7 @@ export async function runOne(spec: RunSpec, o: RunOptions, replay?: Recording): 
     // After the CPU reading: the open world's neighbour count costs the server a little.
     const [start, after] = await Promise.all([before, alive ? stats(workload === 'open-world') : undefined]);
     if (start && after) m.serverInputs = after.inputs - start.inputs;
+    if (start?.ticks !== undefined && after?.ticks !== undefined) m.serverTicks = after.ticks - start.ticks;
     if (after?.neighbours !== undefined) m.neighbours = after.neighbours;
     const report: GeneratorReport = await generator.report();
     m.generator = report;

@@ -1,6 +1,6 @@
 /**
  * A server under test in its own process (tickwire-server.ts, colyseus-server.ts or
- * raw-server.ts), so its CPU and memory are read from /proc without the load generator in
+ * raw-server.ts, on ws or uWS), so its CPU and memory are read from /proc without the load generator in
  * them. Started with tsx and the workspace's source condition, like the other bench scripts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -41,7 +41,11 @@ export class ServerProcess {
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         if (server) server.exited = true;
-        else reject(new Error(`${script.pathname} exited (${code ?? signal}) before it was ready:\n${tail.join('\n')}`));
+        else {
+          // The error it died of first (a run's reason is the message's first line), then its output.
+          const cause = [...tail].reverse().find((l) => /\bError\b/.test(l)) ?? tail.at(-1) ?? '';
+          reject(new Error(`${script.pathname} exited (${code ?? signal}) before it was ready: ${cause.trim()}\n${tail.join('\n')}`));
+        }
       });
       createInterface({ input: child.stdout! }).on('line', (line) => {
         const msg = parseChildLine(line);

@@ -9,7 +9,8 @@ import { Kind, type Transport } from '@tickwire/protocol';
 import WebSocket from 'ws';
 import type { Scene } from '../scene.js';
 import { Steering, type Bot, type Probe } from './bot.js';
-import { ROOM_CLIENTS } from './rules.js';
+import { bridge } from './bridge-protocol.js';
+import { ROOM_CLIENTS, type Steer } from './rules.js';
 import type { ClientRecording } from './replay.js';
 import type { Traffic, Workload } from './types.js';
 
@@ -58,18 +59,27 @@ export function roomCode(workload: Workload, index: number): string {
 export interface TickwireBotOptions {
   url: string;
   workload: Workload;
-  /** The workload's protocol (worldProtocol(mapSize)), built once per worker. */
+  /** The world's protocol (worldProtocol(mapSize)), built once per worker; the bridge has its own. */
   protocol: Scene;
   index: number;
   recorder?: Recorder;
   probe: boolean;
 }
 
+/** What a bench client uses of its room, whichever protocol it speaks (every one steers with {dx, dy}). */
+interface BenchRoom {
+  readonly isOpen: boolean;
+  readonly stats: ClientRoom<Scene>['stats'];
+  readonly entities: { readonly size: number };
+  sendInput(input: Steer): number;
+  leave(): void;
+}
+
 export class TickwireBot implements Bot, Probe {
   private readonly steering: Steering;
 
   private constructor(
-    private readonly room: ClientRoom<Scene>,
+    private readonly room: BenchRoom,
     index: number,
   ) {
     this.steering = new Steering(index);
@@ -79,15 +89,8 @@ export class TickwireBot implements Bot, Probe {
     const made = webSocketTransport(new WebSocket(o.url) as unknown as WebSocketLike);
     await made.opened;
     const transport = o.recorder ? recordingTransport(made.transport, o.recorder) : made.transport;
-    const room = await connect({
-      transport,
-      room: roomCode(o.workload, o.index),
-      name: `bot-${o.index}`,
-      protocol: o.protocol,
-      interpolation: false,
-      decodeEntities: o.probe,
-      timeoutMs: 30_000,
-    });
+    const common = { transport, room: roomCode(o.workload, o.index), name: `bot-${o.index}`, interpolation: false, decodeEntities: o.probe, timeoutMs: 30_000 };
+    const room: BenchRoom = o.workload === 'bridge' ? await connect({ ...common, protocol: bridge }) : await connect({ ...common, protocol: o.protocol });
     return new TickwireBot(room, o.index);
   }
 

@@ -1,20 +1,37 @@
 /**
- * The names and messages the benchmark's parts share: systems, workloads, what a worker of the
- * load generator is told and what it reports.
+ * The names and messages the benchmark's parts share: systems, transports, workloads, what a
+ * worker of the load generator is told and what it reports.
  */
 import type { ClientRecording } from './replay.js';
 
-export type System = 'tickwire' | 'colyseus' | 'raw';
-export type Workload = 'arena' | 'open-world' | 'rooms';
+/**
+ * What serves the clients: tickwire; Colyseus sending everyone everything (as it is usually
+ * run); Colyseus filtering each client's view with StateView (where the workload filters); and
+ * raw, a plain server replaying tickwire's frames.
+ */
+export type System = 'tickwire' | 'colyseus' | 'colyseus-view' | 'raw';
+/** The WebSocket server under every system: `ws` (node:http) or uWebSockets.js. */
+export type Transport = 'ws' | 'uws';
+export type Workload = 'arena' | 'open-world' | 'rooms' | 'bridge';
 
-export const SYSTEMS: readonly System[] = ['tickwire', 'colyseus', 'raw'];
-export const WORKLOADS: readonly Workload[] = ['arena', 'open-world', 'rooms'];
+export const SYSTEMS: readonly System[] = ['tickwire', 'colyseus', 'colyseus-view', 'raw'];
+export const TRANSPORTS: readonly Transport[] = ['ws', 'uws'];
+export const WORKLOADS: readonly Workload[] = ['arena', 'open-world', 'rooms', 'bridge'];
+
+/** One system on one transport: what a run measures. */
+export interface Contender {
+  system: System;
+  transport: Transport;
+}
+
+/** The Colyseus systems. */
+export const isColyseus = (s: System): boolean => s === 'colyseus' || s === 'colyseus-view';
 
 /** Everything a worker needs to run its share of the clients. */
 export interface WorkerConfig {
   system: System;
   workload: Workload;
-  /** tickwire: ws://host:port/ws; colyseus: http://host:port; raw: ws://host:port/ */
+  /** tickwire: ws://host:port/ws; colyseus(-view): http://host:port; raw: ws://host:port/ */
   url: string;
   /** The map's side (it selects tickwire's protocol). */
   mapSize: number;
