@@ -480,6 +480,7 @@ export class InterestEncoder {
     const known = held.known;
     const budgeted = this.budgetBits > 0;
     const { ids, tiers, d2 } = candidates;
+    let seen = 0;
     for (let c = 0; c < candidates.count; c++) {
       const id = ids[c]!;
       const tier = tiers[c]!;
@@ -488,6 +489,7 @@ export class InterestEncoder {
       const slot = held.find(id);
       if (slot >= 0) {
         held.seen[slot] = stamp;
+        seen++;
         if (tier >= 0 && tick - held.lastSent[slot]! < this.periods[tier]!) continue;
       }
       const ti = rec.type.index;
@@ -500,7 +502,11 @@ export class InterestEncoder {
           const ct = rec.changedTick;
           const base = slot * fields;
           mask = 0;
-          for (let f = 0; f < ct.length; f++) if ((allowed & (1 << f)) !== 0 && ct[f]! > known[base + f]!) mask |= 1 << f;
+          // The allowed fields only: the lowest set bit, then clear it.
+          for (let m = allowed; m !== 0; m &= m - 1) {
+            const f = 31 - Math.clz32(m & -m);
+            if (ct[f]! > known[base + f]!) mask |= 1 << f;
+          }
           if (mask === 0) continue;
         } else mask |= held.createMask[slot]!;
       }
@@ -514,8 +520,9 @@ export class InterestEncoder {
       this.nextDue(rec, slot, create, mask, priority);
     }
 
-    // Whatever was held and is not relevant now leaves the view: its removal is pending.
-    for (let slot = 0; slot < held.capacity; slot++) {
+    // Whatever was held and is not relevant now leaves the view: its removal is pending. (When
+    // every held entity was among the candidates, none left: most snapshots skip the scan.)
+    for (let slot = 0; seen < held.size && slot < held.capacity; slot++) {
       if (!held.isEntry(slot) || held.seen[slot] === stamp) continue;
       state.removals.set(held.keys[slot]!, held.stay[slot]!);
       held.delete(slot);
