@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { seededRandom } from '@tickwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { Code, inputFrame, joinHandshake } from './suite/colyseus-wire.js';
-import { BRIDGE_BASES, BRIDGE_ENTITIES, BRIDGE_PLAYERS, CONSOLES, npcsFor, shipsFor } from './suite/bridge-protocol.js';
+import { BRIDGE_BASES, BRIDGE_ENTITIES, BRIDGE_PLAYERS, BRIDGE_TORPEDOES, CONSOLES, npcsFor, shipsFor } from './suite/bridge-protocol.js';
 import { makePlan } from './suite/plan.js';
 import { LoopCursor } from './suite/replay.js';
 import { textTable } from './suite/report.js';
@@ -113,7 +113,7 @@ describe('bridge', () => {
   it('crews 8 ships of 6 consoles and makes 150 entities at 48 players', () => {
     expect(shipsFor(BRIDGE_PLAYERS)).toBe(8);
     expect(BRIDGE_PLAYERS / shipsFor(BRIDGE_PLAYERS)).toBe(CONSOLES);
-    expect(2 * shipsFor(BRIDGE_PLAYERS) + BRIDGE_BASES + npcsFor(BRIDGE_PLAYERS)).toBe(BRIDGE_ENTITIES);
+    expect(2 * shipsFor(BRIDGE_PLAYERS) + BRIDGE_BASES + BRIDGE_TORPEDOES + npcsFor(BRIDGE_PLAYERS)).toBe(BRIDGE_ENTITIES);
     expect(npcsFor(10_000)).toBe(0);
   });
 });
@@ -291,14 +291,15 @@ describe('npm run bench', () => {
     expect(view.down_bytes_per_client_s).toBeLessThan(all.down_bytes_per_client_s);
   }, 90_000);
 
-  it('runs the bridge: every entity in some tier, the crew-only systems of its own ship only', async () => {
+  it('runs the bridge: every ship and base in some tier, the torpedoes nearby, its own crew systems', async () => {
     const { rows, md } = await bench(['--workload', 'bridge', '--clients', '12', '--transport', 'ws']);
     expect(rows.map((r) => r.system)).toEqual(['tickwire', 'raw']);
     for (const r of rows) expectMeasured(r);
     const t = rows[0]!;
-    // 12 players crew 2 ships; the far tier reaches across the sector, and of the two ships'
-    // systems the probe holds its own crew's only.
-    expect(t.visible_entities).toBe(BRIDGE_ENTITIES - 1);
+    // 12 players crew 2 ships. The far tier reaches across the sector; torpedoes count only
+    // while within 5,000 units of the probe's ship; of the two ships' systems it holds its own.
+    expect(t.visible_entities).toBeGreaterThanOrEqual(BRIDGE_ENTITIES - 1 - BRIDGE_TORPEDOES);
+    expect(t.visible_entities).toBeLessThanOrEqual(BRIDGE_ENTITIES - 1);
     // Two ticks a snapshot.
     expect(t.cpu_ms_per_snapshot / t.cpu_ms_per_tick).toBeCloseTo(2, 1);
     expect(md).toMatch(/bridge 12: 1 room, map 50,000 x 50,000, 2 ships of up to 6 consoles, 150 entities/);

@@ -1,11 +1,12 @@
 /**
  * tickwire's room for the bridge workload (bridge-protocol.ts): crewed ships steered by their
- * helm, NPC ships turning about once a second, static bases, shields that take hits and
- * regenerate, and each crew's systems (energy, coolant, heat, damage) on its own channel.
- * Interest: the seed's three tiers around each player's ship.
+ * helm, NPC ships turning about once a second, static bases, torpedoes fired from random ships
+ * that fly straight for a few seconds, shields that take hits and regenerate, and each crew's
+ * systems (energy, coolant, heat, damage) on its own channel. Interest: the seed's tiers around
+ * each player's ship.
  */
 import { seededRandom } from '@tickwire/protocol';
-import { defineRoom, type Entity, type RoomDefinition } from '@tickwire/server';
+import { defineRoom, type Entity, type Room, type RoomDefinition } from '@tickwire/server';
 import {
   bridge,
   BRIDGE_BASES,
@@ -13,6 +14,7 @@ import {
   BRIDGE_SNAPSHOT_HZ,
   BRIDGE_TICK_HZ,
   BRIDGE_TIERS,
+  BRIDGE_TORPEDOES,
   CONSOLES,
   crewChannel,
   ENGINEERING,
@@ -21,6 +23,8 @@ import {
   npcsFor,
   SHIP_SPEED,
   shipsFor,
+  TORPEDO_LIFE_S,
+  TORPEDO_SPEED,
   type Bridge,
 } from './bridge-protocol.js';
 import { pickSteer, SPAWN_SEED } from './rules.js';
@@ -43,10 +47,19 @@ interface Npc {
   turnAt: number;
 }
 
+interface Torpedo {
+  entity: Entity<Bridge, 'torpedo'>;
+  vx: number;
+  vy: number;
+  /** The tick it is gone. */
+  endsAt: number;
+}
+
 interface BridgeState {
   random: () => number;
   crews: Crew[];
   npcs: Npc[];
+  torpedoes: Torpedo[];
   /** Players joined so far: the next one's ship and console. */
   joined: number;
 }
@@ -98,6 +111,19 @@ function combat(ship: Ship, random: () => number, dt: number): boolean {
   return true;
 }
 
+/** Fires a torpedo from `from` along its heading, gone after `lifeTicks`. */
+function fire(room: Room<Bridge, BridgeState, Seat>, from: Ship, lifeTicks: number): Torpedo {
+  const angle = from.heading.angle;
+  const entity = room.entities.create('torpedo', { position: { x: from.position.x, y: from.position.y }, heading: { angle } });
+  return { entity, vx: Math.cos(angle) * TORPEDO_SPEED, vy: Math.sin(angle) * TORPEDO_SPEED, endsAt: room.tick + lifeTicks };
+}
+
+/** A random ship of the sector, crewed or not. */
+function anyShip(state: BridgeState): Ship {
+  const k = Math.floor(state.random() * (state.crews.length + state.npcs.length));
+  return k < state.crews.length ? state.crews[k]!.ship : state.npcs[k - state.crews.length]!.ship;
+}
+
 export function bridgeRoom(o: BridgeRoomOptions): RoomDefinition<Bridge, BridgeState, Seat> {
   const ships = shipsFor(o.players);
   const ship = (random: () => number) => ({
@@ -127,7 +153,11 @@ export function bridgeRoom(o: BridgeRoomOptions): RoomDefinition<Bridge, BridgeS
       for (let i = 0; i < BRIDGE_BASES; i++) room.entities.create('base', ship(random));
       const npcs: Npc[] = [];
       for (let i = 0; i < npcsFor(o.players); i++) npcs.push({ ship: room.entities.create('ship', ship(random)), dx: 0, dy: 0, turnAt: 0 });
-      return { random, crews, npcs, joined: 0 };
+      const state: BridgeState = { random, crews, npcs, torpedoes: [], joined: 0 };
+      // Lives spread over the first flight, so about as many are fired every second from then on.
+      const life = TORPEDO_LIFE_S * BRIDGE_TICK_HZ;
+      for (let i = 0; i < BRIDGE_TORPEDOES; i++) state.torpedoes.push(fire(room, anyShip(state), 1 + Math.floor((i * life) / BRIDGE_TORPEDOES)));
+      return state;
     },
     onJoin(room, player) {
       const k = room.state.joined++;
@@ -173,6 +203,19 @@ export function bridgeRoom(o: BridgeRoomOptions): RoomDefinition<Bridge, BridgeS
           if ((y <= 0 && npc.dy < 0) || (y >= BRIDGE_SIZE && npc.dy > 0)) npc.dy = -npc.dy;
           fly(npc.ship, npc.dx, npc.dy, NPC_SPEED, dt);
           combat(npc.ship, random, dt);
+        }
+        const torpedoes = room.state.torpedoes;
+        for (let i = 0; i < torpedoes.length; i++) {
+          const t = torpedoes[i]!;
+          const x = t.entity.position.x + t.vx * dt;
+          const y = t.entity.position.y + t.vy * dt;
+          if (room.tick < t.endsAt && x >= 0 && x <= BRIDGE_SIZE && y >= 0 && y <= BRIDGE_SIZE) {
+            t.entity.position.x = x;
+            t.entity.position.y = y;
+            continue;
+          }
+          room.entities.remove(t.entity);
+          torpedoes[i] = fire(room, anyShip(room.state), TORPEDO_LIFE_S * BRIDGE_TICK_HZ);
         }
       },
     ],

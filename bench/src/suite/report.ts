@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
-import { BRIDGE_BASES, BRIDGE_TIERS, CONSOLES, npcsFor, shipsFor } from './bridge-protocol.js';
+import { BRIDGE_BASES, BRIDGE_TIERS, BRIDGE_TORPEDOES, CONSOLES, npcsFor, shipsFor } from './bridge-protocol.js';
 import type { ResultRow } from './results.js';
 
 export interface Machine {
@@ -106,10 +106,12 @@ export interface ResultsDoc {
 /** The bridge's game: crews, entities and tiers. */
 function bridgeGame(players: number): string {
   const tiers = BRIDGE_TIERS.map(
-    (t) => `${t.name} ${t.radius.toLocaleString('en-US')} (${t.rate !== undefined ? `${t.rate} Hz` : 'every snapshot'}, ${t.components ? t.components.join(' + ') : 'every field'})`,
+    (t) =>
+      `${t.name} ${t.radius.toLocaleString('en-US')} (${t.types ? `${t.types.join(' + ')}, ` : ''}${t.rate !== undefined ? `${t.rate} Hz` : 'every snapshot'}, ${t.components ? t.components.join(' + ') : 'every field'})`,
   );
   const ships = shipsFor(players);
-  return `${ships} ships of up to ${CONSOLES} consoles, ${2 * ships + BRIDGE_BASES + npcsFor(players)} entities (${ships} ships and their crew-only systems, ${BRIDGE_BASES} bases, ${npcsFor(players)} NPC ships); tiers ${tiers.join(', ')}`;
+  const npcs = npcsFor(players);
+  return `${ships} ships of up to ${CONSOLES} consoles, ${2 * ships + BRIDGE_BASES + BRIDGE_TORPEDOES + npcs} entities (${ships} ships and their crew-only systems, ${BRIDGE_BASES} bases, ${BRIDGE_TORPEDOES} torpedoes in flight, ${npcs} NPC ships); tiers ${tiers.join(', ')}`;
 }
 
 /** One line per workload and size: rooms, map, the open world's neighbour check, the bridge's game and CPU per tick and snapshot. */
@@ -190,9 +192,10 @@ distance in full and out to 1,500 units at 2 Hz with position and heading, by it
 tiers; colyseus-view sends what is within 1,000 units; colyseus sends everything); **rooms**, rooms of 20
 clients, 20 Hz snapshots; **bridge** (seed 004), one game of 48 players crewing 8 ships of 6
 consoles with 150 entities in a 50,000-unit sector, 10 Hz snapshots, interest in near / mid /
-far tiers (full state; position, heading and hull at 2 Hz; position at 1 Hz) and each ship's
-systems on its crew's channel; the helm steers the ship and engineering trims the coolant,
-the other consoles' inputs are only counted (tickwire and raw only); **raw**, the arena sweep
+far tiers for ships and bases (full state; position, heading and hull at 2 Hz; position at
+1 Hz), torpedoes only within 5,000 units, and each ship's systems on its crew's channel; the
+helm steers the ship and engineering trims the coolant, the other consoles' inputs are only
+counted (tickwire and raw only); **raw**, the arena sweep
 for tickwire and raw only. A raw run replays the tickwire run on its own transport (or, if
 that one did not run, the other: the "replays" field of the JSON says which).
 
