@@ -211,6 +211,9 @@ Notes: Colyseus's uWS transport (0.18.2, the one for @colyseus/core 0.18) depend
 uWebSockets.js from its git repository; here it runs on the same uWebSockets.js build as every
 other uWS server (an npm override), and its own \`listen\` binds every interface, so the benchmark
 binds it to 127.0.0.1 itself. It imports its optional Express adapter when it loads and leaves
-the failure unhandled; the benchmark's Colyseus process lets that one rejection through.
+the failure unhandled; the benchmark's Colyseus process lets that one rejection through. It
+keeps its defaults otherwise, 1 MB of backpressure per socket among them, past which uWS drops
+frames: a Colyseus client that falls that far behind shows as fewer snaps/s. The raw uWS server
+and tickwire's uWS host never drop a frame (their caps sit above what they let a socket buffer).
 `;
 }
