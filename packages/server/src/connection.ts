@@ -19,8 +19,10 @@ import {
   charCount,
   textProblem,
   type Clock,
+  type CommandResultBody,
   type FrameEncoder,
   type HelloBody,
+  type SessionRequest,
   type TimerHandle,
   type Transport,
 } from '@tickwire/protocol';
@@ -377,6 +379,9 @@ export class Connection implements ClientConnection {
       case 'chat':
         this.chatLine(room, client, msg.text);
         return;
+      case 'session':
+        this.sessionRequest(room, client, msg.seq, msg.request);
+        return;
       case 'leave':
         this.move('leave');
         room.removeClient(client, 'left');
@@ -389,35 +394,56 @@ export class Connection implements ClientConnection {
     }
   }
 
-  /** A chat line: its own rate and length limits and text rules, then the game's onChat. */
-  private chatLine(room: Room, client: RoomClient, line: string): void {
+  /**
+   * A chat line's own rate and length limits and text rules: the text to say ('' says nothing),
+   * or why it was dropped.
+   */
+  private chatText(line: string): string | CommandResultBody {
     const limits = this.host.limits;
     const now = this.host.clock.now();
-    if (!this.chat.take(now)) {
-      this.notice(ErrorCode.RATE_LIMITED, `more than ${limits.chatPerSecond} chat lines per second: line dropped`);
-      return;
-    }
+    const drop = (code: ErrorCode, message: string) => ({ ok: false, code, message });
+    if (!this.chat.take(now)) return drop(ErrorCode.RATE_LIMITED, `more than ${limits.chatPerSecond} chat lines per second: line dropped`);
     if (this.shared && !this.shared.chat.take(now)) {
-      this.notice(ErrorCode.RATE_LIMITED, `more than ${limits.chatPerSecondPerAddress} chat lines per second from this address: line dropped`);
-      return;
+      return drop(ErrorCode.RATE_LIMITED, `more than ${limits.chatPerSecondPerAddress} chat lines per second from this address: line dropped`);
     }
-    let text: string | false = line.trim();
-    if (!text) return;
-    if (charCount(text) > limits.maxChatChars) {
-      this.notice(ErrorCode.STRING_TOO_LONG, `chat lines are at most ${limits.maxChatChars} characters: line dropped`);
-      return;
-    }
+    const text = line.trim();
+    if (charCount(text) > limits.maxChatChars) return drop(ErrorCode.STRING_TOO_LONG, `chat lines are at most ${limits.maxChatChars} characters: line dropped`);
     const problem = textProblem(text, 'the chat line');
-    if (problem) {
-      this.notice(ErrorCode.INVALID_TEXT, `${problem}: line dropped`);
+    return problem ? drop(ErrorCode.INVALID_TEXT, `${problem}: line dropped`) : text;
+  }
+
+  /** A chat line: its limits, then the game's onChat. */
+  private chatLine(room: Room, client: RoomClient, line: string): void {
+    let text: string | false | CommandResultBody = this.chatText(line);
+    if (typeof text !== 'string') {
+      this.notice(text.code as ErrorCode, text.message);
       return;
     }
+    if (!text) return;
     const onChat = room.definition.onChat;
     if (onChat) {
       const said = text;
       text = room.guard('onChat', () => onChat(room, client, said), false);
     }
     if (text) room.broadcastChat(client, text);
+  }
+
+  /**
+   * A session request, answered at once by its seq as a command is (a repeat gets the same
+   * answer); a chat line passes the same limits as CHAT first.
+   */
+  private sessionRequest(room: Room, client: RoomClient, seq: number, request: SessionRequest): void {
+    if (!client.firstTimeCommand(seq)) return;
+    const session = room.session;
+    let result: CommandResultBody;
+    if (!session) result = { ok: false, code: ErrorCode.UNKNOWN_KIND, message: 'this room is not a session' };
+    else if (request.action !== 'chat') result = session.request(client, request);
+    else {
+      const text = this.chatText(request.text);
+      result = typeof text !== 'string' ? text : text ? session.request(client, { ...request, text }) : { ok: true, code: 0, message: '' };
+    }
+    if (!result.ok) this.host.stats.error(result.code);
+    client.sendResult(seq, this.host.frames.commandResult(seq, result));
   }
 
   /** A non-fatal notice, at most once a second. */

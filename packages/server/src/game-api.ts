@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { Entity, EntityInit } from './entity-store.js';
 import type { CriticalStep, OnceOutcome } from './persistence.js';
 import type { Identity } from './room-client.js';
+import type { Session } from './session-api.js';
 
 /**
  * The room's entities: create, find, iterate and remove them. Writing a field of an entity
@@ -129,6 +130,8 @@ export interface Room<P extends GameProtocol = GameProtocol, S = unknown, D = un
   readonly epoch: number;
   /** Durable state; null when the room or the server has no persistence. */
   readonly persist: Persist | null;
+  /** The room's session (lobby, seats, rounds, results); null unless its definition has `session`. */
+  readonly session: Session<P, D> | null;
   /** The room's logger (its lines carry the room code). */
   readonly logger: Logger;
   /**

@@ -67,6 +67,8 @@ export function router(routes: readonly Route[], fallback?: Fallback, onError?: 
       const full = URL.canParse(request.url) ? new URL(request.url) : undefined;
       const url = full && parseTarget(full.pathname + full.search);
       if (!url) return json(400, { error: 'BAD_REQUEST', message: 'the request target is not a valid path' });
+      // A path may have a route per method: 405 only when none of its routes takes this one.
+      let allowed: string | undefined;
       for (const route of routes) {
         let params: Record<string, string> | undefined;
         if (typeof route.path === 'string') {
@@ -77,11 +79,13 @@ export function router(routes: readonly Route[], fallback?: Fallback, onError?: 
         }
         if (!params) continue;
         if (route.method !== request.method && !(route.method === 'GET' && request.method === 'HEAD')) {
-          return json(405, { error: 'METHOD_NOT_ALLOWED', message: `use ${route.method} for ${url.pathname}` });
+          allowed = allowed ? `${allowed} or ${route.method}` : route.method;
+          continue;
         }
         const out = await route.handler({ request, url, params });
         return out instanceof Response ? out : json(200, out ?? null);
       }
+      if (allowed) return json(405, { error: 'METHOD_NOT_ALLOWED', message: `use ${allowed} for ${url.pathname}` });
       // The API never falls through to the game page: a client asking for an endpoint that does
       // not exist gets JSON it can read.
       if (fallback && !url.pathname.startsWith('/api/')) {

@@ -139,4 +139,6 @@ function welcome<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, n
       resumed,
     }),
   );
+  // The session follows WELCOME, so a client never sees a session event before its state.
+  room.session?.welcomed(client);
 }

@@ -13,6 +13,7 @@
  * cannot succeed and every later write would be refused the same way, so the writer stops
  * writing for the room, fails the critical commits waiting in it and tells the room (fenced).
  */
+import type { SessionStore } from './session-store.js';
 import type { Clock, TimerHandle } from '@tickwire/protocol';
 import type { Logger } from 'pino';
 
@@ -113,6 +114,8 @@ export interface RoomStore {
   transact<T>(key: string, fn: (tx: unknown) => Promise<T>, options?: { checkpoint?: CheckpointBatch }): Promise<{ result: T; replayed: boolean }>;
   /** The result recorded with a committed key (its JSON round trip), or undefined if none committed. */
   committedResult<T>(key: string): Promise<{ result: T } | undefined>;
+  /** Where sessions are kept (session-store.ts); a store without it keeps none. */
+  readonly sessions?: SessionStore;
 }
 
 export interface PersistenceStats {

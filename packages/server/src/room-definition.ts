@@ -14,13 +14,14 @@ import type {
   InputOf,
   JoinOptionsOf,
 } from '@tickwire/protocol';
-import { ErrorCode as Codes, TickwireError } from '@tickwire/protocol';
+import { ErrorCode as Codes, LIMITS, TickwireError } from '@tickwire/protocol';
 import type { Entity } from './entity-store.js';
 import type { FaultPolicy } from './fault-boundary.js';
 import type { Player, Room } from './game-api.js';
 import type { InterestDefinition } from './interest.js';
 import type { DurableEntityRow } from './persistence.js';
 import type { Identity } from './room-client.js';
+import type { SessionDefinition } from './session-api.js';
 
 export interface InputMeta {
   seq: number;
@@ -179,6 +180,13 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
    * channels, and a per-client byte budget. Replaces `isRelevant` when given.
    */
   interest?: InterestDefinition<Player<P, NoInfer<D>>, Entity<P>>;
+  /**
+   * Makes the room a session: a lobby where players take seats (a group and a role), mark
+   * themselves ready and chat, a running round, results, then closed. The protocol declares the
+   * roles, options and results (`defineProtocol({ session })`). Systems, inputs and commands
+   * reach the game only while the round runs. See docs/sessions.md.
+   */
+  session?: SessionDefinition<P, S, NoInfer<D>>;
   /** Extra data for the welcome message (JSON). */
   metadata?(room: Room<P, S, NoInfer<D>>): Record<string, unknown>;
   /** The room is being disposed (empty for the grace period, or server shutdown). */
@@ -225,6 +233,10 @@ export function checkDefinition(d: AnyRoomDefinition | RoomDefinition<GameProtoc
   }
   if (!Number.isInteger(snapshotRate) || snapshotRate < 1) {
     throw new RangeError(`${where}: snapshotRate must be a whole number in 1..tickRate, got ${snapshotRate}`);
+  }
+  if (d.session) {
+    if (!d.protocol.session) throw new RangeError(`${where}: a session needs its protocol '${d.protocol.name}' to declare session { roles, maxGroups }`);
+    if ((d.maxClients ?? 64) > LIMITS.sessionMembers) throw new RangeError(`${where}: a session holds at most ${LIMITS.sessionMembers} members (maxClients)`);
   }
   const policy = d.faultPolicy;
   if (policy && ((policy.maxFaults !== undefined && !(policy.maxFaults >= 0)) || (policy.windowMs !== undefined && !(policy.windowMs > 0)))) {

@@ -37,6 +37,8 @@ import type { LeaveReason, RoomDefinition } from './room-definition.js';
 import { checkDefinition, Rejection } from './room-definition.js';
 import type { RoomClient } from './room-client.js';
 import type { EventTarget, Player, Room as GameRoom } from './game-api.js';
+import { Session } from './session.js';
+import { sessionRoomDefinition } from './session-hooks.js';
 import { RoomPersistence, type PersistenceStats, type RoomStore } from './persistence.js';
 import { SnapshotEncoder, type EncodedBody } from './replicator.js';
 import { Candidates, candidatesFor, SpatialGrid, tierRadii2 } from './interest.js';
@@ -86,6 +88,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   readonly logger: Logger;
   /** Durable state: checkpoints, critical commits. Null when the room or the server has none. */
   readonly persist: RoomPersistence | null;
+  /** The room's session, when its definition makes it one (lobby, seats, rounds, results). */
+  readonly session: Session<P, S, D> | null;
   /** The room's definition, with its interest callbacks behind the fault boundary. */
   readonly definition: RoomDefinition<P, S, D>;
   /** Every call into game code passes through this; a room that keeps failing is closed. */
@@ -125,7 +129,9 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       // Closing from inside a tick or a handler: let the current call unwind first.
       queueMicrotask(() => this.close('the room failed repeatedly and was closed', ErrorCode.ROOM_FAILED, CloseCode.ROOM_FAILED));
     });
-    this.definition = definition.interest ? { ...definition, interest: this.guardInterest(definition.interest) } : definition;
+    const guarded = definition.interest ? { ...definition, interest: this.guardInterest(definition.interest) } : definition;
+    this.session = guarded.session ? new Session(this, guarded, { clock: host.clock, logger: this.logger, store: host.store?.sessions }) : null;
+    this.definition = this.session ? sessionRoomDefinition(this.session) : guarded;
     const d = this.definition;
     checkDefinition(d, `room '${code}'`);
     this.tickRate = d.tickRate ?? 20;
@@ -146,7 +152,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     this.maxFields = Math.max(1, ...d.protocol.entityTypes.map((type) => type.fields.length));
     if (interest) {
       const last = interest.tiers[interest.tiers.length - 1]!.radius;
-      this.grid = new SpatialGrid(interest.cellSize ?? Math.max(1, last / 4));
+      this.grid = new SpatialGrid(interest.cellSize ?? Math.max(1, last / 4), recordOf);
       this.interestEncoder = new InterestEncoder(d.protocol, this.entities as unknown as EntityStore, interest.tiers, this.tickRate, (interest.budgetBytes ?? 0) * 8);
     } else {
       this.grid = null;
@@ -293,6 +299,10 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     };
     if (c.entity !== 0 && (!client.controls.has(c.entity) || !this.entities.has(c.entity))) {
       reply(false, ErrorCode.NOT_YOUR_ENTITY, `entity ${c.entity} is not controlled by this client`);
+      return;
+    }
+    if (this.session && this.session.state !== 'running') {
+      reply(false, ErrorCode.SESSION_STATE, `the session is in its ${this.session.state}: commands are taken while it runs`);
       return;
     }
     const handlers = d.commands as Record<string, Record<string, Function | undefined> | undefined> | undefined;

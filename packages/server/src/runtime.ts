@@ -34,6 +34,7 @@ import type { Identity } from './room-client.js';
 import { ResumeTokens } from './resume-tokens.js';
 import { MemoryRegistry, type RoomRegistry } from './registry.js';
 import { RoomManager, schemaMismatch, type CreationGate, type RoomRequest, type RoomsOption } from './room-manager.js';
+import { sessionRoutes } from './session-routes.js';
 import { staticFiles } from './static-files.js';
 
 export interface RuntimeOptions {
@@ -194,6 +195,7 @@ export class TickwireRuntime implements ConnectionHost {
         path: '/metrics',
         handler: async () => new Response(await this.metrics.text(), { status: 200, headers: { 'content-type': this.metrics.contentType } }),
       },
+      ...sessionRoutes(this),
       ...(options.routes ?? []),
     ];
     this.fetch = router(routes, options.staticDir ? staticFiles(options.staticDir) : undefined, (err) => this.logger.error({ err }, 'HTTP handler failed'));
