@@ -484,8 +484,8 @@ export class InterestEncoder {
     for (let c = 0; c < candidates.count; c++) {
       const id = ids[c]!;
       const tier = tiers[c]!;
-      const rec = store.record(id);
-      if (!rec || !rec.published) continue;
+      const rec = candidates.recs[c] ?? store.record(id);
+      if (!rec || !rec.alive || !rec.published) continue;
       const slot = held.find(id);
       if (slot >= 0) {
         held.seen[slot] = stamp;

@@ -10,7 +10,7 @@
  * the client. Channels send entities (a ship's crew-only systems, a team's markers) to their
  * members whatever the distance.
  */
-import type { AnyEntity } from './entity-store.js';
+import type { AnyEntity, EntityRecord } from './entity-store.js';
 
 export interface Tier {
   /** A name for metrics and debugging ('near', 'mid', 'far'). */
@@ -62,6 +62,8 @@ export class Candidates {
   ids = new Uint32Array(64);
   tiers = new Int8Array(64);
   d2 = new Float64Array(64);
+  /** The entity's record when the grid knows it (saves a lookup per candidate per client). */
+  readonly recs: (EntityRecord | undefined)[] = [];
   /** The tier -1 ids of the current client, so grid results skip them. */
   private readonly extras = new Set<number>();
 
@@ -81,12 +83,13 @@ export class Candidates {
     return this.extras.size > 0 && this.extras.has(id);
   }
 
-  push(id: number, tier: number, d2: number): void {
+  push(id: number, tier: number, d2: number, rec?: EntityRecord): void {
     const n = this.count;
     if (n === this.ids.length) this.grow();
     this.ids[n] = id;
     this.tiers[n] = tier;
     this.d2[n] = d2;
+    this.recs[n] = rec;
     this.count = n + 1;
   }
 
@@ -140,8 +143,15 @@ export class SpatialGrid {
   private cy0 = 0;
   private cols = 0;
   private rows = 0;
+  // Each positioned entity's record, in the order met and sorted by cell like the ids.
+  private readonly recs: (EntityRecord | undefined)[] = [];
+  private readonly sortedRecs: (EntityRecord | undefined)[] = [];
 
-  constructor(readonly cellSize: number) {
+  /** `recordOf`: an entity's record, handed on with each candidate (optional). */
+  constructor(
+    readonly cellSize: number,
+    private readonly recordOf?: (entity: AnyEntity) => EntityRecord,
+  ) {
     this.size = cellSize;
   }
 
@@ -197,6 +207,7 @@ export class SpatialGrid {
       this.ids[n] = e.id;
       this.xs[n] = x;
       this.ys[n] = y;
+      this.recs[n] = this.recordOf?.(e);
       n++;
       if (x < minX) minX = x;
       if (x > maxX) maxX = x;
@@ -204,6 +215,8 @@ export class SpatialGrid {
       if (y > maxY) maxY = y;
     }
     this.n = n;
+    this.recs.length = n;
+    this.sortedRecs.length = n;
     if (n === 0) {
       this.cols = this.rows = 0;
       return;
@@ -244,6 +257,7 @@ export class SpatialGrid {
       this.sortedKinds[at] = this.kinds[i]!;
       this.sortedXs[at] = this.xs[i]!;
       this.sortedYs[at] = this.ys[i]!;
+      this.sortedRecs[at] = this.recs[i];
     }
   }
 
@@ -288,7 +302,7 @@ export class SpatialGrid {
         if (tier === n) continue;
         const id = ids[i]!;
         if (out.isExtra(id)) continue;
-        out.push(id, tier, d2);
+        out.push(id, tier, d2, this.sortedRecs[i]);
       }
     }
   }
