@@ -63,10 +63,15 @@ export interface SessionStore {
   loadResults(sessionId: string): Promise<StoredSessionResults[]>;
 }
 
-/** Saves one session's record without blocking the loop: one save in flight, the newest waiting. */
+/**
+ * Saves one session off the loop: one write in flight, the newest record waiting behind it, and
+ * a round's results after the record they belong to (the store refuses results of a session it
+ * does not hold).
+ */
 export class SessionWriter {
   private inFlight: Promise<void> | null = null;
   private waiting: (() => StoredSession) | null = null;
+  private readonly rounds: StoredSessionResults[] = [];
 
   constructor(
     private readonly store: SessionStore,
@@ -76,12 +81,13 @@ export class SessionWriter {
   /** Saves what `record()` returns when the save runs (so a burst of changes is one write). */
   save(record: () => StoredSession): void {
     this.waiting = record;
-    if (!this.inFlight) this.inFlight = this.drain();
+    this.inFlight ??= this.drain();
   }
 
-  /** Stores a round's results. */
+  /** Stores a round's results, after any record waiting to be saved. */
   results(results: StoredSessionResults): void {
-    this.store.saveResults(results).catch((err: unknown) => this.logger.error({ err, session: results.sessionId }, 'could not store the session results'));
+    this.rounds.push(results);
+    this.inFlight ??= this.drain();
   }
 
   /** Resolves once everything asked for so far is written (or failed and was logged). */
@@ -90,15 +96,22 @@ export class SessionWriter {
   }
 
   private async drain(): Promise<void> {
-    while (this.waiting) {
+    while (this.waiting || this.rounds.length > 0) {
       const next = this.waiting;
       this.waiting = null;
-      let record: StoredSession | undefined;
+      const round = next ? undefined : this.rounds.shift();
+      let id: string | undefined;
       try {
-        record = next();
-        await this.store.saveSession(record);
+        if (next) {
+          const record = next();
+          id = record.id;
+          await this.store.saveSession(record);
+        } else if (round) {
+          id = round.sessionId;
+          await this.store.saveResults(round);
+        }
       } catch (err) {
-        this.logger.error({ err, session: record?.id }, 'could not store the session');
+        this.logger.error({ err, session: id }, next ? 'could not store the session' : 'could not store the session results');
       }
     }
     this.inFlight = null;

@@ -9,6 +9,7 @@ import { namingContract } from './contract-naming.js';
 import { ownershipContract } from './contract-ownership.js';
 import { playerContract } from './contract-players.js';
 import { roomContract } from './contract-rooms.js';
+import { sessionContract } from './contract-sessions.js';
 import { batch, newCharacter, type StorageFixture, type WithStorage } from './contract-support.js';
 import { transactContract } from './contract-transact.js';
 import { migrationSteps } from './migrations.js';
@@ -69,6 +70,7 @@ export function storageContract(name: string, factory: () => Promise<StorageFixt
     ownershipContract(withStorage);
     playerContract(withStorage);
     namingContract(withStorage);
+    sessionContract(withStorage);
 
     it('data survives close() and reopening the same database', () =>
       withStorage(async (storage, fixture) => {

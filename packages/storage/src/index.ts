@@ -12,6 +12,7 @@ export type { StorageKind, StorageLogger, Executor } from './context.js';
 export type { DurableEntityRow, PlayerCheckpointRow, RoomRecord, RoomSummary, CheckpointBatch } from './rooms.js';
 export type { TransactOptions, TransactionOutcome } from './transactions.js';
 export type { PlayerStore } from './players.js';
+export type { SessionStore, SessionRecord, SessionMemberRow, SessionResultsRecord } from './sessions.js';
 export { DEFAULT_CHARACTER_NAME, type Account, type Character } from './accounts.js';
 export type { Item } from './items.js';
 export { StorageError, InsufficientFunds, StaleOwnerError, type StorageErrorCode } from './errors.js';

@@ -11,7 +11,7 @@
  */
 import { sql, type Kysely } from 'kysely';
 import type { StorageKind } from './context.js';
-import { DATA_TABLES, MIGRATIONS_TABLE, type TableNaming } from './naming.js';
+import { LEGACY_TABLES, MIGRATIONS_TABLE, type TableNaming } from './naming.js';
 import type { Database } from './schema.js';
 
 /** The first schema version that knows about prefixes. */
@@ -56,7 +56,7 @@ export async function adoptLegacyMigrations(kind: StorageKind, naming: TableNami
 export async function prefixLegacyTables(kind: StorageKind, naming: TableNaming, raw: Kysely<Database>): Promise<string[]> {
   if (naming.prefix === '') return [];
   const moved: string[] = [];
-  for (const logical of DATA_TABLES) {
+  for (const logical of LEGACY_TABLES) {
     const target = naming.table(logical);
     if (!(await tableExists(kind, naming, raw, logical)) || (await tableExists(kind, naming, raw, target))) continue;
     await sql`alter table ${qualified(naming, logical)} rename to ${sql.id(target)}`.execute(raw);

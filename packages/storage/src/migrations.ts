@@ -166,6 +166,39 @@ export const migrationSteps: readonly MigrationStep[] = [
       await db.schema.alterTable('rooms').addColumn('owner_epoch', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
     },
   },
+  {
+    version: 6,
+    name: 'sessions and their results',
+    async up(db) {
+      // A session's metadata, state and roster in one row (written whole, as the server keeps
+      // it), and each round's results in a row of their own.
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('round', 'integer', (c) => c.notNull())
+        .addColumn('creator', 'text')
+        .addColumn('password_hash', 'text')
+        .addColumn('options', 'text', (c) => c.notNull())
+        .addColumn('groups', 'text', (c) => c.notNull())
+        .addColumn('members', 'text', (c) => c.notNull())
+        .addColumn('admitted', 'text', (c) => c.notNull())
+        .addColumn('created_at', EPOCH_MS, (c) => c.notNull())
+        .addColumn('updated_at', EPOCH_MS, (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('sessions_state_updated').on('sessions').columns(['state', 'updated_at']).execute();
+      await db.schema
+        .createTable('session_results')
+        .addColumn('session_id', 'text', (c) => c.notNull().references('sessions.id').onDelete('cascade'))
+        .addColumn('round', 'integer', (c) => c.notNull())
+        .addColumn('results', 'text', (c) => c.notNull())
+        .addColumn('ended_at', EPOCH_MS, (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_results_pk', ['session_id', 'round'])
+        .execute();
+    },
+  },
 ];
 
 /**

@@ -35,8 +35,8 @@ export const DEFAULT_TABLE_PREFIX = 'tickwire_';
 /** The logical name of the table that records applied schema versions. */
 export const MIGRATIONS_TABLE = 'tickwire_migrations';
 
-/** Every logical table name except the migrations table, in creation order. */
-export const DATA_TABLES = [
+/** The tables that existed before table prefixes (migration step 4 moves those of old databases). */
+export const LEGACY_TABLES = [
   'rooms',
   'room_entities',
   'room_players',
@@ -48,6 +48,13 @@ export const DATA_TABLES = [
   'stats',
   'balances',
 ] as const satisfies readonly Exclude<keyof Database, typeof MIGRATIONS_TABLE>[];
+
+/**
+ * Every logical table name except the migrations table, in creation order. Tables created after
+ * prefixes were always prefixed, so an application's own bare table of the same name (a
+ * `sessions` table is common) is never taken for one of tickwire's.
+ */
+export const DATA_TABLES = [...LEGACY_TABLES, 'sessions', 'session_results'] as const satisfies readonly Exclude<keyof Database, typeof MIGRATIONS_TABLE>[];
 
 const LOGICAL: ReadonlySet<string> = new Set<string>([MIGRATIONS_TABLE, ...DATA_TABLES]);
 

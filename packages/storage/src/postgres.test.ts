@@ -7,6 +7,7 @@ import { expectLegacyData, fillLegacy, openLegacy } from './contract-naming.js';
 import type { BlankDatabase, FixtureOptions } from './contract-support.js';
 import { StorageError } from './errors.js';
 import { migrationSteps } from './migrations.js';
+import { DATA_TABLES } from './naming.js';
 import { openStorage } from './open.js';
 import { redactUrl } from './postgres.js';
 import { freshPostgresSchema, postgresAdmin, postgresReachable, postgresTestUrl, unavailable } from './testing.js';
@@ -84,7 +85,7 @@ if (skipReason) {
           const rows = await storages[0]!.db.selectFrom('tickwire_migrations').select('version').orderBy('version').execute();
           expect(rows.map((r) => r.version)).toEqual(migrationSteps.map((s) => s.version));
           const tables = await admin((c) => c.query<{ n: string }>('select count(*) as n from information_schema.tables where table_schema = $1', [schema]));
-          expect(Number(tables.rows[0]?.n)).toBe(11);
+          expect(Number(tables.rows[0]?.n)).toBe(DATA_TABLES.length + 1);
         } finally {
           await Promise.all(storages.map((s) => s.close()));
         }
@@ -119,7 +120,7 @@ if (skipReason) {
       try {
         await storage.writeCheckpoint({ code: 'r', upsertEntities: [], deleteEntities: [], upsertPlayers: [], at: 1 });
         const count = (s: string) => admin((c) => c.query<{ n: string }>('select count(*) as n from pg_catalog.pg_tables where schemaname = $1', [s]));
-        expect(Number((await count(schema)).rows[0]?.n)).toBe(11);
+        expect(Number((await count(schema)).rows[0]?.n)).toBe(DATA_TABLES.length + 1);
         expect(Number((await count(searchPath)).rows[0]?.n)).toBe(0);
         const rooms = await admin((c) => c.query<{ code: string }>(`select code from ${schema}.tickwire_rooms`));
         expect(rooms.rows).toEqual([{ code: 'r' }]);

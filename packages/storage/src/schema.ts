@@ -106,6 +106,37 @@ export interface BalancesTable {
   amount: number;
 }
 
+/** One session: its metadata, state and roster (JSON columns hold what the server gave). */
+export interface SessionsTable {
+  id: string;
+  type: string;
+  name: string;
+  state: string;
+  round: number;
+  creator: string | null;
+  /** The salted scrypt hash of its password, never the password; null without one. */
+  password_hash: string | null;
+  /** JSON text. */
+  options: string;
+  /** JSON text: the groups' names. */
+  groups: string;
+  /** JSON text: the members, their seats and readiness. */
+  members: string;
+  /** JSON text: the users who joined with the password. */
+  admitted: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One round's results of a session. */
+export interface SessionResultsTable {
+  session_id: string;
+  round: number;
+  /** JSON text. */
+  results: string;
+  ended_at: number;
+}
+
 /** Every table, for `Kysely<Database>`. */
 export interface Database {
   tickwire_migrations: MigrationsTable;
@@ -119,4 +150,6 @@ export interface Database {
   items: ItemsTable;
   stats: StatsTable;
   balances: BalancesTable;
+  sessions: SessionsTable;
+  session_results: SessionResultsTable;
 }

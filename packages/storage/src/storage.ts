@@ -8,6 +8,7 @@ import type { StorageContext, StorageKind } from './context.js';
 import { runMigrations } from './migrations.js';
 import { acquireRoom } from './ownership.js';
 import { createPlayerStore, type PlayerStore } from './players.js';
+import { createSessionStore, type SessionStore } from './sessions.js';
 import { deleteRoom, listRooms, loadRoom, writeCheckpoint, type CheckpointBatch, type RoomRecord, type RoomSummary } from './rooms.js';
 import type { Database } from './schema.js';
 import { committedResult, isCommitted, transact, type TransactOptions, type TransactionOutcome } from './transactions.js';
@@ -90,6 +91,8 @@ export interface Storage {
    */
   committedResult<T = unknown>(key: string): Promise<{ result: T } | undefined>;
   readonly players: PlayerStore;
+  /** Sessions (lobby, rounds, results) of the server's session rooms; see docs/sessions.md. */
+  readonly sessions: SessionStore;
   /** Closes the connection(s). Further calls fail; a second close does nothing. */
   close(): Promise<void>;
 }
@@ -111,6 +114,7 @@ export function createStorage(ctx: StorageContext): Storage {
     isCommitted: (key) => isCommitted(ctx, key),
     committedResult: (key) => committedResult(ctx, key),
     players: createPlayerStore(ctx),
+    sessions: createSessionStore(ctx),
     close: () => (closed ??= ctx.db.destroy()),
   };
 }
