@@ -8,6 +8,7 @@
 export { createServer, TickwireServer, type ServerOptions, type ListenAddress } from './server.js';
 export { TickwireRuntime, type RuntimeOptions } from './runtime.js';
 export { MemoryRegistry, type RoomRegistry, type RoomClaim } from './registry.js';
+export { MemoryBus, deliver, type BusFaultReporter, type BusHandler, type MessageBus } from './bus.js';
 export { hostFromEnv, UwsNotInstalledError, type Host, type HostKind, type HostOptions } from './host.js';
 export { NodeHost, type NodeHostOptions } from './node-host.js';
 export { UwsHost, type UwsHostOptions } from './uws-host.js';

@@ -1,0 +1,168 @@
+/**
+ * The room registry of a cluster, in Redis: which process owns each room, under a lease with a
+ * fencing epoch (the RoomRegistry contract of @tickwire/server).
+ *
+ * Every operation is one Lua script, so a claim is atomic however many processes race for a
+ * room, and every lease is timed by Redis's own clock (TIME), which all processes share: no
+ * process's clock drift can make two of them think they own a room.
+ *
+ * Keys (prefix `tickwire:` by default):
+ * - `<prefix>room:<code>`: a hash { owner, epoch, expiresAt }. It is kept after a release, with no
+ *   owner, because epochs must keep rising for as long as storage remembers the room's newest
+ *   epoch (fencing): it is about 100 bytes per room code ever claimed.
+ * - `<prefix>claims`: a sorted set of codes by lease end, for listings.
+ *
+ * Redis holds nothing here that must survive, with one caveat: if its data is lost, epochs
+ * would start again at 1, and storage, which remembers each room's newest epoch, would refuse
+ * every new owner as stale. A deployment that loses its Redis data sets `epochFloor` (the restart
+ * time in seconds is a safe choice) so that every epoch starts above what storage has seen.
+ */
+import type { RoomClaim, RoomRegistry } from '@tickwire/server';
+import type { Redis } from 'ioredis';
+
+const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+// KEYS: room hash, claims zset. ARGV: owner, leaseMs, code, epochFloor.
+// Returns {epoch, expiresAt} or false when another owner holds a live lease.
+const CLAIM = `${NOW}
+local h = redis.call('HMGET', KEYS[1], 'owner', 'epoch', 'expiresAt')
+local owner = h[1] or ''
+local epoch = tonumber(h[2]) or 0
+local expires = tonumber(h[3]) or 0
+local live = owner ~= '' and expires > now
+if live and owner ~= ARGV[1] then return false end
+if not live then epoch = math.max(epoch, tonumber(ARGV[4])) + 1 end
+local ends = now + tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'epoch', epoch, 'expiresAt', ends)
+redis.call('ZADD', KEYS[2], ends, ARGV[3])
+return {epoch, ends}`;
+
+// KEYS: room hash, claims zset. ARGV: owner, epoch, leaseMs, code. Returns expiresAt or false.
+// A lease that ran out is still renewable while nobody claimed the code since (same epoch).
+const RENEW = `${NOW}
+local h = redis.call('HMGET', KEYS[1], 'owner', 'epoch')
+if h[1] ~= ARGV[1] or tonumber(h[2]) ~= tonumber(ARGV[2]) then return false end
+local ends = now + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'expiresAt', ends)
+redis.call('ZADD', KEYS[2], ends, ARGV[4])
+return ends`;
+
+// KEYS: room hash, claims zset. ARGV: owner, epoch, code.
+const RELEASE = `local h = redis.call('HMGET', KEYS[1], 'owner', 'epoch')
+if h[1] == ARGV[1] and tonumber(h[2]) == tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], 'owner', '', 'expiresAt', 0)
+  redis.call('ZREM', KEYS[2], ARGV[3])
+end
+return 1`;
+
+// KEYS: room hash. Returns {owner, epoch, expiresAt} of a live claim, or false.
+const LOOKUP = `${NOW}
+local h = redis.call('HMGET', KEYS[1], 'owner', 'epoch', 'expiresAt')
+if not h[1] or h[1] == '' or (tonumber(h[3]) or 0) <= now then return false end
+return {h[1], tonumber(h[2]), tonumber(h[3])}`;
+
+// KEYS: claims zset. ARGV: room key prefix. Returns flat {code, owner, epoch, expiresAt, ...} of live claims.
+const LIST = `${NOW}
+local codes = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf')
+local out = {}
+for _, code in ipairs(codes) do
+  local h = redis.call('HMGET', ARGV[1] .. code, 'owner', 'epoch', 'expiresAt')
+  if h[1] and h[1] ~= '' and (tonumber(h[3]) or 0) > now then
+    table.insert(out, code) table.insert(out, h[1]) table.insert(out, h[2]) table.insert(out, h[3])
+  end
+end
+return out`;
+
+export interface RedisRegistryOptions {
+  /** Key prefix shared by the processes of one deployment (default 'tickwire:'). */
+  prefix?: string;
+  /**
+   * Every new epoch is above this (default 0). After the Redis data was lost, set it above every
+   * epoch storage may have seen (the restart time in seconds is a safe choice).
+   */
+  epochFloor?: number;
+}
+
+/**
+ * @example
+ * import { Redis } from 'ioredis';
+ * const registry = new RedisRegistry(new Redis('redis://127.0.0.1:6379'));
+ * const server = createServer({ rooms, registry, processId: 'game-1' });
+ */
+export class RedisRegistry implements RoomRegistry {
+  private readonly prefix: string;
+  private readonly floor: number;
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisRegistryOptions = {},
+  ) {
+    this.prefix = options.prefix ?? 'tickwire:';
+    this.floor = Math.max(0, Math.floor(options.epochFloor ?? 0));
+  }
+
+  private roomKey(code: string): string {
+    return `${this.prefix}room:${code}`;
+  }
+
+  private get claimsKey(): string {
+    return `${this.prefix}claims`;
+  }
+
+  async claim(code: string, owner: string, leaseMs: number): Promise<RoomClaim | undefined> {
+    checkOwner(owner);
+    const r = await this.redis.eval(CLAIM, 2, this.roomKey(code), this.claimsKey, owner, leaseOf(leaseMs), code, this.floor);
+    const pair = numbers(r, 2);
+    return pair ? { code, owner, epoch: pair[0]!, expiresAt: pair[1]! } : undefined;
+  }
+
+  async renew(claim: RoomClaim, leaseMs: number): Promise<RoomClaim | undefined> {
+    const r = await this.redis.eval(RENEW, 2, this.roomKey(claim.code), this.claimsKey, claim.owner, claim.epoch, leaseOf(leaseMs), claim.code);
+    return typeof r === 'number' ? { ...claim, expiresAt: r } : undefined;
+  }
+
+  async release(claim: RoomClaim): Promise<void> {
+    await this.redis.eval(RELEASE, 2, this.roomKey(claim.code), this.claimsKey, claim.owner, claim.epoch, claim.code);
+  }
+
+  async lookup(code: string): Promise<RoomClaim | undefined> {
+    const r = await this.redis.eval(LOOKUP, 1, this.roomKey(code));
+    if (!Array.isArray(r) || r.length !== 3) return undefined;
+    const items: unknown[] = r;
+    const [owner, epoch, expiresAt] = items;
+    if (typeof owner !== 'string' || typeof epoch !== 'number' || typeof expiresAt !== 'number') return undefined;
+    return { code, owner, epoch, expiresAt };
+  }
+
+  async list(owner?: string): Promise<RoomClaim[]> {
+    const reply = await this.redis.eval(LIST, 1, this.claimsKey, `${this.prefix}room:`);
+    const out: RoomClaim[] = [];
+    if (!Array.isArray(reply)) return out;
+    const r: unknown[] = reply;
+    for (let i = 0; i + 3 < r.length; i += 4) {
+      const code: unknown = r[i];
+      const who: unknown = r[i + 1];
+      if (typeof code !== 'string' || typeof who !== 'string') continue;
+      if (owner !== undefined && who !== owner) continue;
+      out.push({ code, owner: who, epoch: Number(r[i + 2]), expiresAt: Number(r[i + 3]) });
+    }
+    return out;
+  }
+}
+
+/** An owner id is a process id: non-empty (empty marks a released claim). */
+function checkOwner(owner: string): void {
+  if (owner.length === 0) throw new RangeError('a claim needs a non-empty owner (the process id)');
+}
+
+function leaseOf(ms: number): number {
+  if (!(Number.isFinite(ms) && ms > 0)) throw new RangeError(`a lease must be a positive number of ms, got ${ms}`);
+  return Math.ceil(ms);
+}
+
+/** The reply as `n` numbers, or undefined (a refused claim replies nil). */
+function numbers(reply: unknown, n: number): number[] | undefined {
+  if (!Array.isArray(reply) || reply.length !== n) return undefined;
+  const out = reply.map(Number);
+  return out.every(Number.isFinite) ? out : undefined;
+}
