@@ -14,7 +14,7 @@
  * yet holds its type's default (the one `entities.create` uses: 0, false, '', the first enum
  * value); `has()` tells the two apart.
  */
-import { linearAt, type EntityTypeInfo, type EntityTypeName, type EntityValuesOf, type GameProtocol, type WireValue } from '@tickwire/protocol';
+import { addDigest, fieldDigest, linearAt, presenceDigest, type EntityTypeInfo, type EntityTypeName, type EntityValuesOf, type GameProtocol, type WireValue } from '@tickwire/protocol';
 
 /**
  * A replicated entity typed by a game protocol: the union of its entity types, so that
@@ -111,6 +111,20 @@ export class ClientEntity<V extends Record<string, Record<string, unknown>> = Re
       if (f.component === component && f.name === field) return (this.received & (1 << i)) !== 0;
     }
     return false;
+  }
+
+  /**
+   * This entity's share of the view digest (docs/protocol.md 8.6): its presence and each field
+   * it holds, linear ones with their key frame.
+   */
+  digest(): number {
+    let sum = presenceDigest(this.id, this.type.index);
+    const fields = this.type.fields;
+    for (let i = 0; i < fields.length; i++) {
+      if ((this.received & (1 << i)) === 0) continue;
+      sum = addDigest(sum, fieldDigest(this.id, i, this.wire[i]!, fields[i]!.type.linear, this.rates[i], this.keyTicks[i]));
+    }
+    return sum;
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   ProtocolError,
   TickwireError,
   decodeServer,
+  readDigest,
   readEvents,
   type ActionName,
   type BitReader,
@@ -125,6 +126,11 @@ export type ClientRoomEvents<P extends GameProtocol> = {
   chat: [line: ChatLine];
   /** A round trip measured by ping/pong, in ms. */
   pong: [rttMs: number];
+  /**
+   * The view differed from the server's digest of it (`held` vs `expected`, after the snapshot
+   * at `tick`): the room has asked for a full snapshot, which repairs it by itself.
+   */
+  desync: [info: { tick: number; expected: number; held: number }];
   error: [error: TickwireError];
   /** The connection dropped (or the last attempt failed): another attempt comes in `delayMs`. */
   reconnecting: [info: ReconnectingInfo];
@@ -169,7 +175,22 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
    * Counters for diagnostics. `bytes*` are message payloads; `wireBytes*` add WebSocket framing
    * (RFC 6455 headers: 2-10 bytes down, plus a 4-byte mask up).
    */
-  readonly stats = { snapshots: 0, fullSnapshots: 0, bytesIn: 0, bytesOut: 0, wireBytesIn: 0, wireBytesOut: 0, framesIn: 0, framesOut: 0 };
+  readonly stats = {
+    snapshots: 0,
+    fullSnapshots: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    wireBytesIn: 0,
+    wireBytesOut: 0,
+    framesIn: 0,
+    framesOut: 0,
+    /** Snapshots that carried a view digest, views found to differ from it, and views repaired by a full snapshot since. */
+    digests: 0,
+    desyncs: 0,
+    desyncsRepaired: 0,
+  };
+  /** A desync was found and the full snapshot that repairs it has not arrived yet. */
+  private repairing = false;
   private readonly codec: MessageCodec<P>;
   private readonly clock: Clock;
   private readonly redundancy: number;
@@ -420,7 +441,9 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     const batch = this.unacked.slice(-this.inputCopies());
     this.lastAckSent = this.view.tick;
     this.lastInputAt = this.clock.now();
-    this.send(this.codec.input(this.view.tick, batch));
+    // While a full snapshot is awaited, acknowledge nothing: an old baseline acked now would
+    // bring deltas the view must refuse (0 in INPUT means "no new ack").
+    this.send(this.codec.input(this.view.needsFull ? 0 : this.view.tick, batch));
     return entry.seq;
   }
 
@@ -596,9 +619,16 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       throw err;
     }
     const events = readEvents(r, this.protocol);
+    const digest = readDigest(r);
     r.expectEnd();
     this.stats.snapshots++;
-    if (this.view.full) this.stats.fullSnapshots++;
+    if (this.view.full) {
+      this.stats.fullSnapshots++;
+      if (this.repairing) {
+        this.repairing = false;
+        this.stats.desyncsRepaired++;
+      }
+    }
     // The world first, then reconciliation: a prediction world kept from these events (the walls
     // a ship collides with) must hold this snapshot's changes when the unacknowledged inputs are
     // replayed, or the replay runs through a wall the server's state already stopped at and a
@@ -610,7 +640,24 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     this.acknowledgeInputs(ackInput, own, now);
     this.scheduleAck();
     for (const ev of events) this.emit('event', eventOf<P>(ev.name, ev.payload));
+    if (digest !== undefined) this.verify(tick, digest);
     this.emit('snapshot', tick);
+  }
+
+  /**
+   * Checks the view against the server's digest of what it should hold (docs/protocol.md 8.6).
+   * A view that differs keeps being drawn while the room takes no more deltas and asks for a
+   * full snapshot, which replaces it.
+   */
+  private verify(tick: number, expected: number): void {
+    this.stats.digests++;
+    const held = this.view.digest();
+    if (held === expected) return;
+    this.stats.desyncs++;
+    this.emit('desync', { tick, expected, held });
+    this.repairing = true;
+    this.view.needsFull = true;
+    this.send(this.codec.ack(0));
   }
 
   private acknowledgeInputs(ackInput: number, own: OwnState[], now: number): void {

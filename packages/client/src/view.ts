@@ -164,6 +164,13 @@ export class ReplicatedView implements SnapshotVisitor {
     for (const e of this.entities.values()) e.interpolate(renderTick, limit);
   }
 
+  /** The digest of everything held (docs/protocol.md 8.6): what the server's digest is checked against. */
+  digest(): number {
+    let sum = 0;
+    for (const e of this.entities.values()) sum = (sum + e.digest()) >>> 0;
+    return sum;
+  }
+
   /** Headless mode: advance the tick without decoding (the view stays empty). */
   skipTo(tick: number): void {
     this.previousTick = this.tick;

@@ -11,6 +11,7 @@ export * from './schema.js';
 export * from './messages.js';
 export * from './session-messages.js';
 export * from './snapshot.js';
+export * from './digest.js';
 export * from './clock.js';
 export * from './transport.js';
 export * from './random.js';
