@@ -197,6 +197,27 @@ describe('client messages round-trip through decodeClient', () => {
     );
   });
 
+  it('property: inputs at or below inputsAfter are checked but left out', () => {
+    fc.assert(
+      fc.property(inputsArb, fc.nat(40), (inputs, below) => {
+        const frame = codec.input(0, inputs);
+        const after = Math.max(0, inputs[0]!.seq - 1 + below - 20);
+        const msg = codec.decodeClient(frame, after);
+        expect(msg).toEqual({ kind: 'input', seq: inputs[inputs.length - 1]!.seq, ackTick: 0, inputs: inputs.filter((e) => e.seq > after) });
+        // A skipped entry is still read: the frame cut short fails the same whatever is skipped.
+        const cut = frame.subarray(0, frame.length - 1);
+        let whole: unknown;
+        try {
+          codec.decodeClient(cut);
+        } catch (err) {
+          whole = err;
+        }
+        if (whole) expect(() => codec.decodeClient(cut, after)).toThrow(ProtocolError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('input: refuses to encode 0 or 17 inputs, or non-consecutive seqs', () => {
     const e = (seq: number) => ({ seq, time: 0, input: {} });
     expect(() => codec.input(0, [])).toThrow(RangeError);

@@ -407,8 +407,11 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
    * Decodes a client-to-server frame. Throws ProtocolError (and only that) on anything
    * malformed. For COMMAND frames the envelope is valid even when the payload is not, so a
    * caller can answer that command by seq: see {@link peekEnvelope}.
+   *
+   * `inputsAfter`: INPUT entries with a seq at or below it (redundant copies the receiver has
+   * already queued) are read and checked but not built, and left out of `inputs`.
    */
-  decodeClient(frame: Uint8Array): ClientMessage {
+  decodeClient(frame: Uint8Array, inputsAfter = -1): ClientMessage {
     const r = new BitReader(frame);
     const { kind, seq } = readEnvelope(r);
     let msg: ClientMessage;
@@ -424,14 +427,17 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
         }
         if (seq < count - 1) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, 'input sequence numbers would go below zero');
         let time = r.readBits(32);
-        const inputs: InputEntry<Record<string, unknown>>[] = new Array(count);
+        // Entries run newest first (seq, seq - 1, ...): the first `fresh` are above inputsAfter.
+        const fresh = Math.max(0, Math.min(count, seq - inputsAfter));
+        const inputs: InputEntry<Record<string, unknown>>[] = new Array(fresh);
         for (let i = 0; i < count; i++) {
           if (i > 0) {
             const age = r.readGamma();
             if (age > LIMITS.maxInputAgeMs) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `input age ${age} ms is above the limit of ${LIMITS.maxInputAgeMs}`);
             time = (time - age) >>> 0;
           }
-          inputs[count - 1 - i] = { seq: seq - i, time, input: this.game.input.read(r) };
+          if (i < fresh) inputs[fresh - 1 - i] = { seq: seq - i, time, input: this.game.input.read(r) };
+          else this.game.input.skip(r);
         }
         msg = { kind: 'input', seq, ackTick, inputs };
         break;

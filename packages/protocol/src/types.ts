@@ -469,6 +469,11 @@ export class Struct<F extends FieldsDef> {
     return out as ValuesOf<F>;
   }
 
+  /** Reads and checks a value as `read` does, without building it (a repeat nobody will use). */
+  skip(r: BitReader): void {
+    for (const [, f] of this.entries) f.fromWire(f.read(r));
+  }
+
   bits(value: Partial<ValuesOf<F>>): number {
     const v = value as Record<string, unknown>;
     let n = 0;

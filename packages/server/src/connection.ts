@@ -348,7 +348,9 @@ export class Connection implements ClientConnection {
     const room = this.room!;
     const client = this.client!;
     const limits = this.host.limits;
-    const msg = room.codec.decodeClient(frame);
+    // Inputs the client repeats (redundancy over a lossy link) and that are queued already are
+    // checked but not built.
+    const msg = room.codec.decodeClient(frame, client.lastQueuedInputSeq);
     switch (msg.kind) {
       case 'input': {
         // In INPUT, 0 means "no new ack"; only a lone ACK of 0 asks for a full snapshot.
