@@ -6,6 +6,7 @@
  * Uses the host's `fetch` (browsers, Node 20), so it needs nothing from Node.
  */
 import { ErrorCode, TickwireError } from '@tickwire/protocol';
+import { fetchJson, isRecord } from './http.js';
 
 /** A guest identity: who the server will say this client is, and the token that proves it. */
 export interface AnonymousIdentity {
@@ -42,19 +43,7 @@ export async function anonymousIdentity(server: string | URL, options: Anonymous
   else if (base.protocol === 'wss:') base.protocol = 'https:';
   const url = new URL('/api/anonymous', base);
   const doFetch = options.fetch ?? globalThis.fetch;
-  let res: Response;
-  try {
-    res = await doFetch(url, { method: 'POST', headers: { accept: 'application/json' }, signal: options.signal ?? null });
-  } catch (err) {
-    if (options.signal?.aborted) throw err;
-    throw new TickwireError(ErrorCode.DISCONNECTED, `could not reach ${url.origin} for an anonymous identity: ${(err as Error).message}`);
-  }
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    body = undefined;
-  }
+  const { res, body } = await fetchJson(doFetch, url, { method: 'POST', headers: { accept: 'application/json' }, signal: options.signal ?? null }, 'an anonymous identity');
   if (!res.ok) {
     const said = isRecord(body) && typeof body.message === 'string' ? `: ${body.message}` : '';
     if (res.status === 404 || res.status === 405 || res.status === 501) {
@@ -70,8 +59,4 @@ export async function anonymousIdentity(server: string | URL, options: Anonymous
     throw new TickwireError(ErrorCode.INTERNAL, `POST ${url.href} did not answer { userId, token }: is this a tickwire server?`);
   }
   return { userId: body.userId, token: body.token };
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
 }

@@ -44,6 +44,7 @@ import { Reconnector, isDrop, type ReconnectOptions, type ReconnectingInfo, type
 import { PlayoutDelay } from './playout-delay.js';
 import { Predictor, type PredictionOptions, type RemoteSource } from './prediction.js';
 import { ReplicatedView, StaleSnapshot } from './view.js';
+import { ClientSession } from './client-session.js';
 
 /** Longest run of missing snapshots counted as loss (a longer gap is an outage, not a lossy link). */
 const MAX_GAP = 8;
@@ -167,6 +168,11 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   readonly snapshotRate: number;
   readonly tickMs: number;
   readonly view: ReplicatedView;
+  /**
+   * The room's session, for a session's room (lobby, seats, chat, results): filled in from the
+   * SESSION_STATE that follows WELCOME; `state` stays undefined in a room that is no session.
+   */
+  readonly session: ClientSession<P>;
   /** Last input seq the server reports as applied. */
   ackedInput = 0;
   /** The server's exact state of this client's entity from the last snapshot, if the room sends it. */
@@ -260,6 +266,7 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
         failed: (code, reason, error) => this.shutdown(code, reason, error),
       });
     }
+    this.session = new ClientSession(protocol, { room: this, request: (r) => this.submit(`session ${r.action}`, (seq) => this.codec.session(seq, r)) });
     this.startPings();
     joined.attach(
       (frame) => this.receive(frame),
@@ -472,21 +479,31 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
     payload: CommandPayload<P, F, A>,
     options: { entity?: number } = {},
   ): Promise<void> {
+    // A command carries the server time the player was looking at (the render time): what lag
+    // compensation rewinds to, and what orders commands within a tick.
+    const viewTime = this.serverNow() - this.interpolationDelayMs;
+    return this.submit(`${feature}.${action}`, (seq) =>
+      this.codec.command(seq, feature, action, options.entity ?? 0, Math.max(0, Math.floor(viewTime)), payload as Record<string, unknown>),
+    );
+  }
+
+  /**
+   * Numbers a command or a session request (one counter: the server answers both with
+   * COMMAND_RESULT by that number), sends it, and settles with the answer.
+   */
+  private submit(label: string, encode: (seq: number) => Uint8Array): Promise<void> {
     if (this.state === 'closed') return Promise.reject(new TickwireError(ErrorCode.DISCONNECTED, 'the room is closed'));
     if (this.state === 'reconnecting') {
       return Promise.reject(new TickwireError(ErrorCode.DISCONNECTED, "reconnecting to the server: the command was not sent; send it again after the 'reconnected' event"));
     }
     const seq = ++this.commandSeq;
     let frame: Uint8Array;
-    // A command carries the server time the player was looking at (the render time): what lag
-    // compensation rewinds to, and what orders commands within a tick.
-    const viewTime = this.serverNow() - this.interpolationDelayMs;
     try {
-      frame = this.codec.command(seq, feature, action, options.entity ?? 0, Math.max(0, Math.floor(viewTime)), payload as Record<string, unknown>);
+      frame = encode(seq);
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.commands.add(seq, frame, `${feature}.${action}`);
+    return this.commands.add(seq, frame, label);
   }
 
   /** Sends a chat line to the room (dropped while reconnecting). */
@@ -568,6 +585,10 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
           return this.commands.settle(msg.seq, msg.ok, msg.code, msg.message);
         case 'event':
           return this.emit('event', eventOf<P>(msg.name, msg.payload));
+        case 'sessionState':
+          return this.session.receiveState(msg.state);
+        case 'sessionEvent':
+          return this.session.receiveEvent(msg.event);
         case 'chatMessage':
           return this.emit('chat', { from: msg.from, name: msg.name, text: msg.text });
         case 'error': {

@@ -20,6 +20,8 @@ import { ClientRoom, type ClientRoomOptions } from './client-room.js';
 import { dial, type JoinRequest, type Opener } from './handshake.js';
 import { resolveReconnect, type ReconnectOptions } from './reconnect.js';
 import { webSocketTransport, type WebSocketConstructor } from './websocket-transport.js';
+import { anonymousIdentity } from './anonymous.js';
+import { sessionsClient, type SessionsClient } from './sessions.js';
 
 export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRoomOptions> {
   /** The game protocol (the same declaration the server room uses). */
@@ -126,14 +128,25 @@ export async function connect<P extends GameProtocol>(options: ConnectOptions<P>
 }
 
 /** What {@link createClient} is given: how to reach the server and who this is, not which room. */
-export type ClientOptions<P extends GameProtocol> = Omit<ConnectOptions<P>, 'room' | 'create' | 'options' | 'resumeToken'>;
+export type ClientOptions<P extends GameProtocol> = Omit<ConnectOptions<P>, 'room' | 'create' | 'options' | 'resumeToken'> & {
+  /** The server's HTTP address for its API (sessions): default, the WebSocket URL's host over http(s). */
+  httpUrl?: string;
+  /** The fetch for the HTTP API (default globalThis.fetch). */
+  fetch?: typeof fetch;
+};
 
-/** A way to reach one server as one player: join rooms by code, create rooms by type. */
+/** A way to reach one server as one player: join rooms by code, create rooms by type, sessions. */
 export interface TickwireClient<P extends GameProtocol> {
   /** Joins the room with this code (see ConnectOptions.room). */
   join(code: string, options?: Partial<JoinOptionsOf<P>>, extra?: Pick<ConnectOptions<P>, 'resumeToken'>): Promise<ClientRoom<P>>;
   /** Creates a new room of this type; its code is `room.code`, to share with the others. */
   create(type: string, options?: Partial<JoinOptionsOf<P>>): Promise<ClientRoom<P>>;
+  /**
+   * Sessions (lobbies with seats, ready and start, rounds, results): list, create, join with a
+   * password. Without a `token` the client asks the server for an anonymous identity once and
+   * uses it for the HTTP calls and the game socket alike (development servers issue them).
+   */
+  readonly sessions: SessionsClient<P>;
 }
 
 /**
@@ -146,10 +159,37 @@ export interface TickwireClient<P extends GameProtocol> {
  * share(room.code); // a friend: await client.join(code, { team: 2, password: 'sesame' })
  */
 export function createClient<P extends GameProtocol>(base: ClientOptions<P>): TickwireClient<P> {
+  const doFetch = base.fetch ?? globalThis.fetch;
+  let anonymous: Promise<string> | undefined;
+  let http: URL | undefined;
+  const httpBase = (): URL => (http ??= httpAddress(base));
   return {
     join: (code, options, extra) => connect({ ...base, ...extra, room: code, options }),
     create: (type, options) => connect({ ...base, create: type, options }),
+    sessions: sessionsClient<P>({
+      get http() {
+        return httpBase();
+      },
+      fetch: (input, init) => doFetch(input, init),
+      // One identity for the HTTP calls and the game socket: the given token, or one anonymous identity.
+      token: () => (base.token !== undefined ? resolveToken(base.token) : (anonymous ??= anonymousIdentity(httpBase(), { fetch: doFetch }).then((i) => i.token))),
+      connect: (code, options, token) => connect({ ...base, room: code, options, token }),
+      clock: base.clock ?? systemClock,
+      timeoutMs: base.timeoutMs ?? 10_000,
+    }),
   };
+}
+
+/** The HTTP address of the server a client's options name: `httpUrl`, or the WebSocket URL's host. */
+function httpAddress<P extends GameProtocol>(options: ClientOptions<P>): URL {
+  const given = options.httpUrl ?? options.url;
+  if (!given) throw new TickwireError(ErrorCode.DISCONNECTED, 'sessions need the server address: pass createClient({ url }) or { httpUrl }');
+  const url = new URL(given);
+  if (url.protocol === 'ws:') url.protocol = 'http:';
+  else if (url.protocol === 'wss:') url.protocol = 'https:';
+  url.pathname = '/';
+  url.search = '';
+  return url;
 }
 
 /** The token to send now: the string, or what the provider returns, checked like one. */

@@ -17,6 +17,15 @@ export {
 } from './client-room.js';
 export { DEFAULT_RECONNECT, backoffDelay, isDrop, isTransient, type ReconnectOptions, type ReconnectingInfo } from './reconnect.js';
 export { anonymousIdentity, type AnonymousIdentity, type AnonymousIdentityOptions } from './anonymous.js';
+export {
+  ClientSession,
+  type ClientSessionEvents,
+  type SessionMember,
+  type SessionSeat,
+  type SessionChatLine,
+  type SessionResults,
+} from './client-session.js';
+export type { SessionsClient, SessionSummary, CreateSessionOptions, JoinSessionOptions } from './sessions.js';
 export { ClientEntity, type ClientEntityOf } from './client-entity.js';
 export { ReplicatedView, type ViewChanges } from './view.js';
 export { ClockSync } from './clock-sync.js';

@@ -83,6 +83,27 @@ export type SessionStateBody<O = Values> = {
   results: SessionResultsBody | null;
 };
 
+/**
+ * A session as the server's HTTP API lists it (`GET /api/sessions`, docs/sessions.md): what a
+ * lobby page shows before anyone joins.
+ */
+export interface SessionSummary {
+  id: string;
+  name: string;
+  /** The room type it was created as. */
+  type: string;
+  state: SessionStateName;
+  round: number;
+  /** Members connected now. */
+  players: number;
+  /** Members, connected or with a seat held for them. */
+  members: number;
+  seats: number;
+  seatsFree: number;
+  /** Whether joining needs a password. */
+  password: boolean;
+}
+
 export type SessionRequest<O = Values> =
   | { action: 'claim'; group: number; role: number }
   | { action: 'release' }

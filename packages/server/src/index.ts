@@ -29,7 +29,6 @@ export {
 export type { Room, Player, Entities, Persist, EventTarget } from './game-api.js';
 export type { Session, SessionDefinition, Seat, SeatChange, SeatChangeReason, SessionResultsInit } from './session-api.js';
 export type { SessionStore, StoredSession, StoredSessionMember, StoredSessionResults } from './session-store.js';
-export type { SessionSummary } from './session-routes.js';
 export type { Identity } from './room-client.js';
 export { JwtVerifier, type JwtDeps, type JwtOptions, type JwtSecretOptions, type JwtJwksOptions, type HmacAlgorithm, type PublicKeyAlgorithm } from './jwt-auth.js';
 export type { JwksOptions } from './jwks-keys.js';

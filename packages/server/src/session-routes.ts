@@ -12,7 +12,7 @@
  * SESSION_STATE, ROOM_NOT_FOUND...). A password is checked against its scrypt hash off the game
  * loop, at most a few times a minute per user.
  */
-import { ErrorCode, SESSION_LIMITS, TickwireError, errorCodeName, textProblem, type Clock } from '@tickwire/protocol';
+import { ErrorCode, SESSION_LIMITS, TickwireError, errorCodeName, textProblem, type Clock, type SessionSummary } from '@tickwire/protocol';
 import type { AddressBook } from './address-book.js';
 import { json, type Route } from './http-routes.js';
 import type { Identity } from './room-client.js';
@@ -28,23 +28,6 @@ export interface SessionRoutesHost {
   readonly clock: Clock;
   readonly addresses: AddressBook;
   authenticateRequest(request: Request): Promise<Identity>;
-}
-
-/** A session as the list shows it. */
-export interface SessionSummary {
-  id: string;
-  name: string;
-  type: string;
-  state: string;
-  round: number;
-  /** Members connected now. */
-  players: number;
-  /** Members, connected or waiting for a reconnect. */
-  members: number;
-  seats: number;
-  seatsFree: number;
-  /** Whether joining needs a password. */
-  password: boolean;
 }
 
 export function sessionSummary(session: Session): SessionSummary {

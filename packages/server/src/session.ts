@@ -415,11 +415,14 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     return groupNamesProblem(names) ?? names;
   }
 
-  /** New options (already range-checked): the game's own check, then the groups they give. */
+  /**
+   * New options (already range-checked; fields left out keep their values): the game's own
+   * check, then the groups they give.
+   */
   applyOptions(values: Record<string, unknown>): CommandResultBody {
     let options: Record<string, unknown>;
     try {
-      options = normalize(this.schema.options, values);
+      options = normalize(this.schema.options, { ...this.opts, ...values });
     } catch (err) {
       return refuse(err instanceof TickwireError ? err.code : ErrorCode.VALUE_OUT_OF_RANGE, `options: ${(err as Error).message}`);
     }
