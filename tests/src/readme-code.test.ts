@@ -80,9 +80,11 @@ describe('documented game code', () => {
   const identity = new Map([...readFileSync(join(root, 'docs', 'identity.md'), 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m, i) => [`snippet-${i}.ts`, `${m[1]!}\nexport {};\n`]));
   identity.set('room.ts', "export { arenaRoom } from '@tickwire/arena/room';\n");
   identity.set('shared/protocol.ts', "export { arena as game } from '@tickwire/arena/protocol';\n");
+  // The sessions guide's game: its protocol, server and client, as written.
+  const sessions = blocks(readFileSync(join(root, 'docs', 'sessions.md'), 'utf8'), '## A game with two teams of two roles', '\n## ');
   let errors: Record<string, string[]> | undefined;
   const check = () =>
-    (errors ??= typeErrors({ 'readme-game': game, 'readme-game-broken': broken, 'docs-bank': new Map([['bank.ts', bank ?? '']]), 'docs-identity': identity }));
+    (errors ??= typeErrors({ 'readme-game': game, 'readme-game-broken': broken, 'docs-bank': new Map([['bank.ts', bank ?? '']]), 'docs-identity': identity, 'docs-sessions': sessions }));
 
   it("README 'Write a game' compiles as written", () => {
     expect([...game.keys()].sort()).toEqual(['client.ts', 'render.ts', 'server.ts', 'shared/protocol.ts']);
@@ -97,6 +99,11 @@ describe('documented game code', () => {
   it("the identity guide's code compiles as written", () => {
     expect(identity.size).toBeGreaterThanOrEqual(7);
     expect(check()['docs-identity']).toEqual([]);
+  }, 120_000);
+
+  it("the sessions guide's game compiles as written", () => {
+    expect([...sessions.keys()].sort()).toEqual(['client.ts', 'server.ts', 'shared/protocol.ts']);
+    expect(check()['docs-sessions']).toEqual([]);
   }, 120_000);
 
   it("the persistence guide's bank room compiles as written", () => {
