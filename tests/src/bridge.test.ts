@@ -191,3 +191,57 @@ describe('bridge', () => {
     expect(Math.hypot(ship.ship.position.x - ship.home.x, ship.ship.position.y - ship.home.y)).toBeLessThan(away);
   });
 });
+
+describe('bridge session', () => {
+  it('seats a crew in the lobby, starts, flies the helm by prediction, and ends with results for everyone', async () => {
+    let room: BridgeRoom | undefined;
+    const w = await world(20, bridgeRoom({ random: seededRandom(9), observe: (r) => (room = r) }), bridge);
+    const ada = await w.join('ada');
+    const bob = await w.join('bob');
+    await w.step(100);
+    const requests = [ada.session.setOptions({ scenario: 'training', difficulty: 1, ships: 1 }), ada.session.claim(0, 'helm'), bob.session.claim(0, 'weapons')];
+    await w.step(100);
+    await Promise.all(requests);
+    const ready = [ada.session.setReady(true), bob.session.setReady(true)];
+    await w.step(100);
+    await Promise.all(ready);
+    const start = ada.session.start();
+    await w.step(200);
+    await start;
+    expect(bob.session.state).toBe('running');
+
+    // The helm took its seat after joining: it plays the ship from the first snapshot that says so.
+    const ship = room!.state.crews[0]!;
+    expect(ada.entityId).toBe(ship.id);
+    const predictor = ada.predict({ type: 'ship', step: helmStep });
+    const x0 = ship.ship.position.x;
+    for (let tick = 0; tick < 40; tick++) {
+      ada.sendInput({ impulse: 100, rudder: 2, warp: 0 });
+      await w.step(50, 10);
+    }
+    await w.step(100);
+    expect(predictor.stats.corrections).toBe(0);
+    expect(predictor.state?.position).toEqual({ x: ship.ship.position.x, y: ship.ship.position.y });
+    const seen = bob.entities.get(ship.id);
+    expect(seen?.typeName === 'ship' && Math.abs(seen.state.position.x - x0) > 200).toBe(true);
+
+    // Only the host calls the mission off; then everyone has the results, ship by ship.
+    const load = bob.sendCommand('weapons', 'load', { tube: 0, kind: 'nuke' });
+    const refused = bob.sendCommand('mission', 'end', {}).then(() => 'accepted', (e: Error) => e.message);
+    await w.step(200);
+    expect(await refused).toBe('only the host can call the mission off');
+    await load;
+    const ended = ada.sendCommand('mission', 'end', {});
+    await w.step(200);
+    await ended;
+    for (const c of [ada, bob]) {
+      expect(c.session.state).toBe('results');
+      expect(c.session.results?.session.victory).toBe(false);
+      expect(c.session.results?.groups.map((g) => g.name)).toEqual(['Artemis']);
+    }
+    expect(ada.session.results?.members.map((m) => [m.name, m.stats.actions])).toEqual([
+      ['ada', 0],
+      ['bob', 1],
+    ]);
+  });
+});

@@ -686,8 +686,11 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
       this.ackedInput = ackInput;
       while (this.unacked.length > 0 && this.unacked[0]!.seq <= ackInput) this.unacked.shift();
     }
-    const mine = own.find((o) => o.id === this.entityId);
+    // The server sends the state of the entity this client plays now, which the game may have
+    // changed since WELCOME named one (a seat taken in a session's lobby): follow it.
+    const mine = own.find((o) => o.id === this.entityId) ?? (own.length === 1 ? own[0] : undefined);
     if (mine) {
+      this.member.entityId = mine.id;
       this.ownState = mine;
       // After a reconnect the server numbers from scratch: inputs from before it are settled.
       this.predictor?.reconcile(Math.max(ackInput, this.settledInput), mine, now, this.rollbackSources());
