@@ -18,10 +18,7 @@ import {
   type CommandResultBody,
   type GameProtocol,
   type RoleOf,
-  type SessionChatBody,
-  type SessionEventBody,
   type SessionLeaveReason,
-  type SessionMemberBody,
   type SessionOptionsOf,
   type SessionRequest,
   type SessionResultsBody,
@@ -40,6 +37,7 @@ import type { RoomClient } from './room-client.js';
 import { SeatMap, type Refusal, type SeatRef } from './seats.js';
 import type { Seat, SeatChangeReason, Session as GameSession, SessionDefinition, SessionResultsInit } from './session-api.js';
 import { apply, deadline, defaultTimeouts, due, enter, touch, type Phase, type SessionEvent, type SessionTimeouts } from './session-state.js';
+import { Roster, type Member } from './session-roster.js';
 import { SessionWriter, type SessionStore, type StoredSession } from './session-store.js';
 import { groupNamesProblem } from './session-options.js';
 
@@ -57,13 +55,6 @@ export interface SessionSetup {
   creator: string;
   passwordHash: string | null;
   options?: Record<string, unknown> | undefined;
-}
-
-interface Member<P extends GameProtocol, D> {
-  readonly client: RoomClient<P, D>;
-  ready: boolean;
-  /** Whether the others were last told it is connected. */
-  connected: boolean;
 }
 
 const OK: CommandResultBody = Object.freeze({ ok: true, code: 0, message: '' });
@@ -100,11 +91,8 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
   private readonly timeouts: SessionTimeouts;
   private readonly schema: SessionSchema;
   private readonly seats: SeatMap;
-  private readonly members = new Map<number, Member<P, D>>();
-  private readonly chat: SessionChatBody[] = [];
-  private readonly historySize: number;
+  private readonly roster: Roster<P, D>;
   private results: SessionResultsBody | null = null;
-  private hostId = 0;
   private timer: TimerHandle | null = null;
   private readonly writer: SessionWriter | null;
   private readonly wallOffset: number;
@@ -123,11 +111,11 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     this.type = base.protocol.name;
     this.name = room.code;
     this.timeouts = { lobbyIdleMs: def.lobbyIdleMs ?? defaultTimeouts.lobbyIdleMs, resultsMs: def.resultsMs ?? defaultTimeouts.resultsMs };
-    this.historySize = Math.max(0, Math.min(64, def.chatHistory ?? 50));
     this.opts = normalize(schema.options, def.options ?? {});
     const groups = this.groupsFor(this.opts);
     if (typeof groups === 'string') throw new RangeError(`room '${room.code}': ${groups}`);
     this.seats = new SeatMap(schema.roles, groups);
+    this.roster = new Roster((event) => room.codec.sessionEvent(event), this.seats, Math.max(0, Math.min(64, def.chatHistory ?? 50)));
     const now = server.clock.now();
     this.phase = enter('lobby', now);
     this.wallOffset = Date.now() - now;
@@ -161,18 +149,16 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
   }
 
   get host(): Player<P, D> | undefined {
-    return this.members.get(this.hostId)?.client;
+    return this.roster.host;
   }
 
   /** Members, connected or waiting for a reconnect. */
   get size(): number {
-    return this.members.size;
+    return this.roster.members.size;
   }
 
   get connectedCount(): number {
-    let n = 0;
-    for (const m of this.members.values()) if (m.client.connected) n++;
-    return n;
+    return this.roster.connectedCount;
   }
 
   get seatsTotal(): number {
@@ -190,11 +176,11 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
 
   occupant(group: number, role: RoleOf<P>): Player<P, D> | undefined {
     const id = this.seats.holder(group, this.schema.roles.indexOf(role));
-    return id === undefined ? undefined : this.members.get(id)?.client;
+    return id === undefined ? undefined : this.roster.members.get(id)?.client;
   }
 
   crew(group: number): Player<P, D>[] {
-    return this.seats.crew(group).map((id) => this.members.get(id)!.client);
+    return this.seats.crew(group).map((id) => this.roster.members.get(id)!.client);
   }
 
   end(init: SessionResultsInit<P, D>): void {
@@ -208,7 +194,7 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     this.move('end');
     this.results = results;
     this.seats.unlock();
-    this.broadcastState();
+    this.tellState();
     this.save();
     this.writer?.results({ sessionId: this.id, round: this.round, results, endedAt: this.wallNow() });
   }
@@ -252,51 +238,37 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
   joined(client: RoomClient<P, D>): void {
     this.creator ??= client.identity.userId;
     const member: Member<P, D> = { client, ready: false, connected: true };
-    this.members.set(client.id, member);
-    this.broadcast({ event: 'joined', member: this.memberBody(member) }, client.id);
-    this.electHost();
+    this.roster.members.set(client.id, member);
+    this.roster.send({ event: 'joined', member: this.roster.body(member) }, client.id);
+    this.roster.elect(this.creator);
     this.activity();
     this.save();
   }
 
   /** A membership ended: its seat is freed and the game told. */
   left(client: RoomClient<P, D>, reason: string): void {
-    if (!this.members.delete(client.id)) return;
+    if (!this.roster.members.delete(client.id)) return;
     const seat = this.seats.forget(client.id);
     if (this.phase.state === 'closed') return;
-    this.broadcast({ event: 'left', id: client.id, reason: LEAVE_REASONS[reason] ?? 'left' });
+    this.roster.send({ event: 'left', id: client.id, reason: LEAVE_REASONS[reason] ?? 'left' });
     if (seat) this.seatChanged(client, seat, undefined, reason === 'timeout' ? 'timeout' : reason === 'closed' || reason === 'shutdown' ? 'closed' : 'left');
-    this.electHost();
+    this.roster.elect(this.creator);
     this.activity();
     this.save();
   }
 
   /** A member's connection dropped (its seat is held) or it came back. */
   connection(client: RoomClient<P, D>, connected: boolean): void {
-    const member = this.members.get(client.id);
+    const member = this.roster.members.get(client.id);
     if (!member || member.connected === connected) return;
     member.connected = connected;
-    this.broadcast({ event: 'connection', id: client.id, connected });
+    this.roster.send({ event: 'connection', id: client.id, connected });
   }
 
   /** A member was welcomed on a connection (a join, a resume, a takeover): the whole session, as it sees it. */
   welcomed(client: RoomClient<P, D>): void {
     this.connection(client, true);
     client.send(this.room.codec.sessionState(this.stateFor(client)));
-  }
-
-  private electHost(): void {
-    let next = 0;
-    for (const m of this.members.values()) {
-      if (m.client.identity.userId === this.creator) {
-        next = m.client.id;
-        break;
-      }
-      if (next === 0) next = m.client.id;
-    }
-    if (next === this.hostId) return;
-    this.hostId = next;
-    this.broadcast({ event: 'host', id: next });
   }
 
   /* ---------------------------------------------------------------------------------------- */
@@ -307,7 +279,7 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
   request(client: RoomClient<P, D>, req: SessionRequest): CommandResultBody {
     const state = this.phase.state;
     if (state === 'closed') return refuse(ErrorCode.SESSION_STATE, 'this session has closed');
-    const member = this.members.get(client.id);
+    const member = this.roster.members.get(client.id);
     if (!member) return refuse(ErrorCode.NOT_JOINED, 'not a member of this session');
     this.activity();
     switch (req.action) {
@@ -319,7 +291,7 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
         const problem = groupNamesProblem([req.name]);
         if (problem) return refuse(ErrorCode.INVALID_TEXT, problem);
         const refused = this.seats.rename(client.id, req.group, req.name);
-        if (!refused) this.broadcast({ event: 'rename', group: req.group, name: req.name });
+        if (!refused) this.roster.send({ event: 'rename', group: req.group, name: req.name });
         this.save();
         return answer(refused);
       }
@@ -327,7 +299,7 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
         return this.ready(member, req.ready);
       case 'options':
         if (state !== 'lobby') return refuse(ErrorCode.SESSION_STATE, 'options are set in the lobby');
-        if (client.id !== this.hostId) return refuse(ErrorCode.NOT_HOST, 'only the host sets the options');
+        if (client.id !== this.roster.hostId) return refuse(ErrorCode.NOT_HOST, 'only the host sets the options');
         return this.applyOptions(req.options);
       case 'start':
         return this.start(client);
@@ -345,7 +317,7 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     const { from } = claimed;
     if (from && from.group === group && from.role === role) return OK;
     member.ready = false;
-    this.broadcast({ event: 'seat', id, seat: { group, role } });
+    this.roster.send({ event: 'seat', id, seat: { group, role } });
     this.seatChanged(member.client, from ?? undefined, { group, role }, 'claim');
     this.save();
     return OK;
@@ -355,7 +327,7 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     const seat = this.seats.release(member.client.id);
     if (!seat) return OK;
     member.ready = false;
-    this.broadcast({ event: 'seat', id: member.client.id, seat: null });
+    this.roster.send({ event: 'seat', id: member.client.id, seat: null });
     this.seatChanged(member.client, seat, undefined, 'release');
     this.save();
     return OK;
@@ -366,17 +338,17 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     if (ready && !this.seats.seatOf(member.client.id)) return refuse(ErrorCode.NO_SUCH_SEAT, 'take a seat before marking yourself ready');
     if (member.ready === ready) return OK;
     member.ready = ready;
-    this.broadcast({ event: 'ready', id: member.client.id, ready });
+    this.roster.send({ event: 'ready', id: member.client.id, ready });
     this.save();
     return OK;
   }
 
   private start(client: RoomClient<P, D>): CommandResultBody {
     if (this.phase.state !== 'lobby') return refuse(ErrorCode.SESSION_STATE, `the session is ${this.phase.state === 'running' ? 'running already' : `in its ${this.phase.state}`}: start is for the lobby`);
-    if (client.id !== this.hostId) return refuse(ErrorCode.NOT_HOST, 'only the host starts the session');
+    if (client.id !== this.roster.hostId) return refuse(ErrorCode.NOT_HOST, 'only the host starts the session');
     const occupied = this.seats.groupNames.map((_, g) => g).filter((g) => this.seats.crew(g).length > 0);
     if (occupied.length === 0) return refuse(ErrorCode.NOT_READY, 'nobody has taken a seat yet');
-    const waiting = occupied.filter((g) => !this.seats.crew(g).some((id) => this.members.get(id)?.ready));
+    const waiting = occupied.filter((g) => !this.seats.crew(g).some((id) => this.roster.members.get(id)?.ready));
     if (waiting.length > 0) {
       const names = waiting.map((g) => this.seats.groupNames[g]).join(', ');
       return refuse(ErrorCode.NOT_READY, `${names} ${waiting.length === 1 ? 'has' : 'have'} nobody ready: every group with a crew needs a ready member`);
@@ -395,12 +367,12 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
    */
   private begin(event: 'start' | 'lobby'): CommandResultBody {
     this.move(event);
-    for (const m of this.members.values()) m.ready = false;
+    this.roster.clearReady();
     if (event === 'start') this.seats.lock();
     else this.round++;
     const hook = event === 'start' ? this.base.session?.onStart : this.base.session?.onLobby;
     if (hook) this.room.guard(`session.${event === 'start' ? 'onStart' : 'onLobby'}`, () => hook(this.room, this), undefined);
-    this.broadcastState();
+    this.tellState();
     this.save();
     return OK;
   }
@@ -432,16 +404,16 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     const groups = this.groupsFor(options);
     if (typeof groups === 'string') return refuse(ErrorCode.COMMAND_REJECTED, groups);
     this.opts = options;
-    this.broadcast({ event: 'options', options });
+    this.roster.send({ event: 'options', options });
     const before = this.seats.groupNames.join('\u0000');
     for (const { member, seat } of this.seats.setGroups(groups)) {
-      const m = this.members.get(member);
+      const m = this.roster.members.get(member);
       if (!m) continue;
       m.ready = false;
-      this.broadcast({ event: 'seat', id: member, seat: null });
+      this.roster.send({ event: 'seat', id: member, seat: null });
       this.seatChanged(m.client, seat, undefined, 'options');
     }
-    if (this.seats.groupNames.join('\u0000') !== before) this.broadcast({ event: 'groups', groups: this.seats.groupNames });
+    if (this.seats.groupNames.join('\u0000') !== before) this.roster.send({ event: 'groups', groups: this.seats.groupNames });
     this.save();
     return OK;
   }
@@ -457,19 +429,13 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     const onChat = this.base.onChat;
     const said = onChat ? this.room.guard('onChat', () => onChat(this.room, member.client, text), false) : text;
     if (said === false) return OK;
-    const line: SessionChatBody = { from: member.client.id, name: member.client.name, group: toGroup && seat ? seat.group : null, text: said };
-    this.chat.push(line);
-    if (this.chat.length > this.historySize) this.chat.shift();
-    const frame = this.room.codec.sessionEvent({ event: 'chat', line });
-    for (const m of this.members.values()) {
-      if (line.group === null || this.seats.seatOf(m.client.id)?.group === line.group) m.client.send(frame);
-    }
+    this.roster.say({ from: member.client.id, name: member.client.name, group: toGroup && seat ? seat.group : null, text: said });
     return OK;
   }
 
   /** A plain CHAT line in a session's room: said to the whole session. */
   chatLine(client: RoomClient<P, D>, text: string): void {
-    const member = this.members.get(client.id);
+    const member = this.roster.members.get(client.id);
     if (member && this.phase.state !== 'closed') {
       this.activity();
       this.say(member, text, false);
@@ -519,7 +485,7 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     this.timer = null;
     this.phase = enter('closed', this.server.clock.now());
     this.closesAt = 0;
-    this.broadcastState();
+    this.tellState();
     this.save();
   }
 
@@ -533,13 +499,8 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
   /* Telling the members, the game and the store                                               */
   /* ---------------------------------------------------------------------------------------- */
 
-  private broadcast(event: SessionEventBody, except = 0): void {
-    const frame = this.room.codec.sessionEvent(event);
-    for (const m of this.members.values()) if (m.client.id !== except) m.client.send(frame);
-  }
-
-  private broadcastState(): void {
-    this.broadcast({ event: 'state', state: this.phase.state, round: this.round, closesAt: this.closesAt, results: this.phase.state === 'results' ? this.results : null });
+  private tellState(): void {
+    this.roster.send({ event: 'state', state: this.phase.state, round: this.round, closesAt: this.closesAt, results: this.phase.state === 'results' ? this.results : null });
   }
 
   private seatChanged(client: RoomClient<P, D>, from: SeatRef | undefined, to: SeatRef | undefined, reason: SeatChangeReason): void {
@@ -555,25 +516,19 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
     this.room.guard('session.onSeat', () => onSeat(this.room, change), undefined);
   }
 
-  private memberBody(m: Member<P, D>): SessionMemberBody {
-    const seat = this.seats.seatOf(m.client.id);
-    return { id: m.client.id, name: m.client.name, seat: seat ? { group: seat.group, role: seat.role } : null, ready: m.ready, connected: m.client.connected };
-  }
-
   /** The whole session as one member sees it: its chat is the session's lines and its group's. */
   stateFor(client: RoomClient<P, D>): SessionStateBody {
-    const group = this.seats.seatOf(client.id)?.group;
     return {
       name: this.name,
       state: this.phase.state,
       round: this.round,
-      host: this.hostId,
+      host: this.roster.hostId,
       password: this.passwordHash !== null,
       closesAt: this.closesAt,
       options: this.opts,
       groups: this.seats.groupNames,
-      members: [...this.members.values()].map((m) => this.memberBody(m)),
-      chat: this.chat.filter((line) => line.group === null || line.group === group),
+      members: this.roster.bodies(),
+      chat: this.roster.history(client.id),
       results: this.results,
     };
   }
@@ -598,10 +553,7 @@ export class Session<P extends GameProtocol = GameProtocol, S = unknown, D = unk
       passwordHash: this.passwordHash,
       options: this.opts,
       groups: this.seats.groupNames,
-      members: [...this.members.values()].map((m) => {
-        const seat = this.seats.seatOf(m.client.id);
-        return { userId: m.client.identity.userId, name: m.client.name, group: seat?.group ?? null, role: seat?.role ?? null, ready: m.ready };
-      }),
+      members: this.roster.stored(),
       admitted: [...this.admitted],
       createdAt: this.createdAt,
       updatedAt: this.wallNow(),
