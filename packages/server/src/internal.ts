@@ -17,3 +17,5 @@ export { Candidates, SpatialGrid, candidatesFor, tierRadii2 } from './interest.j
 export { InterestEncoder, InterestState } from './interest-replicator.js';
 export { ServerMetrics } from './metrics.js';
 export { TokenBucket } from './limits.js';
+export { Session as SessionRuntime } from './session.js';
+export { hashPassword, verifyPassword } from './session-password.js';
