@@ -1,12 +1,12 @@
 /**
- * The view digest, client side, against a real server on a stepped clock. The server does not
- * send digests yet (docs/protocol.md 8.6 says what it must send), so the link does what it will:
- * a second, untouched view is fed every frame the server sends this client (what the client
- * should hold), and every fifth snapshot goes out with that view's digest appended. The client's
- * own view is then corrupted in the ways a game bug would, and must repair itself within a second.
+ * The view digest against a real server on a stepped clock. The room sends a digest with every
+ * fifth snapshot (docs/protocol.md 8.6). The link also feeds every frame the server sends a
+ * client to a second, untouched view (what the client should hold) and checks each digest the
+ * server sent against it. The client's own view is then corrupted in the ways a game bug would,
+ * and must repair itself within a second.
  */
 import { ClientEntity, ReplicatedView, connect, type ClientRoom } from '@tickwire/client';
-import { BitWriter, ManualClock, createMemoryPipe, decodeServer, readEvents, writeDigest } from '@tickwire/protocol';
+import { ManualClock, createMemoryPipe, decodeServer, readDigest, readEvents } from '@tickwire/protocol';
 import { createServer } from '@tickwire/server';
 import { describe, expect, it } from 'vitest';
 import { silent, testGame, testRoom, type TestGame } from './game.js';
@@ -16,7 +16,7 @@ const LATENCY_MS = 40;
 
 async function setup() {
   const clock = new ManualClock(1000);
-  const server = createServer({ rooms: testRoom(), clock, logger: silent, processMetrics: false });
+  const server = createServer({ rooms: testRoom({ viewDigestEvery: 5 }), clock, logger: silent, processMetrics: false });
   const deliver = (fn: () => void) => void clock.setTimeout(fn, LATENCY_MS / 2);
   const step = async (ms: number) => {
     for (let t = 0; t < ms; t += 10) {
@@ -24,27 +24,29 @@ async function setup() {
       await flush();
     }
   };
-  /** Joins through a link that appends the digest of what this client should hold. */
-  const join = async (name: string, digestEvery: number) => {
+  /** Joins through a link that checks every digest the server sends against an untouched view. */
+  const join = async (name: string) => {
     const truth = new ReplicatedView(testGame, false);
+    const digests = { sent: 0, wrong: 0 };
     const [client, end] = createMemoryPipe(deliver);
     const send = end.send.bind(end);
-    let snapshots = 0;
     end.send = (frame) => {
       const msg = decodeServer(frame, testGame);
-      if (msg.kind !== 'snapshot') return send(frame);
-      truth.applySnapshot(msg.reader, msg.tick);
-      readEvents(msg.reader, testGame);
-      if (++snapshots % digestEvery !== 0) return send(frame);
-      const w = new BitWriter(frame.length + 8);
-      w.appendBits(frame, msg.reader.bitPosition);
-      writeDigest(w, truth.digest());
-      send(w.toBytes());
+      if (msg.kind === 'snapshot') {
+        truth.applySnapshot(msg.reader, msg.tick);
+        readEvents(msg.reader, testGame);
+        const digest = readDigest(msg.reader);
+        if (digest !== undefined) {
+          digests.sent++;
+          if (digest !== truth.digest()) digests.wrong++;
+        }
+      }
+      send(frame);
     };
     server.accept(end);
     const joining = connect({ transport: client, room: 'r', name, protocol: testGame, clock });
     await step(LATENCY_MS * 3);
-    return { room: await joining, truth };
+    return { room: await joining, truth, digests };
   };
   return { server, step, join };
 }
@@ -58,8 +60,8 @@ const shipOf = (room: ClientRoom<TestGame>, id: number) => {
 describe('desync digest', () => {
   it('a corrupted view is found out and repaired by a full snapshot within a second, every time', async () => {
     const { server, step, join } = await setup();
-    const mover = await join('mover', 5);
-    const watcher = await join('watcher', 5);
+    const mover = await join('mover');
+    const watcher = await join('watcher');
     await step(500);
     const id = mover.room.entityId;
     const hp = testGame.entityType('ship').fields.findIndex((f) => f.component === 'health');
@@ -90,9 +92,14 @@ describe('desync digest', () => {
     expect(watcher.room.stats.desyncs).toBe(corruptions.length);
     expect(watcher.room.stats.desyncsRepaired).toBe(corruptions.length);
     expect(desyncs).toHaveLength(corruptions.length);
-    // The untouched client checked as many digests and never found a difference.
+    // The untouched client checked as many digests and never found a difference, and every
+    // digest the server sent was that of what the client should hold.
     expect(mover.room.stats.digests).toBeGreaterThanOrEqual(5);
     expect(mover.room.stats.desyncs).toBe(0);
+    for (const c of [mover, watcher]) {
+      expect(c.digests.sent).toBeGreaterThanOrEqual(5);
+      expect(c.digests.wrong).toBe(0);
+    }
     await server.close();
   });
 });

@@ -373,6 +373,7 @@ export class Connection implements ClientConnection {
         return;
       case 'ack':
         if (msg.tick > 0) client.everAcked = true;
+        else this.host.stats.fullSnapshotRequested();
         room.acknowledge(client, msg.tick);
         return;
       case 'ping':

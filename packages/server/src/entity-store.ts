@@ -41,6 +41,12 @@ export class EntityRecord {
    */
   encodedTick = -1;
   readonly encoded: number[] = [];
+  /**
+   * Its share of the view digest (docs/protocol.md 8.6) as published: presence plus every field's
+   * term, and each field's term, kept current by NetworkState.publish.
+   */
+  digest = 0;
+  readonly terms: number[] = [];
 
   constructor(
     readonly id: number,

@@ -10,6 +10,7 @@ import {
   createMemoryPipe,
   decodeServer,
   defineProtocol,
+  readDigest,
   readEvents,
   readSnapshotBody,
   t,
@@ -76,6 +77,8 @@ export interface RecordedSnapshot {
   removed: number[];
   records: RecordedRecord[];
   events: { name: string; payload: Record<string, unknown> }[];
+  /** The view digest it carried, if any (docs/protocol.md 8.6). */
+  digest?: number | undefined;
   bytes: number;
 }
 
@@ -130,6 +133,7 @@ export class RawClient {
     };
     readSnapshotBody(msg.reader, this.protocol, msg.tick, visitor);
     snap.events = readEvents(msg.reader, this.protocol);
+    snap.digest = readDigest(msg.reader);
     msg.reader.expectEnd();
     this.snapshots.push(snap);
     if (this.autoAck) this.send(this.codec.ack(msg.tick));

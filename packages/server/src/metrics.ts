@@ -37,7 +37,7 @@ export class ServerMetrics implements ServerStats, PersistenceStats {
   private readonly queueDepths = new Map<string, number>();
   private readonly checkpointHistogram: Histogram;
   private readonly checkpointFailures: Counter;
-  totals = { bytesIn: 0, bytesOut: 0, snapshots: 0, fullSnapshots: 0, snapshotsSkipped: 0, ticksDropped: 0, ticks: 0 };
+  totals = { bytesIn: 0, bytesOut: 0, snapshots: 0, fullSnapshots: 0, snapshotsSkipped: 0, ticksDropped: 0, ticks: 0, viewDigests: 0, fullSnapshotRequests: 0 };
 
   constructor(source: MetricsSource, options: { defaultMetrics?: boolean } = {}) {
     const registry = this.registry;
@@ -52,6 +52,13 @@ export class ServerMetrics implements ServerStats, PersistenceStats {
     lazyCounter(registry, 'tickwire_snapshots_skipped_total', 'Snapshots skipped because a client socket was backed up', () => totals.snapshotsSkipped);
     lazyCounter(registry, 'tickwire_ticks_dropped_total', 'Ticks dropped by catch-up when a room fell behind', () => totals.ticksDropped);
     lazyCounter(registry, 'tickwire_ticks_total', 'Ticks simulated', () => totals.ticks);
+    lazyCounter(registry, 'tickwire_view_digests_total', 'Snapshots that carried a view digest', () => totals.viewDigests);
+    lazyCounter(
+      registry,
+      'tickwire_full_snapshot_requests_total',
+      'ACKs of 0: clients that asked for a full snapshot (a view found wrong by its digest, a missed snapshot, a failed decode, or a lossy link announcing itself)',
+      () => totals.fullSnapshotRequests,
+    );
     this.tickHistogram = new Histogram({
       name: 'tickwire_tick_duration_seconds',
       help: 'Time to simulate one room tick, snapshots included',
@@ -124,6 +131,14 @@ export class ServerMetrics implements ServerStats, PersistenceStats {
 
   snapshotSkipped(): void {
     this.totals.snapshotsSkipped++;
+  }
+
+  viewDigestSent(): void {
+    this.totals.viewDigests++;
+  }
+
+  fullSnapshotRequested(): void {
+    this.totals.fullSnapshotRequests++;
   }
 
   error(code: number): void {

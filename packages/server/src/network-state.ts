@@ -7,7 +7,7 @@
  * derived from these ticks, so the per-snapshot cost of publishing is proportional to what
  * changed, not to the number of clients.
  */
-import { RATE_ONE, linearAt } from '@tickwire/protocol';
+import { RATE_ONE, addDigest, fieldDigest, linearAt, presenceDigest } from '@tickwire/protocol';
 import type { EntityRecord, EntityStore } from './entity-store.js';
 
 export interface IdSet {
@@ -24,6 +24,11 @@ export class NetworkState {
   private readonly historyTicks: number[] = [];
   private readonly linear = new Set<EntityRecord>();
   private readonly removalLog: { tick: number; id: number }[] = [];
+  /**
+   * The view digest of every published entity (docs/protocol.md 8.6): what a client that sees
+   * everything holds after this tick's snapshot. Kept current term by term as fields change.
+   */
+  digest = 0;
 
   constructor(
     private readonly store: EntityStore,
@@ -40,6 +45,7 @@ export class NetworkState {
       if (rec.published) {
         membership = true;
         this.removalLog.push({ tick, id: rec.id });
+        this.digest = addDigest(this.digest, -rec.digest);
       }
       this.linear.delete(rec);
     }
@@ -62,6 +68,13 @@ export class NetworkState {
       rec.createdTick = tick;
       rec.lastChange = tick;
       rec.published = true;
+      rec.digest = presenceDigest(rec.id, rec.type.index);
+      for (let i = 0; i < fields.length; i++) {
+        const term = this.term(rec, i);
+        rec.terms[i] = term;
+        rec.digest = addDigest(rec.digest, term);
+      }
+      this.digest = addDigest(this.digest, rec.digest);
       if (rec.type.linearFields.length > 0) this.linear.add(rec);
       membership = true;
     }
@@ -81,6 +94,7 @@ export class NetworkState {
           rec.wire[i] = w;
           rec.changedTick[i] = tick;
           rec.lastChange = tick;
+          this.reterm(rec, i);
         }
       }
     }
@@ -103,6 +117,7 @@ export class NetworkState {
           rec.keyTick[i] = tick;
           rec.changedTick[i] = tick;
           rec.lastChange = tick;
+          this.reterm(rec, i);
         }
         rec.lastQ[i] = exact;
         rec.lastQTick[i] = tick;
@@ -121,6 +136,20 @@ export class NetworkState {
     let drop = 0;
     while (drop < this.removalLog.length && this.removalLog[drop]!.tick <= oldest) drop++;
     if (drop > 0) this.removalLog.splice(0, drop);
+  }
+
+  /** Field i's digest term as published. */
+  private term(rec: EntityRecord, i: number): number {
+    return fieldDigest(rec.id, i, rec.wire[i]!, rec.type.fields[i]!.type.linear, rec.rates[i], rec.keyTick[i]);
+  }
+
+  /** Field i changed on the wire: its term, the entity's digest and the room's follow. */
+  private reterm(rec: EntityRecord, i: number): void {
+    const term = this.term(rec, i);
+    const delta = term - rec.terms[i]!;
+    rec.terms[i] = term;
+    rec.digest = addDigest(rec.digest, delta);
+    this.digest = addDigest(this.digest, delta);
   }
 
   /** The published id set at a past snapshot tick, if still remembered. */

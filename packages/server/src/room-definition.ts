@@ -121,6 +121,13 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
    */
   snapshotBaseline?: 'auto' | 'acknowledged';
   /**
+   * Every this many snapshots, each carries a 32-bit digest of what its client should hold once
+   * it is applied, so a client whose view drifted (a bug that wrote to it, a bad decode) notices
+   * and asks for a full snapshot by itself (docs/protocol.md 8.6). Default 10 (twice a second at
+   * 20 Hz, 33 bits each time); 0 sends none. Rooms with interest management send none yet.
+   */
+  viewDigestEvery?: number;
+  /**
    * Send each client the exact state of its own entity with every snapshot (a few bytes), so
    * the client can predict it and reconcile against the server to the bit. Enable it when the
    * client predicts (see ClientRoom.predict).
@@ -233,6 +240,10 @@ export function checkDefinition(d: AnyRoomDefinition | RoomDefinition<GameProtoc
   }
   if (!Number.isInteger(snapshotRate) || snapshotRate < 1) {
     throw new RangeError(`${where}: snapshotRate must be a whole number in 1..tickRate, got ${snapshotRate}`);
+  }
+  const digestEvery = d.viewDigestEvery ?? 10;
+  if (!Number.isInteger(digestEvery) || digestEvery < 0) {
+    throw new RangeError(`${where}: viewDigestEvery must be a whole number of snapshots (0 for none), got ${digestEvery}`);
   }
   if (d.session) {
     if (!d.protocol.session) throw new RangeError(`${where}: a session needs its protocol '${d.protocol.name}' to declare session { roles, maxGroups }`);

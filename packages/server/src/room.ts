@@ -14,7 +14,9 @@ import {
   ErrorCode,
   MessageCodec,
   TickwireError,
+  addDigest,
   randomBytes,
+  writeDigest,
   writeEvents,
   writeSnapshotHead,
   type Clock,
@@ -102,6 +104,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   private readonly interestEncoder: InterestEncoder | null;
   private readonly channelMembers = new Map<string, number[]>();
   private readonly candidates = new Candidates();
+  /** Snapshot ticks so far: every `viewDigestEvery`th carries the view digest. */
+  private snapshotCount = 0;
   private readonly ownScratch: { id: number; type: EntityTypeInfo; wire: WireValue[] };
   private readonly ownList: readonly OwnState[];
   /** Squared radii of the interest tiers (empty without interest management). */
@@ -404,6 +408,9 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     const relevant = this.definition.isRelevant;
     const now = this.host.clock.now();
     if (this.grid) this.indexInterest();
+    // Every Nth snapshot carries the view digest (docs/protocol.md 8.6); interest rooms send none.
+    const every = this.definition.viewDigestEvery ?? 10;
+    const digestNow = !this.grid && every > 0 && this.snapshotCount++ % every === 0;
     for (const client of this.clients.values()) {
       const conn = client.connection;
       if (!conn) continue;
@@ -429,11 +436,25 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       w.appendBits(body.bytes, body.bits);
       writeEvents(w, client.pendingEvents);
       if (client.pendingEvents.length > 0) client.pendingEvents = [];
+      if (digestNow) {
+        writeDigest(w, relevant ? this.digestOf(client.view.lastSentIds) : this.net.digest);
+        this.host.stats.viewDigestSent();
+      }
       // Sent from the reused frame buffer: a transport copies what it keeps (Transport.send).
       const frame = w.view();
       this.host.stats.snapshotSent(frame.length, body.full);
       conn.send(frame);
     }
+  }
+
+  /** The view digest of a set of published entities (a client with its own relevant set). */
+  private digestOf(ids: readonly number[]): number {
+    let sum = 0;
+    for (const id of ids) {
+      const rec = this.entities.record(id);
+      if (rec) sum = addDigest(sum, rec.digest);
+    }
+    return sum;
   }
 
   /** The exact state of the client's entity, for rooms that send it (client prediction). */

@@ -8,6 +8,10 @@ export interface RoomStats {
   ticksDropped(n: number): void;
   snapshotSent(bytes: number, full: boolean): void;
   snapshotSkipped(): void;
+  /** A snapshot carried the view digest (docs/protocol.md 8.6). */
+  viewDigestSent(): void;
+  /** A client asked for a full snapshot (an ACK of 0: its view was lost, wrong, or missed a snapshot). */
+  fullSnapshotRequested(): void;
   error(code: number): void;
   /** Game code threw in a hook (the room's fault boundary caught it). */
   gameFault(hook: string): void;
