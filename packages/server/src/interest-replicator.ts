@@ -484,13 +484,20 @@ export class InterestEncoder {
     for (let c = 0; c < candidates.count; c++) {
       const id = ids[c]!;
       const tier = tiers[c]!;
+      const slot = held.find(id);
+      // A held entity of a slower tier that is not due yet costs nothing more: grid candidates are
+      // live (the grid is rebuilt from the live entities every snapshot), so its record need not
+      // be read. Tier -1 entities (own, channel, global) are checked below, as they may be gone.
+      if (slot >= 0 && tier >= 0 && tick - held.lastSent[slot]! < this.periods[tier]!) {
+        held.seen[slot] = stamp;
+        seen++;
+        continue;
+      }
       const rec = candidates.recs[c] ?? store.record(id);
       if (!rec || !rec.alive || !rec.published) continue;
-      const slot = held.find(id);
       if (slot >= 0) {
         held.seen[slot] = stamp;
         seen++;
-        if (tier >= 0 && tick - held.lastSent[slot]! < this.periods[tier]!) continue;
       }
       const ti = rec.type.index;
       const allowed = tier < 0 ? this.allMasks[ti]! : this.masks[ti]![tier]!;
