@@ -20,12 +20,16 @@ const RESPAWN_S = 10;
 /** Which way a combatant faces (bases: 0). */
 const facing = (c: Combatant): number => (c.body.type === 'ship' ? c.body.heading.angle : 0);
 
-/** Every combatant in play: player ships (not while destroyed), NPCs, bases. */
-export function* combatants(room: BridgeRoom): IterableIterator<Combatant> {
-  for (const c of room.state.crews) if (c.respawnAt === 0) yield c;
-  yield* room.state.npcs.values();
-  yield* room.state.bases.values();
+/** Lists every combatant in play for this tick: player ships (not while destroyed), NPCs, bases. */
+export function refreshCombatants(room: BridgeRoom): void {
+  const s = room.state;
+  const list = s.combatants;
+  list.length = 0;
+  for (const c of s.crews) if (c.respawnAt === 0) list.push(c);
+  for (const c of s.npcs.values()) list.push(c);
+  for (const c of s.bases.values()) list.push(c);
 }
+
 
 export function combatantById(room: BridgeRoom, id: number): Combatant | undefined {
   const s = room.state;
@@ -86,7 +90,7 @@ function destroy(room: BridgeRoom, target: Combatant, by: Combatant | undefined)
     if (target.side === 'enemy') s.mission.enemiesDestroyed++;
   } else if (s.bases.delete(target.id)) s.mission.basesLost++;
   room.entities.remove(target.id);
-  for (const c of combatants(room)) if (c.target === target.id) c.target = 0;
+  for (const c of room.state.combatants) if (c.target === target.id) c.target = 0;
 }
 
 /** Whether player ship `ship` (index) is within `range` of a point; false for no ship. */
@@ -109,8 +113,8 @@ export function respawn(room: BridgeRoom, crew: CrewShip): void {
 
 /** Beams: every armed combatant with a hostile target in range fires, then waits for its cooldown. */
 export function fireBeams(room: BridgeRoom): void {
-  for (const c of combatants(room)) {
-    if (c.target === 0 || room.tick < c.beamReadyAt) continue;
+  for (const c of room.state.combatants) {
+    if (c.hull <= 0 || c.target === 0 || room.tick < c.beamReadyAt) continue;
     const target = combatantById(room, c.target);
     const from = c.body.position;
     if (!target || !hostile(c, target) || dist2(from, target.body.position) > BEAM_RANGE * BEAM_RANGE) continue;
@@ -173,8 +177,8 @@ export function flyTorpedoes(room: BridgeRoom, dt: number): void {
 
 /** The first combatant hostile to `side` (not the launcher) close enough to set a warhead off. */
 function victimAt(room: BridgeRoom, side: Combatant['side'], owner: number, x: number, y: number): Combatant | undefined {
-  for (const c of combatants(room)) {
-    if (c.id === owner || c.side === side || c.side === 'neutral') continue;
+  for (const c of room.state.combatants) {
+    if (c.hull <= 0 || c.id === owner || c.side === side || c.side === 'neutral') continue;
     const at = c.body.position;
     if ((at.x - x) ** 2 + (at.y - y) ** 2 < 200 * 200) return c;
   }
@@ -185,8 +189,8 @@ function victimAt(room: BridgeRoom, side: Combatant['side'], owner: number, x: n
 function burst(room: BridgeRoom, kind: Ordnance, x: number, y: number, owner: Combatant | undefined, side: Combatant['side']): void {
   const { damage: full, radius } = WARHEAD[kind];
   room.emit('blast', { x, y, size: kind === 'nuke' ? 2 : 1 }, (p) => near(room, p.data.post?.ship, { x, y }, 20_000));
-  for (const c of [...combatants(room)]) {
-    if (c.side === side || c.side === 'neutral') continue;
+  for (const c of room.state.combatants) {
+    if (c.hull <= 0 || c.side === side || c.side === 'neutral') continue;
     const at = c.body.position;
     const d = Math.sqrt((at.x - x) ** 2 + (at.y - y) ** 2);
     if (d < radius) damage(room, c, full * (1 - (0.5 * d) / radius), owner, x, y);

@@ -7,10 +7,11 @@
  */
 import { rudderTowards } from '../shared/helm.js';
 import { SECTOR } from '../shared/constants.js';
-import { combatantById, combatants, hostile, launch } from './combat.js';
+import { combatantById, hostile, launch } from './combat.js';
 import { dist2, type BridgeRoom, type Combatant, type Npc } from './state.js';
 
 const THINK_TICKS = 10;
+const clamp = (v: number) => Math.min(SECTOR, Math.max(0, v));
 const SIGHT = 15_000;
 const TORPEDO_REACH = 6_000;
 
@@ -18,8 +19,8 @@ const TORPEDO_REACH = 6_000;
 function prey(room: BridgeRoom, npc: Npc): Combatant | undefined {
   let best: Combatant | undefined;
   let bestD2 = SIGHT * SIGHT;
-  for (const c of combatants(room)) {
-    if (c.side !== 'crew' || !hostile(npc, c)) continue;
+  for (const c of room.state.combatants) {
+    if (c.hull <= 0 || c.side !== 'crew' || !hostile(npc, c)) continue;
     const d2 = dist2(npc.ship.position, c.body.position);
     if (d2 < bestD2) {
       best = c;
@@ -59,11 +60,14 @@ function think(room: BridgeRoom, npc: Npc): void {
       return;
     }
   }
-  // Patrol or trade: on to the waypoint, and a new one on arrival.
+  // Patrol or trade: on to the waypoint, and a new one on arrival: a base to trade with, or
+  // somewhere within 25,000 units of one for a patrol (that is where the crews are).
   if (dist2(me, npc.waypoint) < 2_000 * 2_000) {
-    const bases = [...room.state.bases.values()];
-    const base = npc.mode === 'trade' && bases.length > 0 ? bases[Math.floor(random() * bases.length)]!.body.position : undefined;
-    npc.waypoint = base ? { x: base.x, y: base.y } : { x: random() * SECTOR, y: random() * SECTOR };
+    let base: { x: number; y: number } | undefined;
+    let k = Math.floor(random() * room.state.bases.size);
+    for (const b of room.state.bases.values()) if (k-- === 0) base = b.body.position;
+    const spread = npc.mode === 'trade' ? 0 : 25_000;
+    npc.waypoint = base ? { x: clamp(base.x + (random() - 0.5) * 2 * spread), y: clamp(base.y + (random() - 0.5) * 2 * spread) } : { x: random() * SECTOR, y: random() * SECTOR };
   }
   npc.controls.impulse = npc.mode === 'trade' ? 40 : 60;
 }

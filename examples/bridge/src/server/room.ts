@@ -13,7 +13,7 @@
 import { defineRoom, reject } from '@tickwire/server';
 import { SECTOR } from '../shared/constants.js';
 import { bridge } from '../shared/protocol.js';
-import { fireBeams, flyTorpedoes } from './combat.js';
+import { fireBeams, flyTorpedoes, refreshCombatants } from './combat.js';
 import { captain, comms, engineering, runConsoles, science, weapons } from './consoles.js';
 import { postInJoinOrder, reseatAll, seat } from './crew.js';
 import { runEngineering } from './engineering.js';
@@ -53,6 +53,7 @@ const DEFAULT_SECTOR: SectorOptions = { scenario: 'patrol', difficulty: 3, ships
 function emptyState(random: () => number): BridgeState {
   return {
     random,
+    combatants: [],
     crews: [],
     npcs: new Map(),
     bases: new Map(),
@@ -66,6 +67,7 @@ function emptyState(random: () => number): BridgeState {
 /** One tick of the round, in order: minds, flight, engineering, weapons, consoles, what gets written, the mission. */
 function playRound(room: BridgeRoom, dt: number): RoundResults | undefined {
   if (room.state.mission.over) return undefined;
+  refreshCombatants(room);
   npcMinds(room);
   fly(room);
   runEngineering(room, dt);

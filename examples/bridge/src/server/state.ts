@@ -127,6 +127,8 @@ export interface Mission {
 
 export interface BridgeState {
   random: () => number;
+  /** Everything that can shoot or be shot this tick (refreshed at its start; a destroyed one has hull 0). */
+  combatants: Combatant[];
   crews: CrewShip[];
   npcs: Map<number, Npc>;
   bases: Map<number, BaseState>;

@@ -13,8 +13,11 @@ export const MAX_SHIPS = 8;
 /** Default names of the player ships, by index; the first member of a crew may rename theirs. */
 export const SHIP_NAMES = ['Artemis', 'Intrepid', 'Aegis', 'Horatio', 'Excalibur', 'Hera', 'Ceres', 'Diana'] as const;
 
-/** The square sector everything flies in, in world units. */
-export const SECTOR = 100_000;
+/**
+ * The square sector everything flies in, in world units (seed 004 §8.2's 200k map). At this size
+ * the 50k range of a ship's sensors holds a few dozen contacts, as the seed reckons.
+ */
+export const SECTOR = 200_000;
 
 /** Seed 004 §3.3: near (< 10k), mid (10k-20k), far (20k-50k); beyond is out of range. Torpedoes within 5k. */
 export const NEAR = 10_000;
