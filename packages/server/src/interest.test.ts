@@ -141,6 +141,12 @@ describe('interest management', () => {
     for (const ship of ships) expect(records(a, mark, ship.id).length).toBeGreaterThan(0);
   });
 
+  it('refuses a tier that names an entity type the protocol does not declare', () => {
+    const room = spaceRoom();
+    const typo = { ...room, interest: { ...room.interest!, tiers: [{ name: 'torpedo', radius: 5000, types: ['torpedoe'] }] } };
+    expect(() => harness<Space>(typo)).toThrow(/tier 'torpedo' names entity type 'torpedoe'/);
+  });
+
   it('answers a grid query from nearby cells only', () => {
     const grid = new SpatialGrid(100);
     const at = new Map<number, { x: number; y: number }>([

@@ -258,6 +258,8 @@ export function checkDefinition(d: AnyRoomDefinition | RoomDefinition<GameProtoc
     if (interest.tiers.length === 0) throw new RangeError(`${where}: interest needs at least one tier`);
     for (const t of interest.tiers) {
       if (!(t.radius > 0) || !Number.isFinite(t.radius)) throw new RangeError(`${where}: interest tier '${t.name}' needs a finite radius > 0, got ${t.radius}`);
+      const unknown = t.types?.find((name) => !d.protocol.entityTypes.some((type) => type.name === name));
+      if (unknown !== undefined) throw new RangeError(`${where}: interest tier '${t.name}' names entity type '${unknown}', which the protocol does not declare`);
     }
     if (interest.cellSize !== undefined && !(interest.cellSize >= 0.001 && Number.isFinite(interest.cellSize))) {
       throw new RangeError(`${where}: interest cellSize must be a finite number >= 0.001, got ${interest.cellSize}`);
