@@ -34,13 +34,21 @@ const snapshotHz = num(f, 'snapshot-hz', 10);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const profile = f.get('profile');
-const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./bridge-server.ts', import.meta.url)), '--snapshot-hz', String(snapshotHz)], {
+const child = spawn(process.execPath, [...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : []), '--expose-gc', '--conditions=source', '--import', 'tsx', fileURLToPath(new URL('./bridge-server.ts', import.meta.url)), '--snapshot-hz', String(snapshotHz)], {
   stdio: ['ignore', 'pipe', 'inherit'],
 });
+const lines = createInterface({ input: child.stdout! });
 const server = await new Promise<{ port: number; pid: number }>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`the bridge server exited with ${code}`)));
-  createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line) as { port: number; pid: number }));
+  lines.once('line', (line) => resolve(JSON.parse(line) as { port: number; pid: number }));
 });
+
+/** The server's heap in use right after a full garbage collection. */
+function heapAfterGc(): Promise<number> {
+  const answer = new Promise<number>((resolve) => lines.once('line', (line) => resolve((JSON.parse(line) as { heapUsed: number }).heapUsed)));
+  child.kill('SIGUSR2');
+  return answer;
+}
 const http = `http://127.0.0.1:${server.port}`;
 const rssIdle = rssBytes(server.pid);
 
@@ -49,7 +57,7 @@ async function metric(name: string): Promise<number> {
   const text = await (await fetch(`${http}/metrics`)).text();
   return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
 }
-const heapIdle = await metric('tickwire_process_nodejs_heap_size_used_bytes');
+const heapIdle = await heapAfterGc();
 
 /** The tick loop's histogram from /metrics: total seconds and ticks so far. */
 async function tickTotals(): Promise<{ sum: number; count: number }> {
@@ -129,7 +137,7 @@ const snapshotsIn = snapshots() - snaps0;
 const tick1 = await tickTotals();
 const ticks = tick1.count - tick0.count;
 const rss = rssBytes(server.pid);
-const heap = await metric('tickwire_process_nodejs_heap_size_used_bytes');
+const heap = await heapAfterGc();
 const tiers = Object.fromEntries(
   TIERS.map((t) => {
     const records = members.reduce((a, m) => a + m.meter.records.get(t)!, 0);
@@ -183,7 +191,8 @@ const report = {
   tick_loop_ms_per_tick: Number((((tick1.sum - tick0.sum) * 1000) / ticks).toFixed(3)),
   server_cpu_percent_of_one_core: Number(((100 * cpu) / secs).toFixed(1)),
   server_rss_mb: { idle: Number((rssIdle / 1e6).toFixed(1)), loaded: Number((rss / 1e6).toFixed(1)) },
-  server_heap_mb: { idle: Number((heapIdle / 1e6).toFixed(1)), loaded: Number((heap / 1e6).toFixed(1)), per_player_kb: Math.round((heap - heapIdle) / 1e3 / members.length) },
+  // After a full collection: the session's world (~150 entities) and the 48 players' state together.
+  server_heap_after_gc_mb: { idle: Number((heapIdle / 1e6).toFixed(1)), loaded: Number((heap / 1e6).toFixed(1)), per_player_kb: Math.round((heap - heapIdle) / 1e3 / members.length) },
   down_bytes_per_client_s: Math.round(bytesIn / secs / members.length),
   snapshots_per_client_s: Number((snapshotsIn / secs / members.length).toFixed(2)),
   commands_refused: refused,

@@ -33,7 +33,10 @@ export function refreshCombatants(room: BridgeRoom): void {
 
 export function combatantById(room: BridgeRoom, id: number): Combatant | undefined {
   const s = room.state;
-  return s.npcs.get(id) ?? s.bases.get(id) ?? s.crews.find((c) => c.id === id && c.respawnAt === 0);
+  const other = s.npcs.get(id) ?? s.bases.get(id);
+  if (other) return other;
+  for (const c of s.crews) if (c.id === id && c.respawnAt === 0) return c;
+  return undefined;
 }
 
 export const hostile = (a: Combatant, b: Combatant): boolean => a.side !== 'neutral' && b.side !== 'neutral' && a.side !== b.side;

@@ -16,11 +16,12 @@ type Tube = TubeEntity['tube0'];
 
 const SCAN_S = 3;
 
+const TUBE_KEYS = ['tube0', 'tube1', 'tube2', 'tube3'] as const;
+
 function tubeOf(crew: CrewShip, index: number): Tube {
-  const tubes: readonly Tube[] = [crew.tubes.tube0, crew.tubes.tube1, crew.tubes.tube2, crew.tubes.tube3];
-  const tube = tubes[index];
-  if (!tube) reject(`there are ${TUBES} tubes: 0 to ${TUBES - 1}`);
-  return tube;
+  const key = TUBE_KEYS[index];
+  if (key === undefined) reject(`there are ${TUBES} tubes: 0 to ${TUBES - 1}`);
+  return crew.tubes[key];
 }
 
 export const weapons = {
@@ -128,8 +129,10 @@ export const captain = {
 /** Loading tubes finish; scans fill up (faster with more power to the sensors) and report. */
 export function runConsoles(room: BridgeRoom, dt: number): void {
   for (const crew of room.state.crews) {
-    const tubes: readonly Tube[] = [crew.tubes.tube0, crew.tubes.tube1, crew.tubes.tube2, crew.tubes.tube3];
-    for (const t of tubes) if (t.state === 'loading' && room.tick >= t.ready) t.state = 'loaded';
+    for (const key of TUBE_KEYS) {
+      const t = crew.tubes[key];
+      if (t.state === 'loading' && room.tick >= t.ready) t.state = 'loaded';
+    }
     const scan = crew.scan;
     if (scan.target === 0 || crew.respawnAt !== 0) continue;
     const target = combatantById(room, scan.target);

@@ -20,18 +20,22 @@ export function output(crew: CrewShip, system: SystemName): number {
   return Math.min(MAX_POWER, eng.power[system] * (1 - eng.damage[system] / 100));
 }
 
+function nearFriendlyBase(room: BridgeRoom, crew: CrewShip): boolean {
+  for (const b of room.state.bases.values()) if (b.side === crew.side && dist2(b.body.position, crew.ship.position) < DOCK_RANGE * DOCK_RANGE) return true;
+  return false;
+}
+
 /** One tick of engineering for every player ship in play. */
 export function runEngineering(room: BridgeRoom, dt: number): void {
-  const bases = [...room.state.bases.values()];
   for (const crew of room.state.crews) {
     if (crew.respawnAt !== 0) continue;
     const eng = crew.engineering;
     const ship = crew.ship;
-    const pct = (s: SystemName) => eng.power[s] / 100;
-    let draw = DRAW.idle + (ship.motion.speed > 0 ? DRAW.impulse * pct('impulse') : 0);
-    draw += crew.controls.warp * DRAW.warp * pct('warp');
-    if (crew.shieldsUp) draw += DRAW.shields * pct('shields');
-    if (crew.scan.target !== 0) draw += DRAW.sensors * pct('sensors');
+    const power = eng.power;
+    let draw = DRAW.idle + (ship.motion.speed > 0 ? (DRAW.impulse * power.impulse) / 100 : 0);
+    draw += (crew.controls.warp * DRAW.warp * power.warp) / 100;
+    if (crew.shieldsUp) draw += (DRAW.shields * power.shields) / 100;
+    if (crew.scan.target !== 0) draw += (DRAW.sensors * power.sensors) / 100;
     if (crew.redAlert) draw += DRAW.alert;
     eng.energy = Math.max(0, Math.min(MAX_ENERGY, eng.energy + (REACTOR - draw) * dt));
 
@@ -51,7 +55,7 @@ export function runEngineering(room: BridgeRoom, dt: number): void {
 
     // Docked: slow and close to a friendly base. Energy, hull and ordnance come back.
     const wasDocked = crew.docked;
-    crew.docked = ship.motion.speed < 60 && bases.some((b) => b.side === crew.side && dist2(b.body.position, ship.position) < DOCK_RANGE * DOCK_RANGE);
+    crew.docked = ship.motion.speed < 60 && nearFriendlyBase(room, crew);
     if (crew.docked) {
       eng.energy = Math.min(MAX_ENERGY, eng.energy + 60 * dt);
       crew.hull = Math.min(100, crew.hull + 3 * dt);

@@ -34,12 +34,22 @@ function move(room: BridgeRoom, crew: CrewShip, controls: Controls): void {
 }
 
 /** The autopilot of a ship with nobody at the helm: back to its home base, and hold there. */
-function autopilot(room: BridgeRoom, crew: CrewShip): Controls {
+function autopilot(room: BridgeRoom, crew: CrewShip, out: Controls): Controls {
   const p = crew.ship.position;
   const d2 = dist2(p, crew.home);
-  const wanted = Math.atan2(crew.home.y - p.y, crew.home.x - p.x);
   const far = d2 > 1_500 * 1_500;
-  return { impulse: far ? (d2 > 20_000 * 20_000 ? 100 : 50) : 0, rudder: far ? rudderTowards(crew.ship.heading.angle, wanted, room.dt) : 0, warp: 0 };
+  out.impulse = far ? (d2 > 20_000 * 20_000 ? 100 : 50) : 0;
+  out.rudder = far ? rudderTowards(crew.ship.heading.angle, Math.atan2(crew.home.y - p.y, crew.home.x - p.x), room.dt) : 0;
+  out.warp = 0;
+  return out;
+}
+
+/** The helm's settings with the rudder centred: how a ship whose helm is away flies on. */
+function straightOn(crew: CrewShip, out: Controls): Controls {
+  out.impulse = crew.controls.impulse;
+  out.rudder = 0;
+  out.warp = crew.controls.warp;
+  return out;
 }
 
 /** Moves every ship that has not moved this tick. */
@@ -51,12 +61,9 @@ export function fly(room: BridgeRoom): void {
     }
     if (crew.steppedAt === room.tick) continue;
     const helm = crew.helm;
-    if (helm?.connected) {
-      // The input for this tick is on its way: wait for it rather than step without it.
-      if (room.tick - crew.helmInputAt <= HELM_GRACE_TICKS) continue;
-      move(room, crew, { ...crew.controls, rudder: 0 });
-    } else if (helm) move(room, crew, { ...crew.controls, rudder: 0 });
-    else move(room, crew, autopilot(room, crew));
+    // A connected helm's input for this tick is on its way: wait for it rather than step without it.
+    if (helm?.connected && room.tick - crew.helmInputAt <= HELM_GRACE_TICKS) continue;
+    move(room, crew, helm ? straightOn(crew, crew.unmanned) : autopilot(room, crew, crew.unmanned));
   }
   for (const npc of room.state.npcs.values()) helmStep(npc.ship, npc.controls, room.dt, undefined);
 }

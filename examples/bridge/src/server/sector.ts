@@ -78,6 +78,7 @@ function addCrewShip(room: BridgeRoom, index: number, name: string): CrewShip {
     beamReadyAt: 0,
     helm: undefined,
     controls: { impulse: 0, rudder: 0, warp: 0 },
+    unmanned: { impulse: 0, rudder: 0, warp: 0 },
     steppedAt: -1,
     helmInputAt: -1_000_000,
     engineering: eng,
@@ -143,10 +144,17 @@ export function spawnNpc(room: BridgeRoom, side: Side, at?: { x: number; y: numb
   return npc;
 }
 
-/** Enemies a scenario starts with and keeps in reserve, by difficulty (1-11). */
+/** Freighters plying between the bases (none in training). */
+const NEUTRALS = 12;
+
+/**
+ * Enemies a scenario starts with and keeps in reserve, by difficulty (1-11). A siege at 11 on
+ * eight ships is seed 004's full load: 98 enemies, 12 freighters, 4 bases, 8 player ships with
+ * their 24 crew entities, and the torpedoes in flight, about 150 entities.
+ */
 export function enemyCounts(scenario: Scenario, difficulty: number): { now: number; reserve: number } {
   if (scenario === 'training') return { now: 2 + difficulty, reserve: 0 };
-  if (scenario === 'siege') return { now: 6 + 8 * difficulty, reserve: 1_000 };
+  if (scenario === 'siege') return { now: 10 + 8 * difficulty, reserve: 1_000 };
   const total = 4 + 4 * difficulty;
   const now = Math.ceil(total / 3);
   return { now, reserve: total - now };
@@ -171,7 +179,7 @@ export function buildSector(room: BridgeRoom, o: SectorOptions): void {
     const near = o.scenario === 'training' ? { x: BASE_SPOTS[0]!.x + 6_000 + i * 800, y: BASE_SPOTS[0]!.y + 4_000 } : undefined;
     spawnNpc(room, 'enemy', near);
   }
-  for (let i = 0; i < (o.scenario === 'training' ? 0 : 6); i++) spawnNpc(room, 'neutral');
+  for (let i = 0; i < (o.scenario === 'training' ? 0 : NEUTRALS); i++) spawnNpc(room, 'neutral');
   state.mission = { scenario: o.scenario, difficulty: o.difficulty, startTick: room.tick, reserve, wave: 1, enemiesDestroyed: 0, basesLost: 0, over: false };
 }
 

@@ -71,6 +71,8 @@ export interface CrewShip extends Combatant {
   helm: BridgePlayer | undefined;
   /** The helm's controls as last applied: what flies the ship while no helm input arrives. */
   controls: Controls;
+  /** What flies it when no input does (the autopilot's, or the helm's held straight): reused each tick. */
+  readonly unmanned: Controls;
   /** The tick the ship last moved (it moves once a tick, by the helm's input or without one). */
   steppedAt: number;
   /** The tick of the helm's last input. */
