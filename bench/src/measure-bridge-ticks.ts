@@ -63,17 +63,19 @@ for (let n = 0; n < ticks; n++) {
 }
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 const p99 = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length * 0.99)]!;
-const simulation = mean(without);
-const snapshotTick = mean(withSnapshot);
+const round = (v: number) => Number(v.toFixed(3));
+/** Mean and p99 of some ticks; null when there were none (at 20 Hz every tick has a snapshot). */
+const stats = (a: number[]) => (a.length > 0 ? { mean: round(mean(a)), p99: round(p99(a)) } : null);
+const all = [...withSnapshot, ...without];
 const report = {
   players: clients.length,
   entities: room!.entities.size,
   snapshot_hz: snapshotRate,
-  simulation_ms_per_tick: { mean: Number(simulation.toFixed(3)), p99: Number(p99(without).toFixed(3)) },
-  tick_with_snapshot_ms: { mean: Number(snapshotTick.toFixed(3)), p99: Number(p99(withSnapshot).toFixed(3)) },
-  snapshot_ms: Number((snapshotTick - simulation).toFixed(3)),
-  mean_ms_per_tick: Number(((snapshotTick * withSnapshot.length + simulation * without.length) / (withSnapshot.length + without.length)).toFixed(3)),
-  wall_ms: { simulation: Number((wall.without / without.length).toFixed(3)), tick_with_snapshot: Number((wall.withSnapshot / withSnapshot.length).toFixed(3)) },
+  simulation_ms_per_tick: stats(without),
+  tick_with_snapshot_ms: stats(withSnapshot),
+  snapshot_ms: without.length > 0 ? round(mean(withSnapshot) - mean(without)) : null,
+  mean_ms_per_tick: round(mean(all)),
+  wall_ms: { simulation: without.length > 0 ? round(wall.without / without.length) : null, tick_with_snapshot: round(wall.withSnapshot / withSnapshot.length) },
 };
 if (f.has('json')) console.log(JSON.stringify(report));
 else console.log(JSON.stringify(report, null, 2));
