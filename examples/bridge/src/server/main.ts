@@ -57,6 +57,6 @@ try {
   const addr = await server.listen(port, process.env.HOST);
   logger.info(`bridge ready: open http://localhost:${addr.port} in two tabs, create a session in one and join it from the other`);
 } catch (err) {
-  const e = err as NodeJS.ErrnoException;
-  fail(e.code === 'EADDRINUSE' ? `port ${port} is in use: set PORT to another port (PORT=8081 npm run start:bridge)` : String(err));
+  const inUse = err instanceof Error && 'code' in err && err.code === 'EADDRINUSE';
+  fail(inUse ? `port ${port} is in use: set PORT to another port (PORT=8081 npm run start:bridge)` : String(err));
 }
