@@ -1,7 +1,7 @@
 /**
  * The bridge in a real browser: Debian's chromium driven by playwright-core. Two pages (two
- * players: each tab is its own) create and join one session from the lobby page, take the helm
- * and weapons of the same ship, mark themselves ready and start; the helm steers by keyboard and
+ * players: each tab is its own) create and join one session from the lobby page (with its
+ * password), chat, take the helm and weapons of the same ship, mark themselves ready and start; the helm steers by keyboard and
  * the weapons page sees the ship move; the weapons page reloads and comes back to its console;
  * the host ends the mission and both pages show the results. Screenshots go to test-artifacts/.
  */
@@ -85,16 +85,24 @@ describe.skipIf(skip !== undefined)('bridge in Chromium', () => {
     const errors: string[] = [];
     for (const p of [ada, bob]) p.on('pageerror', (e) => errors.push(e.message));
 
-    // Ada creates the session; Bob finds it in the list and joins.
+    // Ada creates the session with a password; Bob finds it in the list and joins with it.
     await ada.goto(`${url}/?name=ada`);
     await ada.fill('#create-name', 'e2e');
     await ada.selectOption('#create-scenario', 'training');
     await ada.fill('#create-ships', '1');
+    await ada.fill('#create-password', 'sesame');
     await ada.click('#create');
     await until(ada, (s) => s.view === 'lobby', 'the lobby on ada');
     await bob.goto(`${url}/?name=bob`);
+    await bob.fill('#join-password', 'wrong');
+    await bob.click('button[data-session]');
+    await bob.waitForSelector('#list-error:text("password")');
+    await bob.fill('#join-password', 'sesame');
     await bob.click('button[data-session]');
     await until(bob, (s) => s.view === 'lobby', 'the lobby on bob');
+    await ada.fill('#chat-input', 'helm, take us out');
+    await ada.press('#chat-input', 'Enter');
+    await bob.waitForSelector('.chat li:has-text("ada: helm, take us out")');
 
     // Helm and weapons of the same ship, ready, start.
     await ada.click('button[data-seat="0:helm"]');
