@@ -72,10 +72,12 @@ export function lobbyView(session: ClientSession<Bridge>): View {
     ready.disabled = !me?.seat;
     const start = button('start', () => attempt(error, () => session.start()), { id: 'start', class: 'primary' });
     const leaveSeat = button('leave seat', () => attempt(error, () => session.release()));
+    const roster = [...session.members.values()].map((m) => `${m.name}${m.id === session.hostId ? ' (host)' : ''}${m.seat ? '' : ' (no seat)'}${m.connected ? '' : ' (away)'}`);
     body.replaceChildren(
       el('h2', {}, [`${session.name} · lobby`]),
       optionsCard(session, error),
       seatsTable(session, error),
+      el('p', { class: 'help', id: 'roster' }, [`in the session: ${roster.join(', ')}`]),
       el('div', { class: 'row' }, [ready, me?.seat ? leaveSeat : '', session.isHost ? start : el('span', { class: 'help' }, [`the host (${session.host?.name ?? 'nobody'}) starts`])]),
       error,
       el('p', { class: 'help' }, ['Take a seat, mark yourself ready; the host starts once every crewed ship has someone ready.']),

@@ -159,6 +159,7 @@ export class SectorMap {
       const [sx, sy] = this.toScreen(pos.x, pos.y);
       ctx.fillStyle = ctx.strokeStyle = COLORS[c.side];
       if (c.kind === 'base') ctx.strokeRect(sx - 7, sy - 7, 14, 14);
+      else if (e.typeName === 'ship' && !e.has('heading', 'angle')) ctx.fillRect(sx - 3, sy - 3, 6, 6); // a far contact: a position, no heading
       else this.ship(ctx, sx, sy, mine && o.ownRender ? o.ownRender.heading.angle : e.typeName === 'ship' ? e.render.heading.angle : 0, mine);
       if (o.target === e.id) {
         ctx.strokeStyle = '#d29922';
