@@ -16,6 +16,7 @@ import { ManualClock, MessageCodec, createMemoryPipe, decodeServer, seededRandom
 import { createServer } from '@tickwire/server';
 import { pino } from 'pino';
 import { flags, num } from './args.js';
+import { loadTestLimits } from './load-limits.js';
 import { worldProtocol } from './suite/protocols.js';
 import { ARENA_SIZE, holdMs, openWorldSize, pickSteer, RATE_HZ } from './suite/rules.js';
 import { benchRoom, type RoomCounters } from './suite/tickwire-room.js';
@@ -41,7 +42,8 @@ const heapUsed = (): number => {
 const counters: RoomCounters = { inputs: 0, positions: new Map() };
 const room = { ...benchRoom({ size, relevance: workload === 'open-world', counters }), snapshotBaseline: baseline } as const;
 const clock = new ManualClock(1000);
-const server = createServer({ rooms: room, clock, logger: pino({ level: 'silent' }), processMetrics: false });
+// Every in-process client comes from one (empty) address: the bench's limits let them all in.
+const server = createServer({ rooms: room, clock, logger: pino({ level: 'silent' }), processMetrics: false, limits: loadTestLimits });
 const protocol = worldProtocol(size);
 const codec = new MessageCodec(protocol);
 const random = seededRandom(7);
