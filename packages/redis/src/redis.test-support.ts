@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { unavailable } from '@tickwire/storage/testing';
 import { Redis } from 'ioredis';
+import { afterAll, describe, it } from 'vitest';
 
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -47,4 +48,24 @@ export async function dropPrefixes(redis: Redis): Promise<void> {
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
   }
+}
+
+/**
+ * Declares `title`'s tests against a connection of their own (its test keys dropped and the
+ * connection closed afterwards), or one skipped test that says why when Redis is missing.
+ */
+export async function describeWithRedis(title: string, body: (redis: Redis) => void): Promise<void> {
+  const skip = await redisMissing();
+  describe(title, () => {
+    if (skip) {
+      it.skipIf(true)(`skipped: ${skip}`, () => undefined);
+      return;
+    }
+    const redis = connection();
+    afterAll(async () => {
+      await dropPrefixes(redis);
+      await redis.quit();
+    });
+    body(redis);
+  });
 }

@@ -1,19 +1,8 @@
-import { afterAll, describe, it } from 'vitest';
 import { registryContract } from '../../server/src/registry-contract.test-support.js';
 import { RedisRegistry } from './registry.js';
-import { connection, dropPrefixes, freshPrefix, redisMissing } from './redis.test-support.js';
+import { describeWithRedis, freshPrefix } from './redis.test-support.js';
 
-const skip = await redisMissing();
-if (skip) {
-  describe('room registry on Redis', () => {
-    it.skipIf(true)(`skipped: ${skip}`, () => undefined);
-  });
-} else {
-  const redis = connection();
-  afterAll(async () => {
-    await dropPrefixes(redis);
-    await redis.quit();
-  });
+await describeWithRedis('room registry on Redis', (redis) => {
   // Leases are timed by Redis's clock: time passes for real here (the contract waits a lease
   // of 1 s a few times).
   registryContract({
@@ -21,4 +10,4 @@ if (skip) {
     make: async () => new RedisRegistry(redis, { prefix: freshPrefix('registry') }),
     advance: (ms) => new Promise((r) => setTimeout(r, ms)),
   });
-}
+});

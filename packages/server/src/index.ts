@@ -8,6 +8,17 @@
 export { createServer, TickwireServer, type ServerOptions, type ListenAddress } from './server.js';
 export { TickwireRuntime, type RuntimeOptions } from './runtime.js';
 export { MemoryRegistry, type RoomRegistry, type RoomClaim } from './registry.js';
+export {
+  MemoryProcessRegistry,
+  leastLoaded,
+  parseProcessInfo,
+  checkProcessInfo,
+  checkTtl,
+  type ProcessInfo,
+  type ProcessRecord,
+  type ProcessRegistry,
+} from './process-registry.js';
+export { JoinTickets, JOIN_TICKET_TTL_MS, type JoinTicket } from './join-tickets.js';
 export { MemoryBus, deliver, type BusFaultReporter, type BusHandler, type MessageBus } from './bus.js';
 export { hostFromEnv, UwsNotInstalledError, type Host, type HostKind, type HostOptions } from './host.js';
 export { NodeHost, type NodeHostOptions } from './node-host.js';
