@@ -7,7 +7,7 @@
  *
  * Uses the host's `fetch` (browsers, Node 20): nothing here needs Node.
  */
-import { ErrorCode, TickwireError, type Clock, type GameProtocol, type JoinOptionsOf, type SessionOptionsOf, type SessionSummary } from '@tickwire/protocol';
+import { ErrorCode, TickwireError, parseSessionSummary, type Clock, type GameProtocol, type JoinOptionsOf, type SessionOptionsOf, type SessionSummary } from '@tickwire/protocol';
 import type { ClientRoom } from './client-room.js';
 import type { ClientSession } from './client-session.js';
 import { fetchJson, isRecord } from './http.js';
@@ -65,8 +65,6 @@ export interface SessionsDeps<P extends GameProtocol> {
   timeoutMs: number;
 }
 
-const STATES = ['lobby', 'running', 'results', 'closed'] as const;
-
 /** The code a refusal without one of ours stands for. */
 function codeForStatus(status: number): ErrorCode {
   if (status === 401) return ErrorCode.AUTH_FAILED;
@@ -93,21 +91,9 @@ export function sessionsClient<P extends GameProtocol>(deps: SessionsDeps<P>): S
   };
   /** A summary from the server, field by field (a page shows these: nothing else gets through). */
   const summary = (v: unknown): SessionSummary => {
-    if (!isRecord(v) || typeof v.id !== 'string') throw new TickwireError(ErrorCode.INTERNAL, 'the server did not answer with a session: is it a tickwire server with sessions?');
-    const count = (k: string) => (typeof v[k] === 'number' && Number.isSafeInteger(v[k]) ? (v[k] as number) : 0);
-    const state = STATES.find((s) => s === v.state) ?? 'closed';
-    return {
-      id: v.id,
-      name: typeof v.name === 'string' ? v.name : v.id,
-      type: typeof v.type === 'string' ? v.type : '',
-      state,
-      round: count('round'),
-      players: count('players'),
-      members: count('members'),
-      seats: count('seats'),
-      seatsFree: count('seatsFree'),
-      password: v.password === true,
-    };
+    const parsed = parseSessionSummary(v);
+    if (!parsed) throw new TickwireError(ErrorCode.INTERNAL, 'the server did not answer with a session: is it a tickwire server with sessions?');
+    return parsed;
   };
   /** Joins the session's room and waits for its session state. */
   const enter = async (id: string, options: Partial<JoinOptionsOf<P>> | undefined, token: string): Promise<ClientSession<P>> => {

@@ -8,6 +8,7 @@ import {
   SESSION_ACTIONS,
   SESSION_EVENTS,
   SESSION_LIMITS,
+  parseSessionSummary,
   type SessionEventBody,
   type SessionMemberBody,
   type SessionRequest,
@@ -195,5 +196,21 @@ describe('session declarations', () => {
     const one = defineProtocol({ ...base, session: { roles: ['a', 'b'], maxGroups: 2 } });
     const other = defineProtocol({ ...base, session: { roles: ['b', 'a'], maxGroups: 2 } });
     expect(new Set([without.hash, one.hash, other.hash]).size).toBe(3);
+  });
+});
+
+describe('parseSessionSummary', () => {
+  it('keeps the known fields of a summary and nothing else', () => {
+    const v = { id: 'ABC123', name: 'Friday', type: 'bridge', state: 'running', round: 2, players: 3, members: 4, seats: 12, seatsFree: 8, password: true, extra: '<b>' };
+    expect(parseSessionSummary(v)).toEqual({ id: 'ABC123', name: 'Friday', type: 'bridge', state: 'running', round: 2, players: 3, members: 4, seats: 12, seatsFree: 8, password: true });
+  });
+
+  it('reads out-of-range counts as 0, an unknown state as closed, a missing name as the id', () => {
+    const v = { id: 'X', state: 'exploded', round: -1, players: 1.5, members: Number.MAX_SAFE_INTEGER + 2, seats: '3', password: 'yes' };
+    expect(parseSessionSummary(v)).toEqual({ id: 'X', name: 'X', type: '', state: 'closed', round: 0, players: 0, members: 0, seats: 0, seatsFree: 0, password: false });
+  });
+
+  it('is undefined for what is not a summary', () => {
+    for (const v of [null, 'ABC', [], {}, { id: '' }, { id: 7 }, { id: 'x'.repeat(65) }]) expect(parseSessionSummary(v)).toBeUndefined();
   });
 });

@@ -104,6 +104,36 @@ export interface SessionSummary {
   password: boolean;
 }
 
+/**
+ * A session summary read from JSON (an HTTP answer): field by field, so nothing else gets
+ * through to a page that shows it. Counts that are not safe non-negative integers read as 0, an
+ * unknown state as 'closed', a missing name as the id; undefined when there is no id.
+ *
+ * @example
+ * const summary = parseSessionSummary(await res.json());
+ */
+export function parseSessionSummary(v: unknown): SessionSummary | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const o: Record<string, unknown> = { ...v };
+  if (typeof o.id !== 'string' || o.id === '' || o.id.length > 64) return undefined;
+  const count = (k: string): number => {
+    const n = o[k];
+    return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0 ? n : 0;
+  };
+  return {
+    id: o.id,
+    name: typeof o.name === 'string' ? o.name : o.id,
+    type: typeof o.type === 'string' ? o.type : '',
+    state: SESSION_STATES.find((s) => s === o.state) ?? 'closed',
+    round: count('round'),
+    players: count('players'),
+    members: count('members'),
+    seats: count('seats'),
+    seatsFree: count('seatsFree'),
+    password: o.password === true,
+  };
+}
+
 export type SessionRequest<O = Values> =
   | { action: 'claim'; group: number; role: number }
   | { action: 'release' }
