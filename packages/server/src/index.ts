@@ -7,7 +7,7 @@
  */
 export { createServer, TickwireServer, type ServerOptions, type ListenAddress } from './server.js';
 export { TickwireRuntime, type RuntimeOptions } from './runtime.js';
-export { MemoryRegistry, type RoomRegistry, type RoomClaim } from './registry.js';
+export { MemoryRegistry, checkRoomType, type RoomRegistry, type RoomClaim, type ReleaseOptions } from './registry.js';
 export {
   MemoryProcessRegistry,
   leastLoaded,

@@ -91,5 +91,51 @@ export function registryContract(adapter: RegistryAdapter): void {
       await adapter.advance(lease + 50);
       expect(await r.list()).toEqual([]);
     });
+  
+    it('records the room type with a claim, and keeps it through renewals', async () => {
+      const r = await adapter.make();
+      const a = (await r.claim('typed', 'a', lease, 'arena'))!;
+      expect(a).toMatchObject({ code: 'typed', owner: 'a', type: 'arena' });
+      expect(await r.lookup('typed')).toMatchObject({ type: 'arena' });
+      expect(await r.renew(a, lease)).toMatchObject({ type: 'arena' });
+      expect((await r.list('a'))[0]).toMatchObject({ code: 'typed', type: 'arena' });
+      const untyped = (await r.claim('plain', 'a', lease))!;
+      expect(untyped.type).toBeUndefined();
+      expect((await r.lookup('plain'))?.type).toBeUndefined();
+      await expect(r.claim('bad-type', 'a', lease, 'x'.repeat(65))).rejects.toThrow(RangeError);
+    });
+
+    it('lists a claim that ran out without a release as an orphan, until someone takes it over', async () => {
+      const r = await adapter.make();
+      const dead = (await r.claim('orphan-1', 'dead', lease, 'bridge'))!;
+      await r.claim('orphan-2', 'alive', lease * 4);
+      const gone = (await r.claim('orphan-3', 'dead', lease))!;
+      await r.release(gone);
+      expect(await r.orphans()).toEqual([]);
+      await adapter.advance(lease + 50);
+      const orphans = await r.orphans();
+      expect(orphans).toHaveLength(1);
+      expect(orphans[0]).toMatchObject({ code: 'orphan-1', owner: 'dead', epoch: dead.epoch, type: 'bridge' });
+      // Taking it over: a new epoch, the type passed on, and no longer an orphan.
+      const taken = await r.claim('orphan-1', 'heir', lease, orphans[0]!.type);
+      expect(taken).toMatchObject({ owner: 'heir', type: 'bridge' });
+      expect(taken!.epoch).toBeGreaterThan(dead.epoch);
+      expect(await r.orphans()).toEqual([]);
+      expect(await r.renew(dead, lease)).toBeUndefined();
+    });
+
+    it('hands a room off at once, to be taken over at a higher epoch', async () => {
+      const r = await adapter.make();
+      const a = (await r.claim('handed', 'a', lease, 'arena'))!;
+      await r.release(a, { handOff: true });
+      expect(await r.lookup('handed')).toBeUndefined();
+      expect(await r.orphans()).toEqual([expect.objectContaining({ code: 'handed', owner: 'a', epoch: a.epoch, type: 'arena' })]);
+      const b = (await r.claim('handed', 'b', lease, 'arena'))!;
+      expect(b.epoch).toBeGreaterThan(a.epoch);
+      // A stale hand-off by the old owner changes nothing.
+      await r.release(a, { handOff: true });
+      expect(await r.lookup('handed')).toMatchObject({ owner: 'b' });
+      expect(await r.orphans()).toEqual([]);
+    });
   });
 }
