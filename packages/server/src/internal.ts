@@ -19,3 +19,10 @@ export { ServerMetrics } from './metrics.js';
 export { TokenBucket } from './limits.js';
 export { Session as SessionRuntime } from './session.js';
 export { hashPassword, verifyPassword } from './session-password.js';
+// What a gateway in front of a cluster shares with the processes: the HTTP router and its JSON
+// answers, identity from the same options and environment, generated room codes, node:http serving.
+export { router, json, type Fallback } from './http-routes.js';
+export { setupIdentity, bearerToken, type IdentitySetup, type Env } from './identity.js';
+export { generateRoomCode } from './room-manager.js';
+export { requestListener, type RequestListenerOptions } from './node-host.js';
+export { staticFiles } from './static-files.js';

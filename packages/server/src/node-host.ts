@@ -72,6 +72,56 @@ async function send(res: ServerResponse, response: Response, head: boolean): Pro
   });
 }
 
+/** What {@link requestListener} needs besides the handler. */
+export interface RequestListenerOptions {
+  /** A body over this many bytes is refused with 413 without reading the rest. */
+  maxRequestBodyBytes: number;
+  /** Where a response that could not be written is reported. */
+  logger: Logger;
+}
+
+/**
+ * A node:http request listener that serves a Web-standard handler: each request, its body read
+ * whole within the limit, becomes a `Request`; the handler's `Response` is written back. The
+ * Node host serves its runtime with it; a gateway serves its own API the same way.
+ *
+ * @example
+ * createServer(requestListener(handler, { maxRequestBodyBytes: 65_536, logger })).listen(8080);
+ */
+export function requestListener(handler: (request: Request) => Promise<Response>, options: RequestListenerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  /** The handler's answer to a request, or undefined when the client went away mid-body. */
+  const respond = async (req: IncomingMessage, res: ServerResponse): Promise<Response | undefined> => {
+    const url = parseTarget(req.url);
+    if (!url) return invalidRequest();
+    let body: Uint8Array<ArrayBuffer> | undefined;
+    if (!hasNoBody(req.method ?? 'GET')) {
+      const limit = options.maxRequestBodyBytes;
+      const read = await readBody(req, limit);
+      if (read === 'aborted') return undefined;
+      if (read === 'too large') {
+        // The rest of the body is not read, so the connection cannot carry another request.
+        res.shouldKeepAlive = false;
+        return bodyTooLarge(limit);
+      }
+      body = read;
+    }
+    const request = webRequest(url, req.method ?? 'GET', headerPairs(req), body);
+    return request ? handler(request) : invalidRequest();
+  };
+  return (req, res) =>
+    void (async () => {
+      try {
+        const response = await respond(req, res);
+        if (response) await send(res, response, req.method === 'HEAD');
+        else res.destroy();
+      } catch (err) {
+        options.logger.error({ err }, 'HTTP response failed');
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      }
+    })();
+}
+
 export class NodeHost implements Host {
   readonly http: HttpServer;
   readonly wsPath: string;
@@ -84,7 +134,7 @@ export class NodeHost implements Host {
   ) {
     this.wsPath = options.wsPath ?? '/ws';
     this.logger = runtime.logger;
-    this.http = createHttpServer((req, res) => void this.request(req, res));
+    this.http = createHttpServer(requestListener(runtime.fetch, { maxRequestBodyBytes: runtime.limits.maxRequestBodyBytes, logger: runtime.logger }));
     // A request that trickles in (headers a byte at a time) holds a socket; bound how long.
     this.http.headersTimeout = 10_000;
     this.http.requestTimeout = 30_000;
@@ -99,38 +149,6 @@ export class NodeHost implements Host {
         refuseUpgrade(socket, 400, 'the upgrade request could not be handled');
       }
     });
-  }
-
-  private async request(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    try {
-      const response = await this.respond(req, res);
-      if (response) await send(res, response, req.method === 'HEAD');
-      else res.destroy();
-    } catch (err) {
-      this.logger.error({ err }, 'HTTP response failed');
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
-    }
-  }
-
-  /** The runtime's answer to a request, or undefined when the client went away mid-body. */
-  private async respond(req: IncomingMessage, res: ServerResponse): Promise<Response | undefined> {
-    const url = parseTarget(req.url);
-    if (!url) return invalidRequest();
-    let body: Uint8Array<ArrayBuffer> | undefined;
-    if (!hasNoBody(req.method ?? 'GET')) {
-      const limit = this.runtime.limits.maxRequestBodyBytes;
-      const read = await readBody(req, limit);
-      if (read === 'aborted') return undefined;
-      if (read === 'too large') {
-        // The rest of the body is not read, so the connection cannot carry another request.
-        res.shouldKeepAlive = false;
-        return bodyTooLarge(limit);
-      }
-      body = read;
-    }
-    const request = webRequest(url, req.method ?? 'GET', headerPairs(req), body);
-    return request ? this.runtime.fetch(request) : invalidRequest();
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
