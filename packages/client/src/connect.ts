@@ -22,12 +22,21 @@ import { resolveReconnect, type ReconnectOptions } from './reconnect.js';
 import { webSocketTransport, type WebSocketConstructor } from './websocket-transport.js';
 import { anonymousIdentity } from './anonymous.js';
 import { sessionsClient, type SessionsClient } from './sessions.js';
+import { askJoin, askWhere, gatewayAddress, type Direction, type GatewayDeps } from './gateway.js';
 
 export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRoomOptions> {
   /** The game protocol (the same declaration the server room uses). */
   protocol: P;
   /** Server WebSocket URL, e.g. ws://localhost:8080/ws. */
   url?: string;
+  /**
+   * A cluster's gateway (`http://host:port`) instead of `url`: the SDK asks it where the room
+   * lives (or where to open a new one), connects to that game process with the ticket it gets,
+   * and before every reconnect attempt asks again, so after a failover it resumes on the room's
+   * new process by itself. `token` is then the bearer of the calls to the gateway (without one,
+   * the gateway's anonymous identity is fetched once). See docs/scaling.md.
+   */
+  gateway?: string;
   /**
    * Room code to join: one code is one room. A code with no room is refused with ROOM_NOT_FOUND
    * unless its room type lets a join create it (`createOnJoin`). Give `create` instead to make a
@@ -66,6 +75,8 @@ export interface ConnectOptions<P extends GameProtocol> extends Partial<ClientRo
   transport?: Transport | (() => Transport | Promise<Transport>);
   /** Give up joining after this long (default 10 000 ms). */
   timeoutMs?: number;
+  /** The fetch for HTTP calls (the gateway, sessions, anonymous identities; default globalThis.fetch). */
+  fetch?: typeof fetch;
   /** Simulated network conditions (development and tests): latency, jitter, loss... */
   conditions?: NetworkConditions;
   /** Random source for the conditioner and the reconnect jitter (default Math.random). */
@@ -106,33 +117,92 @@ export async function connect<P extends GameProtocol>(options: ConnectOptions<P>
   }
   const utf8 = new TextEncoder();
   if (utf8.encode(options.name ?? '').length > LIMITS.nameBytes) throw new TickwireError(ErrorCode.STRING_TOO_LONG, `name is longer than ${LIMITS.nameBytes} bytes`);
-  const { open, reusable } = opener(options);
-  // Encoded (and range-checked) once, before dialing: a bad value fails here, not on the server.
   const joinOptions = encodeJoinOptions(options.protocol, options.options ?? {});
-  const token = () => resolveToken(options.token);
-  const request: JoinRequest<P> = { protocol: options.protocol, room: target, create, name: options.name ?? '', token: await token(), options: joinOptions };
+  const route = router(options, create, target);
+  const name = options.name ?? '';
   const dialOptions = { clock, conditions: options.conditions, random: options.random };
-  const joined = await dial(open, { ...request, resumeToken: options.resumeToken }, { ...dialOptions, timeoutMs: options.timeoutMs ?? 10_000 });
-  const reconnect = reusable ? resolveReconnect(options.reconnect) : null;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const first = await route.first(timeoutMs);
+  const request: JoinRequest<P> = { protocol: options.protocol, room: first.room, create: first.create, name, token: first.token, options: joinOptions };
+  const joined = await dial(first.open, { ...request, resumeToken: options.resumeToken }, { ...dialOptions, timeoutMs });
+  const reconnect = route.reusable ? resolveReconnect(options.reconnect) : null;
   // Reconnects join the room this one is, by its code, even when it was created.
-  const rejoin: JoinRequest<P> = { ...request, room: joined.welcome.room, create: false };
+  const code = joined.welcome.room;
   return new ClientRoom(options.protocol, joined, {
     ...options,
     clock,
     reconnect: reconnect && {
       policy: reconnect,
       random: options.random ?? Math.random,
-      redial: async (resumeToken, timeoutMs) => dial(open, { ...rejoin, token: await token(), resumeToken }, { ...dialOptions, timeoutMs }),
+      redial: async (resumeToken, attemptMs) => {
+        const hop = await route.again(code, attemptMs);
+        return dial(hop.open, { ...request, room: hop.room, create: false, token: hop.token, resumeToken }, { ...dialOptions, timeoutMs: attemptMs });
+      },
     },
   });
 }
 
+/** One way to a room: how to open the connection, and what HELLO says. */
+interface Hop {
+  open: Opener;
+  room: string;
+  create: boolean;
+  token: string;
+}
+
+/** How a room is reached: the first time, and again (by its code) for each reconnect attempt. */
+interface Route {
+  first(timeoutMs: number): Promise<Hop>;
+  again(code: string, timeoutMs: number): Promise<Hop>;
+  /** Whether it can be done more than once (a ready transport cannot). */
+  reusable: boolean;
+}
+
+/**
+ * The route for these options: straight to the URL (or transport), the player's token in HELLO;
+ * or through a gateway, which names the process and signs a ticket for it on every connection.
+ */
+function router<P extends GameProtocol>(options: ConnectOptions<P>, create: boolean, target: string): Route {
+  const token = () => resolveToken(options.token);
+  if (options.gateway === undefined) {
+    const { open, reusable } = opener(options);
+    return {
+      reusable,
+      first: async () => ({ open, room: target, create, token: await token() }),
+      again: async (code) => ({ open, room: code, create: false, token: await token() }),
+    };
+  }
+  if (options.url !== undefined || options.transport !== undefined) {
+    throw new TickwireError(ErrorCode.INVALID_ROOM_CODE, 'connect takes a gateway or a url (or a transport), not both: the gateway names the game server to connect to');
+  }
+  const WS = webSocketClass(options);
+  const base = gatewayAddress(options.gateway);
+  const doFetch = options.fetch ?? globalThis.fetch;
+  // Without a token, one anonymous identity for every call: the resume token is bound to it.
+  const deps: GatewayDeps = { base, fetch: doFetch, token: identityToken(options.token, () => base, doFetch) };
+  const name = options.name ?? '';
+  const hop = (d: Direction): Hop => ({ open: () => webSocketTransport(new WS(d.url)), room: d.room, create: false, token: d.ticket });
+  return {
+    reusable: true,
+    first: async (timeoutMs) => hop(await askJoin(deps, create ? { create: target } : { room: target }, name, timeoutMs)),
+    again: async (code, timeoutMs) => hop(await askWhere(deps, code, name, timeoutMs)),
+  };
+}
+
+/**
+ * The player's token as a provider: the given one, or (without one) an anonymous identity the
+ * server at `http()` issues, fetched once and kept, so every call is the same player.
+ */
+function identityToken(source: TokenSource | undefined, http: () => URL, doFetch: typeof fetch): () => Promise<string> {
+  if (source !== undefined) return () => resolveToken(source);
+  let anonymous: Promise<string> | undefined;
+  return () => (anonymous ??= anonymousIdentity(http(), { fetch: doFetch }).then((i) => i.token));
+}
+
 /** What {@link createClient} is given: how to reach the server and who this is, not which room. */
 export type ClientOptions<P extends GameProtocol> = Omit<ConnectOptions<P>, 'room' | 'create' | 'options' | 'resumeToken'> & {
-  /** The server's HTTP address for its API (sessions): default, the WebSocket URL's host over http(s). */
+  /** The server's HTTP address for its API (sessions): default, the gateway, else the WebSocket URL's host over http(s). */
   httpUrl?: string;
-  /** The fetch for the HTTP API (default globalThis.fetch). */
-  fetch?: typeof fetch;
 };
 
 /** A way to reach one server as one player: join rooms by code, create rooms by type, sessions. */
@@ -160,19 +230,22 @@ export interface TickwireClient<P extends GameProtocol> {
  */
 export function createClient<P extends GameProtocol>(base: ClientOptions<P>): TickwireClient<P> {
   const doFetch = base.fetch ?? globalThis.fetch;
-  let anonymous: Promise<string> | undefined;
   let http: URL | undefined;
   const httpBase = (): URL => (http ??= httpAddress(base));
+  // One identity for the HTTP calls and the game socket: the given token, or one anonymous identity.
+  const identity = identityToken(base.token, httpBase, doFetch);
+  // Through a gateway every room is joined as that identity too (a resume token is bound to it);
+  // straight to a server, a join without a token is a guest of its own, as with connect().
+  const player: Pick<ConnectOptions<P>, 'token'> = base.gateway !== undefined ? { token: identity } : {};
   return {
-    join: (code, options, extra) => connect({ ...base, ...extra, room: code, options }),
-    create: (type, options) => connect({ ...base, create: type, options }),
+    join: (code, options, extra) => connect({ ...base, ...player, ...extra, room: code, options }),
+    create: (type, options) => connect({ ...base, ...player, create: type, options }),
     sessions: sessionsClient<P>({
       get http() {
         return httpBase();
       },
       fetch: (input, init) => doFetch(input, init),
-      // One identity for the HTTP calls and the game socket: the given token, or one anonymous identity.
-      token: () => (base.token !== undefined ? resolveToken(base.token) : (anonymous ??= anonymousIdentity(httpBase(), { fetch: doFetch }).then((i) => i.token))),
+      token: identity,
       connect: (code, options, token) => connect({ ...base, room: code, options, token }),
       clock: base.clock ?? systemClock,
       timeoutMs: base.timeoutMs ?? 10_000,
@@ -182,8 +255,8 @@ export function createClient<P extends GameProtocol>(base: ClientOptions<P>): Ti
 
 /** The HTTP address of the server a client's options name: `httpUrl`, or the WebSocket URL's host. */
 function httpAddress<P extends GameProtocol>(options: ClientOptions<P>): URL {
-  const given = options.httpUrl ?? options.url;
-  if (!given) throw new TickwireError(ErrorCode.DISCONNECTED, 'sessions need the server address: pass createClient({ url }) or { httpUrl }');
+  const given = options.httpUrl ?? options.gateway ?? options.url;
+  if (!given) throw new TickwireError(ErrorCode.DISCONNECTED, 'sessions need the server address: pass createClient({ url }), { gateway } or { httpUrl }');
   const url = new URL(given);
   if (url.protocol === 'ws:') url.protocol = 'http:';
   else if (url.protocol === 'wss:') url.protocol = 'https:';
@@ -217,9 +290,15 @@ function opener<P extends GameProtocol>(options: ConnectOptions<P>): { open: Ope
       },
     };
   }
-  const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
-  if (!WS) throw new Error('no WebSocket implementation: pass { WebSocket } or import connect from @tickwire/client/node');
+  const WS = webSocketClass(options);
   const url = options.url;
   if (!url) throw new Error('connect needs a url (ws://host:port/ws) or a transport');
   return { reusable: true, open: () => webSocketTransport(new WS(url)) };
+}
+
+/** The WebSocket class to use: the option's, or the host's. */
+function webSocketClass<P extends GameProtocol>(options: ConnectOptions<P>): WebSocketConstructor {
+  const WS = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!WS) throw new Error('no WebSocket implementation: pass { WebSocket } or import connect from @tickwire/client/node');
+  return WS;
 }

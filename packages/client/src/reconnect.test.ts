@@ -74,6 +74,7 @@ describe('reconnect policy', () => {
     expect(isTransient(new TickwireError(ErrorCode.TIMEOUT, ''))).toBe(true);
     expect(isTransient(new TickwireError(ErrorCode.SHUTTING_DOWN, ''))).toBe(true);
     expect(isTransient(new TickwireError(ErrorCode.RATE_LIMITED, ''))).toBe(true);
+    expect(isTransient(new TickwireError(ErrorCode.ROOM_ELSEWHERE, ''))).toBe(true);
     expect(isTransient(new TickwireError(ErrorCode.AUTH_FAILED, ''))).toBe(false);
     expect(isTransient(new TickwireError(ErrorCode.ROOM_FULL, ''))).toBe(false);
     expect(isTransient(new TickwireError(ErrorCode.FLOOD, ''))).toBe(false);

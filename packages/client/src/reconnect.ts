@@ -113,13 +113,16 @@ export function isDrop(code: number, fatalError?: number): boolean {
 }
 
 // Join refusals that may pass if the client waits: the server is busy, restarting or
-// rate-limiting. Everything else with a code is an answer that waiting does not change.
+// rate-limiting, or the room is moving to another process of a cluster (ROOM_ELSEWHERE: after a
+// failover the gateway names its new process once it is open there). Everything else with a
+// code is an answer that waiting does not change.
 const TRANSIENT_ERRORS = new Set<number>([
   ErrorCode.TIMEOUT,
   ErrorCode.DISCONNECTED,
   ErrorCode.SHUTTING_DOWN,
   ErrorCode.JOIN_TIMEOUT,
   ErrorCode.INTERNAL,
+  ErrorCode.ROOM_ELSEWHERE,
 ]);
 
 /**

@@ -10,7 +10,7 @@
 import { ErrorCode, TickwireError, parseSessionSummary, type Clock, type GameProtocol, type JoinOptionsOf, type SessionOptionsOf, type SessionSummary } from '@tickwire/protocol';
 import type { ClientRoom } from './client-room.js';
 import type { ClientSession } from './client-session.js';
-import { fetchJson, isRecord } from './http.js';
+import { callApi, isRecord } from './http.js';
 
 export type { SessionSummary };
 
@@ -65,30 +65,8 @@ export interface SessionsDeps<P extends GameProtocol> {
   timeoutMs: number;
 }
 
-/** The code a refusal without one of ours stands for. */
-function codeForStatus(status: number): ErrorCode {
-  if (status === 401) return ErrorCode.AUTH_FAILED;
-  if (status === 403) return ErrorCode.WRONG_PASSWORD;
-  if (status === 404) return ErrorCode.ROOM_NOT_FOUND;
-  if (status === 409) return ErrorCode.SESSION_STATE;
-  if (status === 429) return ErrorCode.RATE_LIMITED;
-  return ErrorCode.INTERNAL;
-}
-
 export function sessionsClient<P extends GameProtocol>(deps: SessionsDeps<P>): SessionsClient<P> {
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown, token?: string): Promise<unknown> => {
-    const url = new URL(path, deps.http);
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const { res, body: answer } = await fetchJson(deps.fetch, url, { method, headers, body: body === undefined ? null : JSON.stringify(body) }, `${method} ${url.pathname}`);
-    if (!res.ok) {
-      const code = isRecord(answer) && typeof answer.code === 'number' ? (answer.code as ErrorCode) : codeForStatus(res.status);
-      const message = isRecord(answer) && typeof answer.message === 'string' ? answer.message : `${method} ${url.pathname} answered ${res.status}`;
-      throw new TickwireError(code, message);
-    }
-    return answer;
-  };
+  const call = (method: 'GET' | 'POST', path: string, body?: unknown, token?: string): Promise<unknown> => callApi(deps.fetch, deps.http, { method, path, body, token });
   /** A summary from the server, field by field (a page shows these: nothing else gets through). */
   const summary = (v: unknown): SessionSummary => {
     const parsed = parseSessionSummary(v);
