@@ -1,4 +1,4 @@
-import { defineProtocol, t } from '@tickwire/protocol';
+import { addDigest, defineProtocol, fieldDigest, presenceDigest, t, type WireValue } from '@tickwire/protocol';
 import { describe, expect, it } from 'vitest';
 import type { Entity } from './entity-store.js';
 import { flush, harness, type RawClient, type RecordedSnapshot } from './harness.test-support.js';
@@ -24,7 +24,7 @@ const POS = 0b0011;
  * client acknowledges nothing by itself; the first full snapshot is acknowledged before a test
  * starts, so it starts with deltas.
  */
-async function world(snapshotHistory?: number, snapshotBaseline: 'auto' | 'acknowledged' = 'acknowledged') {
+async function world(snapshotHistory?: number, snapshotBaseline: 'auto' | 'acknowledged' = 'acknowledged', viewDigestEvery?: number) {
   const h = harness<Space>(
     defineRoom<Space>({
       protocol: space,
@@ -32,6 +32,7 @@ async function world(snapshotHistory?: number, snapshotBaseline: 'auto' | 'ackno
       reconnectWindowMs: 0,
       snapshotHistory,
       snapshotBaseline,
+      viewDigestEvery,
       interest: {
         position: (e) => ({ x: e.pos.x, y: e.pos.y }),
         viewer: () => ({ x: 0, y: 0 }),
@@ -257,5 +258,87 @@ describe('interest replication and the byte budget', () => {
     await h.step(100);
     expect(a.types.size).toBe(0);
     expect(new Set(a.snapshots.flatMap((s) => s.removed))).toEqual(new Set(ships.map((s) => s.id)));
+  });
+});
+
+/**
+ * A client's view of the `space` protocol (no linear fields) kept from the snapshots a test says
+ * it received: what a view digest is checked against.
+ */
+class HeldView {
+  private readonly entities = new Map<number, { type: number; received: number; wire: WireValue[] }>();
+
+  apply(s: RecordedSnapshot): void {
+    if (s.full) this.entities.clear();
+    for (const id of s.removed) this.entities.delete(id);
+    for (const r of s.records) {
+      const type = space.entityType(r.type);
+      const all = (1 << type.fields.length) - 1;
+      if (r.created) {
+        this.entities.set(r.id, { type: type.index, received: r.mask === -1 ? all : r.mask, wire: r.wire.slice() });
+        continue;
+      }
+      const e = this.entities.get(r.id)!;
+      e.received |= r.mask;
+      for (let i = 0; i < type.fields.length; i++) if ((r.mask & (1 << i)) !== 0) e.wire[i] = r.wire[i]!;
+    }
+  }
+
+  digest(): number {
+    let sum = 0;
+    for (const [id, e] of this.entities) {
+      sum = addDigest(sum, presenceDigest(id, e.type));
+      for (let i = 0; i < e.wire.length; i++) if ((e.received & (1 << i)) !== 0) sum = addDigest(sum, fieldDigest(id, i, e.wire[i]!, false));
+    }
+    return sum;
+  }
+}
+
+describe('the view digest in interest rooms', () => {
+  it('over a reliable link, is the digest of exactly what the client holds, partial entities included', async () => {
+    const { next, ship } = await world(undefined, 'auto', 3);
+    const view = new HeldView();
+    const near = ship(5_000);
+    ship(15_000); // mid: no systems
+    ship(30_000); // far: position only
+    let digests = 0;
+    for (let i = 0; i < 12; i++) {
+      near.shields.s = i;
+      if (i === 6) near.pos.x = 70_000; // out of range: removed
+      const s = await next();
+      view.apply(s);
+      if (s.digest === undefined) continue;
+      digests++;
+      expect(s.digest).toBe(view.digest());
+    }
+    expect(digests).toBe(4);
+  });
+
+  it('over a lossy link, goes out only with a snapshot after which the view is sure: what a lost one carried is sent again', async () => {
+    const { ack, next, ship } = await world(undefined, 'acknowledged', 4);
+    const view = new HeldView();
+    const s = ship(5_000);
+    const created = await next();
+    view.apply(created);
+    await ack(created.tick);
+    // A value only the near tier sends goes out in a snapshot that is lost; the ship then moves
+    // to the far tier, which sends its position only: no update would bring the value again.
+    s.systems.energy = 10;
+    const lost = await next();
+    expect(recordOf(lost, s.id)).toMatchObject({ created: false, mask: 0b1000 });
+    s.pos.x = 30_000;
+    let checked = 0;
+    for (let i = 0; i < 8; i++) {
+      const snap = await next();
+      view.apply(snap);
+      await ack(snap.tick);
+      if (snap.digest === undefined) continue;
+      checked++;
+      expect(snap.digest).toBe(view.digest());
+      // The far tier's update would carry nothing; the energy the lost snapshot carried goes again.
+      if (checked === 1) expect(recordOf(snap, s.id)?.mask).toBe(0b1000);
+      if (checked === 1) expect(recordOf(snap, s.id)?.wire[3]).toBe(10);
+    }
+    expect(checked).toBe(2);
   });
 });

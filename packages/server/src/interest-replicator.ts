@@ -32,130 +32,7 @@ import { BitWriter, SnapshotBodyWriter, allFieldsMask, writeChangedFields, write
 import type { EntityRecord, EntityStore } from './entity-store.js';
 import type { Candidates, Tier } from './interest.js';
 import type { EncodedBody } from './replicator.js';
-
-const EMPTY = 0;
-// Entity ids are 1..2^32-2: the two values left mark free and freed slots.
-const FREED = 0xffffffff;
-const CREATED = 1;
-
-/**
- * What one client holds, entity by entity: an open-addressing hash table (linear probing) in
- * typed arrays, one slot per entity in the view, so the per-candidate work of a snapshot reads
- * a few adjacent numbers instead of chasing a map entry, an object and its array per entity.
- * Each slot is one stay of an entity in the view, numbered so that an acknowledgement for an
- * earlier stay of the same entity is told apart. A slot keeps its place until the table is
- * rebuilt (removals only mark it freed), so slots found during an encode stay valid through it.
- */
-export class HeldTable {
-  size = 0;
-  private freed = 0;
-  /** 32 - log2(capacity): a Fibonacci hash keeps the product's high bits. */
-  private shift = 28;
-  keys = new Uint32Array(16);
-  stay = new Int32Array(16);
-  flags = new Uint8Array(16);
-  /** Fields this stay's creation records carried so far (a later creation carries them too). */
-  createMask = new Int32Array(16);
-  /** Last tick a record for it was sent. */
-  lastSent = new Int32Array(16);
-  /** Encode stamp: marks the entities relevant in the current encode. */
-  seen = new Int32Array(16);
-  /** Accumulated priority while due and left out by the budget. */
-  priority = new Float64Array(16);
-  /** Per slot, `fields` numbers: the tick of the newest value of each field the client acknowledged (-1: none). */
-  known: Int32Array;
-
-  constructor(readonly fields: number) {
-    this.known = new Int32Array(16 * fields);
-  }
-
-  get capacity(): number {
-    return this.keys.length;
-  }
-
-  /** The slot holding `id`, or -1. */
-  find(id: number): number {
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    for (let i = Math.imul(id, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
-      const k = keys[i]!;
-      if (k === id) return i;
-      if (k === EMPTY) return -1;
-    }
-  }
-
-  /** Adds `id` (not held) as stay `stay`: not created, nothing known. Returns its slot. */
-  insert(id: number, stay: number): number {
-    const keys = this.keys;
-    const mask = keys.length - 1;
-    let i = Math.imul(id, 0x9e3779b1) >>> this.shift;
-    while (keys[i] !== EMPTY && keys[i] !== FREED) i = (i + 1) & mask;
-    if (keys[i] === FREED) this.freed--;
-    keys[i] = id;
-    this.stay[i] = stay;
-    this.flags[i] = 0;
-    this.createMask[i] = 0;
-    this.lastSent[i] = 0;
-    this.seen[i] = 0;
-    this.priority[i] = 0;
-    this.known.fill(-1, i * this.fields, (i + 1) * this.fields);
-    this.size++;
-    return i;
-  }
-
-  delete(slot: number): void {
-    this.keys[slot] = FREED;
-    this.size--;
-    this.freed++;
-  }
-
-  /** Entries are at slots where `keys` holds neither 0 nor FREED. */
-  isEntry(slot: number): boolean {
-    const k = this.keys[slot]!;
-    return k !== EMPTY && k !== FREED;
-  }
-
-  clear(): void {
-    this.keys.fill(EMPTY);
-    this.size = 0;
-    this.freed = 0;
-  }
-
-  /**
-   * Makes room for `more` insertions at under half full, dropping freed slots. Moves entries:
-   * call it only between encodes, never while slots found earlier are in use.
-   */
-  reserve(more: number): void {
-    const need = this.size + this.freed + more;
-    if (need * 2 <= this.keys.length) return;
-    let cap = this.keys.length;
-    while ((this.size + more) * 2 > cap) cap *= 2;
-    const old = { keys: this.keys, stay: this.stay, flags: this.flags, createMask: this.createMask, lastSent: this.lastSent, seen: this.seen, priority: this.priority, known: this.known };
-    const f = this.fields;
-    this.keys = new Uint32Array(cap);
-    this.stay = new Int32Array(cap);
-    this.flags = new Uint8Array(cap);
-    this.createMask = new Int32Array(cap);
-    this.lastSent = new Int32Array(cap);
-    this.seen = new Int32Array(cap);
-    this.priority = new Float64Array(cap);
-    this.known = new Int32Array(cap * f);
-    this.shift = 32 - Math.log2(cap);
-    this.size = 0;
-    this.freed = 0;
-    for (let j = 0; j < old.keys.length; j++) {
-      const id = old.keys[j]!;
-      if (id === EMPTY || id === FREED) continue;
-      const i = this.insert(id, old.stay[j]!);
-      this.flags[i] = old.flags[j]!;
-      this.createMask[i] = old.createMask[j]!;
-      this.lastSent[i] = old.lastSent[j]!;
-      this.seen[i] = old.seen[j]!;
-      this.priority[i] = old.priority[j]!;
-      this.known.set(old.known.subarray(j * f, (j + 1) * f), i * f);
-    }
-  }
-}
+import { CREATED, HeldTable } from './held-table.js';
 
 /**
  * What one snapshot sent to one client carried, to apply when it is acknowledged: per record the
@@ -228,20 +105,35 @@ export class InterestState {
   unacked = 0;
   /** Every snapshot is full until the client acknowledges one (joined, or started over). */
   full = true;
+  private acknowledged = false;
+  /** A view digest is due: it goes out with the first snapshot after which the client's view is sure. */
+  digestOwed = false;
+
+  /**
+   * `fields`: the most fields any entity type of the protocol has; `digests`: keep the view
+   * digest (the room sends one).
+   */
+  constructor(
+    readonly capacity: number,
+    fields: number,
+    digests = false,
+  ) {
+    this.ring = new Array<SentSnapshot | undefined>(capacity);
+    this.held = new HeldTable(fields, digests);
+  }
+
   /**
    * What the client holds is known only from its acknowledgements (the link may lose frames).
    * Otherwise (a reliable, ordered link) each snapshot counts as held as soon as it is sent, and
    * the client's own acks are not needed; an ACK of 0 switches to acknowledgements for good.
    */
-  acknowledgedBaselines = false;
+  get acknowledgedBaselines(): boolean {
+    return this.acknowledged;
+  }
 
-  /** `fields`: the most fields any entity type of the protocol has. */
-  constructor(
-    readonly capacity: number,
-    fields: number,
-  ) {
-    this.ring = new Array<SentSnapshot | undefined>(capacity);
-    this.held = new HeldTable(fields);
+  set acknowledgedBaselines(on: boolean) {
+    this.acknowledged = on;
+    if (on) this.held.trackSent();
   }
 
   /** A new stay of `id` in the view. Returns its slot. */
@@ -300,18 +192,13 @@ export class InterestState {
       this.unacked = 0;
     }
     const held = this.held;
-    const f = held.fields;
-    const known = held.known;
     for (let i = 0; i < snap.records; i++) {
       const slot = held.find(snap.ids[i]!);
       // Left the view (or came back as a new stay) since: nothing to learn.
       if (slot < 0 || held.stay[slot] !== snap.stays[i]) continue;
-      if (snap.created[i]) held.flags[slot]! |= CREATED;
+      if (snap.created[i]) held.createdAcked(slot);
       // Visit the mask's set bits only: the lowest set bit, then clear it.
-      for (let m = snap.masks[i]!; m !== 0; m &= m - 1) {
-        const at = slot * f + 31 - Math.clz32(m & -m);
-        if (known[at]! < tick) known[at] = tick;
-      }
+      for (let m = snap.masks[i]!; m !== 0; m &= m - 1) held.learned(slot, 31 - Math.clz32(m & -m), tick);
     }
     for (let i = 0; i < snap.removals; i++) {
       const id = snap.removedIds[i]!;
@@ -350,6 +237,12 @@ export class InterestState {
   }
 }
 
+/** One client's body, and the view digest it may carry. */
+export interface InterestBody extends EncodedBody {
+  /** What the client holds once it has applied this snapshot, if that is sure and a digest is due. */
+  digest: number | undefined;
+}
+
 interface Due {
   rec: EntityRecord;
   /** Its slot in the client's held table, -1 for an entity entering the view. */
@@ -381,7 +274,13 @@ export class InterestEncoder {
   private readonly chosen: Due[] = [];
   private order = new Float64Array(256);
   private readonly removedIds: number[] = [];
-  private readonly out: { bytes: Uint8Array; bits: number; baselineTick: number; full: boolean } = { bytes: new Uint8Array(0), bits: 0, baselineTick: 0, full: false };
+  private readonly out: { bytes: Uint8Array; bits: number; baselineTick: number; full: boolean; digest: number | undefined } = {
+    bytes: new Uint8Array(0),
+    bits: 0,
+    baselineTick: 0,
+    full: false,
+    digest: undefined,
+  };
   private readonly weights: number[];
 
   constructor(
@@ -458,8 +357,14 @@ export class InterestEncoder {
   /**
    * Builds one client's body for `tick` and records what it sent. The body's bytes are valid
    * until the next call: copy them into the frame before encoding the next client's.
+   *
+   * With `digest`, a view digest is due: the body's `digest` is what the client holds once it
+   * has applied this snapshot, or undefined while that is not sure yet (a snapshot it may have
+   * missed carried something this one does not), and then it goes out with a later one. Over a
+   * link that may lose snapshots, what is unsure and allowed is sent again with the body that
+   * owes the digest, so it is sure (docs/protocol.md 8.6).
    */
-  encode(tick: number, state: InterestState, candidates: Candidates): EncodedBody {
+  encode(tick: number, state: InterestState, candidates: Candidates, digest = false): InterestBody {
     const store = this.store;
     const stamp = ++this.stamp;
     if (this.recordsTick !== tick) {
@@ -480,15 +385,19 @@ export class InterestEncoder {
     const known = held.known;
     const budgeted = this.budgetBits > 0;
     const { ids, tiers, d2 } = candidates;
+    if (digest) state.digestOwed = true;
+    // The body owing a digest sends what is unsure again, due or not (acknowledged baselines only).
+    const settle = state.digestOwed && held.unsureTotal > 0;
     let seen = 0;
     for (let c = 0; c < candidates.count; c++) {
       const id = ids[c]!;
       const tier = tiers[c]!;
       const slot = held.find(id);
+      const unsure = settle && slot >= 0 && held.unsure[slot]! > 0;
       // A held entity of a slower tier that is not due yet costs nothing more: grid candidates are
       // live (the grid is rebuilt from the live entities every snapshot), so its record need not
       // be read. Tier -1 entities (own, channel, global) are checked below, as they may be gone.
-      if (slot >= 0 && tier >= 0 && tick - held.lastSent[slot]! < this.periods[tier]!) {
+      if (slot >= 0 && tier >= 0 && tick - held.lastSent[slot]! < this.periods[tier]! && !unsure) {
         held.seen[slot] = stamp;
         seen++;
         continue;
@@ -514,13 +423,17 @@ export class InterestEncoder {
             const f = 31 - Math.clz32(m & -m);
             if (ct[f]! > known[base + f]!) mask |= 1 << f;
           }
+          // Owing a digest: fields sent again since the value the client acknowledged go once
+          // more, whatever the tier allows now (the client holds them already; a creation sent
+          // again does the same), so this body leaves nothing unsure.
+          if (unsure) mask |= held.unsureFields(slot);
           if (mask === 0) continue;
         } else mask |= held.createMask[slot]!;
       }
       let priority = 0;
       if (budgeted) {
         // Own, channel and global entities, and creations, go first; the rest by tier and distance.
-        const weight = create || tier < 0 ? 1e9 : this.weights[tier]! / (1 + d2[c]! / (this.tiers[tier]!.radius ** 2 || 1));
+        const weight = create || tier < 0 || unsure ? 1e9 : this.weights[tier]! / (1 + d2[c]! / (this.tiers[tier]!.radius ** 2 || 1));
         priority = (slot >= 0 ? held.priority[slot]! : 0) + weight;
         if (slot >= 0) held.priority[slot] = priority;
       }
@@ -554,6 +467,11 @@ export class InterestEncoder {
     } else for (const d of due) this.encoded(d, tick);
     const count = this.sortById(chosen);
 
+    // What the client may hold otherwise than sent, and this body does not carry again: while
+    // anything is, the digest waits. (New stays are created by this body: sure.)
+    let unsettled = held.unsureTotal;
+    if (state.digestOwed && unsettled > 0) for (const d of chosen) if (d.slot >= 0) unsettled -= held.settles(d.slot, d.mask, d.create);
+
     // New stays: an entity that comes back before its removal was acknowledged needs no removal,
     // as its creation replaces what the client holds.
     for (const d of chosen) {
@@ -583,6 +501,7 @@ export class InterestEncoder {
       const slot = d.slot;
       this.body.recordHeader(d.rec.id, d.create);
       if (d.create) held.createMask[slot]! |= d.mask;
+      held.carried(slot, d.rec, d.mask, d.create, tick);
       w.appendFrom(this.records, d.at, d.bits);
       sent.record(d.rec.id, held.stay[slot]!, d.mask, d.create);
       held.priority[slot] = 0;
@@ -594,6 +513,11 @@ export class InterestEncoder {
     out.bits = w.bitLength;
     out.baselineTick = baselineTick;
     out.full = full;
+    out.digest = undefined;
+    if (state.digestOwed && unsettled === 0) {
+      state.digestOwed = false;
+      out.digest = held.digest;
+    }
     return out;
   }
 

@@ -124,7 +124,8 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
    * Every this many snapshots, each carries a 32-bit digest of what its client should hold once
    * it is applied, so a client whose view drifted (a bug that wrote to it, a bad decode) notices
    * and asks for a full snapshot by itself (docs/protocol.md 8.6). Default 10 (twice a second at
-   * 20 Hz, 33 bits each time); 0 sends none. Rooms with interest management send none yet.
+   * 20 Hz, 33 bits each time); 0 sends none. In interest rooms each client's digest is of its own
+   * set, kept as records go out (over a lossy link, what it may have missed is sent again with it).
    */
   viewDigestEvery?: number;
   /**

@@ -44,7 +44,7 @@ import { sessionRoomDefinition } from './session-hooks.js';
 import { RoomPersistence, type PersistenceStats, type RoomStore } from './persistence.js';
 import { SnapshotEncoder, type EncodedBody } from './replicator.js';
 import { Candidates, candidatesFor, SpatialGrid, tierRadii2 } from './interest.js';
-import { InterestEncoder, InterestState } from './interest-replicator.js';
+import { InterestEncoder, InterestState, type InterestBody } from './interest-replicator.js';
 import type { RoomStats } from './stats.js';
 import { defaultFaultPolicy, FaultBoundary, type FaultStats } from './fault-boundary.js';
 import type { AddressBook } from './address-book.js';
@@ -408,9 +408,10 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     const relevant = this.definition.isRelevant;
     const now = this.host.clock.now();
     if (this.grid) this.indexInterest();
-    // Every Nth snapshot carries the view digest (docs/protocol.md 8.6); interest rooms send none.
+    // Every Nth snapshot carries the view digest (docs/protocol.md 8.6); in interest rooms, the
+    // first one after it whose client's view is sure.
     const every = this.definition.viewDigestEvery ?? 10;
-    const digestNow = !this.grid && every > 0 && this.snapshotCount++ % every === 0;
+    const digestNow = every > 0 && this.snapshotCount++ % every === 0;
     for (const client of this.clients.values()) {
       const conn = client.connection;
       if (!conn) continue;
@@ -426,18 +427,23 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
         continue;
       }
       client.stalledSince = 0;
-      const body = this.grid
-        ? this.interestBody(client)
-        : relevant
-          ? this.encoder.filteredBody(client.view, this.relevantIds(client))
-          : this.encoder.sharedBody(client.view);
+      let body: EncodedBody;
+      let digest: number | undefined;
+      if (this.grid) {
+        const own = this.interestBody(client, digestNow);
+        body = own;
+        digest = own.digest;
+      } else {
+        body = relevant ? this.encoder.filteredBody(client.view, this.relevantIds(client)) : this.encoder.sharedBody(client.view);
+        if (digestNow) digest = relevant ? this.digestOf(client.view.lastSentIds) : this.net.digest;
+      }
       const w = this.frame.reset();
       writeSnapshotHead(w, this.typeBits, tick, client.lastInputSeq, this.ownState(client));
       w.appendBits(body.bytes, body.bits);
       writeEvents(w, client.pendingEvents);
       if (client.pendingEvents.length > 0) client.pendingEvents = [];
-      if (digestNow) {
-        writeDigest(w, relevant ? this.digestOf(client.view.lastSentIds) : this.net.digest);
+      if (digest !== undefined) {
+        writeDigest(w, digest);
         this.host.stats.viewDigestSent();
       }
       // Sent from the reused frame buffer: a transport copies what it keeps (Transport.send).
@@ -490,14 +496,18 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     }
   }
 
-  private interestBody(client: RoomClient<P, D>): EncodedBody {
+  private interestBody(client: RoomClient<P, D>, digest: boolean): InterestBody {
     const def = this.definition.interest!;
-    const view = client.view;
-    const state = (view.interest ??= new InterestState(this.historySize, this.maxFields));
+    const state = this.interestOf(client);
     const own = client.entity as Entity<P> | undefined;
     const viewer = def.viewer ? def.viewer(client) : own && own.alive ? def.position(own) : undefined;
     const candidates = candidatesFor(def, this.grid!, client, viewer, this.channelMembers, client.controls, this.tierR2, this.candidates);
-    return this.interestEncoder!.encode(this.tick, state, candidates);
+    return this.interestEncoder!.encode(this.tick, state, candidates, digest);
+  }
+
+  /** A client's per-entity state in an interest room (made on first use). */
+  private interestOf(client: RoomClient<P, D>): InterestState {
+    return (client.view.interest ??= new InterestState(this.historySize, this.maxFields, (this.definition.viewDigestEvery ?? 10) > 0));
   }
 
   /**
@@ -509,7 +519,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     const acknowledged = this.definition.snapshotBaseline === 'acknowledged' || client.connection?.lossy === true;
     const view = client.view;
     if (this.grid) {
-      const state = (view.interest ??= new InterestState(this.historySize, this.maxFields));
+      const state = this.interestOf(client);
       state.startOver();
       state.acknowledgedBaselines = acknowledged;
     } else {
@@ -523,7 +533,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     const view = client.view;
     // Interest rooms track acks per entity and take them in any order; the others keep the
     // newest acknowledged snapshot as the baseline.
-    if (this.grid) (view.interest ??= new InterestState(this.historySize, this.maxFields)).acknowledge(tick);
+    if (this.grid) this.interestOf(client).acknowledge(tick);
     else view.acknowledge(tick);
   }
 
