@@ -28,6 +28,7 @@ function detail(r: FeelReport): void {
   console.log(`  render time         ${r.render_back_steps} steps back (largest ${r.render_back_ms_max} ms)`);
   console.log(`  removed entities    ${r.ghosts} lingering (longest shown ${r.removal_shown_ms_max} ms after removal)`);
   console.log(`  snapshots lost      ${r.snapshots_lost}; starvations ${r.starvations}`);
+  console.log(`  desyncs             ${r.desyncs} found by ${r.digests} view digests, ${r.desyncs_repaired} repaired; ${r.remote_desyncs} on the remote players' clean links`);
 }
 
 const COLUMNS: [string, (r: FeelReport) => string | number][] = [
@@ -46,13 +47,14 @@ const COLUMNS: [string, (r: FeelReport) => string | number][] = [
   ['back', (r) => `${r.render_back_steps}/${r.render_back_ms_max}`],
   ['ghost', (r) => r.ghosts],
   ['lost', (r) => r.snapshots_lost],
+  ['desync', (r) => `${r.desyncs}/${r.desyncs_repaired}/${r.digests}`],
 ];
 
 if (f.has('grid')) {
   const reports = await runFeelGrid({ scenario: f.has('calm') ? 'calm' : 'interactive', duration, seed, remotes });
   if (f.has('json')) console.log(JSON.stringify(reports));
   else {
-    console.log(`feel grid (${reports[0]!.scenario}), ${duration} s simulated each; size mean/p99, stalls count/longest ms, rerr mean/p99, back steps/largest ms, respawn clean/all`);
+    console.log(`feel grid (${reports[0]!.scenario}), ${duration} s simulated each; size mean/p99, stalls count/longest ms, rerr mean/p99, back steps/largest ms, respawn clean/all, desync found/repaired/digests checked`);
     const rows = [COLUMNS.map(([h]) => h), ...reports.map((r) => COLUMNS.map(([, v]) => String(v(r))))];
     const widths = COLUMNS.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
     for (const row of rows) console.log(row.map((c, i) => c.padStart(widths[i]!)).join('  '));

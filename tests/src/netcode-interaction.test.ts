@@ -2,7 +2,8 @@
  * Netcode under interaction, on stepped clocks: the goals of the feel report at 150 ms RTT,
  * +-30 ms jitter and 3% loss (every correction blended out within 100 ms, one per server change,
  * no remote stall longer than a frame, remote error mean < 1 and p99 < 5 units, a render time
- * that never steps back, no ghosts, respawns one clean jump), and the cases behind them played
+ * that never steps back, no ghosts, respawns one clean jump, no desync found by the view digests),
+ * and the cases behind them played
  * out one at a time: a wall built in the path, a respawn, inputs over a lossy link.
  */
 import { connect } from '@tickwire/client';
@@ -41,6 +42,10 @@ describe('the feel goals at 150 ms RTT, +-30 ms jitter, 3% loss', () => {
     // One correction per server change, no remote stall, no render-time step backwards, no
     // ghosts, every respawn a single clean jump.
     expect(r).toMatchObject({ repeat_corrections: 0, remote_stalls: 0, render_back_steps: 0, ghosts: 0, unclean_respawns: 0 });
+    // The view digests (twice a second) never found a view that differed: nothing corrupts one,
+    // and a digest is never wrong about an honest client, over the lossy link or the clean ones.
+    expect(r.digests, 'digests checked').toBeGreaterThanOrEqual(r.duration_s * 1.5);
+    expect(r).toMatchObject({ desyncs: 0, desyncs_repaired: 0, remote_desyncs: 0 });
     // Every correction blended out within 100 ms; no stall longer than a frame; remote error
     // mean < 1 and p99 < 5 units; no remote ship jumping (the slewed clock: 5% of a frame's motion).
     const most: [keyof FeelReport, number][] = [
@@ -59,6 +64,12 @@ describe('the feel goals at 150 ms RTT, +-30 ms jitter, 3% loss', () => {
 
   it('and at the hard end of the grid: 300 ms RTT, +-60 ms jitter, 10% loss', async () => {
     goals(await runFeel({ conditions: { lag: 300, jitter: 60, loss: 10 }, scenario: 'interactive', duration: 20, seed: 1 }));
+  });
+
+  it('on a clean link (150 ms RTT, +-30 ms jitter, no loss) the digests find no desync', async () => {
+    const r = await runFeel({ conditions: { lag: 150, jitter: 30, loss: 0 }, scenario: 'interactive', duration: 10, seed: 4 });
+    expect(r.digests).toBeGreaterThanOrEqual(18);
+    expect(r).toMatchObject({ snapshots_lost: 0, desyncs: 0, desyncs_repaired: 0, remote_desyncs: 0 });
   });
 });
 

@@ -3,7 +3,8 @@
  * its ship over a conditioned link (latency, jitter, loss), a few remote players, and a renderer
  * sampling at 60 fps. It measures what a player would notice (see feel/meter.ts): local
  * corrections and how fast they blend out, remote ships that stall, jump or stray from the truth,
- * a render time that steps back, removed entities still shown.
+ * a render time that steps back, removed entities still shown, views found to differ from the
+ * server's digest of them (desyncs) and repaired.
  *
  * Two scenarios. `calm`: players wander apart, away from walls, so prediction never disagrees
  * with the server. `interactive`: walls go up in the local ship's path, remote players shoot it
@@ -73,6 +74,15 @@ export interface FeelReport {
   removal_shown_ms_max: number;
   snapshots_lost: number;
   starvations: number;
+  /**
+   * View digests the local client checked, views it found to differ from them (a desync) and
+   * repaired by a full snapshot (docs/netcode.md section 9), and desyncs the remote players found
+   * over their clean links. Nothing here corrupts a view: every one counted is a fault.
+   */
+  digests: number;
+  desyncs: number;
+  desyncs_repaired: number;
+  remote_desyncs: number;
 }
 
 /** The conditions `npm run feel -- --grid` runs: every combination. */
@@ -147,6 +157,9 @@ export async function runFeel(options: FeelOptions): Promise<FeelReport> {
   let nextInput = clock.now();
   let snapshotsBefore = 0;
   let starvationsBefore = 0;
+  let digestStats = { ...local.stats };
+  let remoteDesyncsBefore = 0;
+  const remoteDesyncs = () => remotes.reduce((n, r) => n + r.stats.desyncs, 0);
   const origin = clock.now();
   const start = origin + WARMUP_MS;
   const totalFrames = Math.round((WARMUP_MS + duration * 1000) / frameMs);
@@ -165,6 +178,8 @@ export async function runFeel(options: FeelOptions): Promise<FeelReport> {
       measuring = true;
       snapshotsBefore = local.stats.snapshots;
       starvationsBefore = local.starvations;
+      digestStats = { ...local.stats };
+      remoteDesyncsBefore = remoteDesyncs();
     }
     const renderTick = local.interpolate();
     if (scenario === 'interactive') {
@@ -196,6 +211,10 @@ export async function runFeel(options: FeelOptions): Promise<FeelReport> {
     walls: director.walls,
     snapshots_lost: Math.max(0, Math.round(duration * local.snapshotRate - (local.stats.snapshots - snapshotsBefore))),
     starvations: local.starvations - starvationsBefore,
+    digests: local.stats.digests - digestStats.digests,
+    desyncs: local.stats.desyncs - digestStats.desyncs,
+    desyncs_repaired: local.stats.desyncsRepaired - digestStats.desyncsRepaired,
+    remote_desyncs: remoteDesyncs() - remoteDesyncsBefore,
   };
   for (const r of [local, ...remotes]) r.disconnect();
   clock.advance(1000);
