@@ -4,7 +4,7 @@
  * gateway gathers what each process says about itself and forwards each action to the process
  * that can carry it out, with the same admin token (every process of a deployment has it):
  *
- *   GET  /api/admin/cluster                  processes (record, health, rooms, load samples), sessions
+ *   GET  /api/admin/cluster                  processes (record, health, rooms with players, load samples), sessions
  *   GET  /api/admin/rooms/:code              the room's entities and players, from its process
  *   POST /api/admin/rooms/:code/kick         { userId }
  *   POST /api/admin/rooms/:code/close
@@ -29,25 +29,40 @@ export function isAdmin(request: Request, token: string): boolean {
   return m !== null && m[1]!.length <= 4096 && timingSafeEqual(digest(m[1]!), digest(token));
 }
 
-/** A room as a process lists it, field by field. */
+/** A player in a room, as a process lists it. */
+interface PlayerRow {
+  id: number;
+  userId: string;
+  name: string;
+  connected: boolean;
+}
+
+/** A room as a process's admin API lists it, field by field. */
 interface RoomRow {
   code: string;
-  players: number;
-  seats: number;
-  maxClients: number;
-  tickRate: number;
+  type: string | null;
   tick: number;
+  tickRate: number;
   entities: number;
+  session: { name: string; state: string } | null;
+  players: PlayerRow[];
+}
+
+const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+const text = (v: unknown, max: number): string => (typeof v === 'string' ? v.slice(0, max) : '');
+
+function playerRows(v: unknown): PlayerRow[] {
+  if (!Array.isArray(v)) return [];
+  return v.flatMap((p) => (isRecord(p) && typeof p.userId === 'string' ? [{ id: count(p.id), userId: text(p.userId, 256), name: text(p.name, 64), connected: p.connected === true }] : []));
 }
 
 function roomRows(body: unknown): RoomRow[] | undefined {
   if (!isRecord(body) || !Array.isArray(body.rooms)) return undefined;
-  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
-  return body.rooms.flatMap((r) =>
-    isRecord(r) && typeof r.code === 'string' && ROOM_CODE_PATTERN.test(r.code)
-      ? [{ code: r.code, players: n(r.players), seats: n(r.seats), maxClients: n(r.maxClients), tickRate: n(r.tickRate), tick: n(r.tick), entities: n(r.entities) }]
-      : [],
-  );
+  return body.rooms.flatMap((r) => {
+    if (!isRecord(r) || typeof r.code !== 'string' || !ROOM_CODE_PATTERN.test(r.code)) return [];
+    const session = isRecord(r.session) ? { name: text(r.session.name, 128), state: text(r.session.state, 16) } : null;
+    return [{ code: r.code, type: typeof r.type === 'string' ? text(r.type, 64) : null, tick: count(r.tick), tickRate: count(r.tickRate), entities: count(r.entities), session, players: playerRows(r.players) }];
+  });
 }
 
 /** What a process's /api/health says, field by field; or why it could not be read. */
@@ -55,8 +70,7 @@ function health(answer: Answer): { status: string; uptimeS: number; rooms: numbe
   if (!answer.reached) return { error: answer.reason };
   const b = answer.body;
   if (answer.status !== 200 || !isRecord(b) || typeof b.status !== 'string') return { error: `answered ${answer.status}` };
-  const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
-  return { status: b.status.slice(0, 32), uptimeS: n(b.uptime_s), rooms: n(b.rooms), clients: n(b.clients) };
+  return { status: b.status.slice(0, 32), uptimeS: count(b.uptime_s), rooms: count(b.rooms), clients: count(b.clients) };
 }
 
 export function adminRoutes(ctx: GatewayContext, adminToken: string, monitor: Monitor, processes: () => Promise<ProcessRecord[]>): Route[] {
@@ -78,7 +92,7 @@ export function adminRoutes(ctx: GatewayContext, adminToken: string, monitor: Mo
     const [details, sessions] = await Promise.all([
       Promise.all(
         live.map(async (p) => {
-          const [h, r] = await Promise.all([callProcess(ctx.calls, p.httpUrl, 'GET', '/api/health'), callProcess(ctx.calls, p.httpUrl, 'GET', '/api/rooms')]);
+          const [h, r] = await Promise.all([callProcess(ctx.calls, p.httpUrl, 'GET', '/api/health'), callProcess(ctx.calls, p.httpUrl, 'GET', '/api/admin/rooms', { headers: auth })]);
           return { ...p, health: health(h), rooms: (r.reached && r.status === 200 && roomRows(r.body)) || [], samples: monitor.samples(p.id) };
         }),
       ),

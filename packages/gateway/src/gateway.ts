@@ -107,6 +107,7 @@ export class Gateway {
     const list = (): Promise<ProcessRecord[]> => options.processes.list();
     const anonymous = identity.anonymous;
     const adminToken = options.adminToken ?? (env.TICKWIRE_ADMIN_TOKEN || undefined);
+    if (adminToken !== undefined && adminToken.length < 16) throw new RangeError('TICKWIRE_ADMIN_TOKEN must be at least 16 characters: use 32 random bytes, hex or base64');
     const routes: Route[] = [
       { method: 'GET', path: '/api/health', handler: async () => ({ status: 'ok', role: 'gateway', processes: (await list()).length }) },
       { method: 'GET', path: '/api/identity', handler: async ({ request }) => ({ userId: (await ctx.authenticateRequest(request)).userId }) },
