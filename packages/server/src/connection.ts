@@ -52,7 +52,7 @@ export interface ConnectionHost {
    * its room type lets create it) for a client that speaks its protocol, within the creation
    * limits; or a TickwireError saying why not.
    */
-  room(request: RoomRequest, remoteAddress: string): Promise<Room | TickwireError>;
+  room(request: RoomRequest, remoteAddress: string, identity: Identity): Promise<Room | TickwireError>;
   authenticate(hello: HelloBody): Promise<Identity> | Identity;
   forget(conn: Connection): void;
   /** Issues and checks resume tokens (any process with the same secret can check them). */
@@ -276,7 +276,7 @@ export class Connection implements ClientConnection {
 
   private join(hello: HelloBody, identity: Identity): void {
     if (this.state !== 'authenticating') return;
-    this.host.room({ room: hello.room, create: hello.create, protocolHash: hello.protocolHash }, this.remoteAddress).then(
+    this.host.room({ room: hello.room, create: hello.create, protocolHash: hello.protocolHash }, this.remoteAddress, identity).then(
       (room) => this.authorize(room, hello, identity),
       (err: unknown) => this.refuse(err),
     );

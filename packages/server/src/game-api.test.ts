@@ -42,7 +42,7 @@ const pilots = defineRoom({
   },
   onLeave(room, player, reason) {
     expectTypeOf(player.data).toEqualTypeOf<Pilot>();
-    expectTypeOf(reason).toEqualTypeOf<'left' | 'disconnected' | 'timeout' | 'closed' | 'shutdown'>();
+    expectTypeOf(reason).toEqualTypeOf<'left' | 'disconnected' | 'timeout' | 'closed' | 'shutdown' | 'kicked'>();
     if (player.entity) room.entities.remove(player.entity);
   },
   onDisconnect: (_room, player) => expectTypeOf(player.data).toEqualTypeOf<Pilot>(),

@@ -19,6 +19,7 @@ export {
   type ProcessRegistry,
 } from './process-registry.js';
 export { JoinTickets, JOIN_TICKET_TTL_MS, type JoinTicket } from './join-tickets.js';
+export { ClusterMember, preferred, DEFAULT_DRAIN_DEADLINE_MS, type ClusterOptions } from './cluster.js';
 export { MemoryBus, deliver, type BusFaultReporter, type BusHandler, type MessageBus } from './bus.js';
 export { hostFromEnv, UwsNotInstalledError, type Host, type HostKind, type HostOptions } from './host.js';
 export { NodeHost, type NodeHostOptions } from './node-host.js';

@@ -46,8 +46,9 @@ describe('room ownership', () => {
     // a wakes: its renewal fails, and it closes the room rather than run a second copy.
     await a.step(1100, 100);
     await flush();
-    expect(player.errors.at(-1)).toMatchObject({ code: ErrorCode.ROOM_CLOSED, message: expect.stringContaining('moved') });
-    expect(player.closed?.code).toBe(CloseCode.ROOM_CLOSED);
+    // Told as a server going away: the SDK reconnects, and finds the room at its new owner.
+    expect(player.errors.at(-1)).toMatchObject({ code: ErrorCode.SHUTTING_DOWN, message: expect.stringContaining('moved') });
+    expect(player.closed?.code).toBe(CloseCode.GOING_AWAY);
     expect(a.server.rooms.get('x')).toBeUndefined();
     expect((await registry.lookup('x'))?.owner).toBe('b');
   });

@@ -4,6 +4,7 @@
  * the connection closed) and a route handler never reads an unbounded stream; and the answers a
  * host gives itself to a request it cannot pass on.
  */
+import { ErrorCode, errorCodeName } from '@tickwire/protocol';
 import { json } from './http-routes.js';
 
 /** The 400 answer to a request whose target or headers are not valid. */
@@ -73,4 +74,26 @@ export function webRequest(url: URL, method: string, headers: Iterable<readonly 
 export function hasNoBody(method: string): boolean {
   const m = method.toUpperCase();
   return m === 'GET' || m === 'HEAD';
+}
+
+/** Largest JSON body a route reads with {@link readJsonObject}. */
+export const MAX_JSON_BODY = 16 * 1024;
+
+/**
+ * A request's body as a JSON object ({} when empty), or the 4xx answer refusing it (too large,
+ * not JSON, not an object), as `{ error, code, message }`.
+ */
+export async function readJsonObject(request: Request): Promise<Record<string, unknown> | Response> {
+  const refuse = (status: number, code: ErrorCode, message: string) => json(status, { error: errorCodeName(code), code, message });
+  const text = await request.text();
+  if (text.length > MAX_JSON_BODY) return refuse(413, ErrorCode.COUNT_TOO_LARGE, `the body is over ${MAX_JSON_BODY} bytes`);
+  if (text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return refuse(400, ErrorCode.VALUE_OUT_OF_RANGE, 'the body is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return refuse(400, ErrorCode.VALUE_OUT_OF_RANGE, 'the body must be a JSON object');
+  return { ...parsed };
 }

@@ -81,7 +81,7 @@ export interface PersistenceDefinition<P extends GameProtocol = GameProtocol, S 
   checkpointMs?: number;
 }
 
-export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'closed' | 'shutdown';
+export type LeaveReason = 'left' | 'disconnected' | 'timeout' | 'closed' | 'shutdown' | 'kicked';
 
 export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unknown, D = unknown> {
   protocol: P;

@@ -1,27 +1,16 @@
 /**
- * Room codes to rooms: exactly one authoritative room per code in this process, and room types
- * by name. A room is created explicitly (a HELLO that asks to create a room of a type gets a
+ * Room codes to rooms: exactly one authoritative room per code in this process, each claimed in
+ * the room registry before it opens (room-catalog.ts holds the types). A room is created explicitly (a HELLO that asks to create a room of a type gets a
  * fresh code) or, for room types that allow it (`createOnJoin`), by the first join for its code;
  * it is disposed once it has been empty for its grace period.
  */
 import { ErrorCode, ROOM_CODE_PATTERN, TickwireError, randomBytes, type GameProtocol, type TimerHandle } from '@tickwire/protocol';
 import type { RoomClaim, RoomRegistry } from './registry.js';
 import { Room, type RoomHost } from './room.js';
-import { checkDefinition, type AnyRoomDefinition } from './room-definition.js';
+import type { AnyRoomDefinition } from './room-definition.js';
+import { RoomCatalog, generateRoomCode, type RoomsOption } from './room-catalog.js';
 
-/** Which room definition serves a code; undefined refuses the code. */
-export type RoomResolver = (code: string) => AnyRoomDefinition | undefined;
-
-/** Room types by name, the names clients create rooms by: `{ arena: arenaRoom, duel: duelRoom }`. */
-export type RoomTypes = Readonly<Record<string, AnyRoomDefinition>>;
-
-/**
- * What a server serves (`createServer({ rooms })`): named room types; or one room definition
- * (its type is named after its protocol); or a resolver that picks a definition per code (its
- * rooms can be joined, and created by a join when the definition allows it, but not created by
- * type name).
- */
-export type RoomsOption = RoomTypes | AnyRoomDefinition | RoomResolver;
+export { RoomCatalog, generateRoomCode, type RoomResolver, type RoomTypes, type RoomsOption } from './room-catalog.js';
 
 /** What a HELLO asks for: a room to join by code, or a room of a type to create. */
 export interface RoomRequest {
@@ -30,82 +19,11 @@ export interface RoomRequest {
   create: boolean;
   /** The client's game protocol hash: a room is only created for a client that speaks its protocol. */
   protocolHash: number;
-}
-
-function isDefinition(rooms: RoomTypes | AnyRoomDefinition): rooms is AnyRoomDefinition {
-  const protocol: unknown = (rooms as { protocol?: unknown }).protocol;
-  return typeof protocol === 'object' && protocol !== null && typeof (protocol as { hash?: unknown }).hash === 'number';
-}
-
-/** The alphabet of generated room codes: no 0/O or 1/I/L to misread when a code is read out. */
-const CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
-const CODE_LENGTH = 6;
-
-/** A random room code (31^6, about 10^9 codes): short enough to type, hard to guess. */
-export function generateRoomCode(random: (n: number) => Uint8Array = randomBytes): string {
-  let code = '';
-  // Rejection sampling keeps every character equally likely (256 is not a multiple of 31).
-  const limit = 256 - (256 % CODE_ALPHABET.length);
-  while (code.length < CODE_LENGTH) {
-    for (const b of random(CODE_LENGTH * 2)) {
-      if (b < limit && code.length < CODE_LENGTH) code += CODE_ALPHABET[b % CODE_ALPHABET.length];
-    }
-  }
-  return code;
-}
-
-/**
- * The room types a server serves, and how a code or a type name finds its definition. Checks
- * every definition at start-up, so a mistake shows before the first join.
- */
-export class RoomCatalog {
-  private readonly types = new Map<string, AnyRoomDefinition>();
-  private readonly resolver: RoomResolver | undefined;
-
-  constructor(rooms: RoomsOption) {
-    if (typeof rooms === 'function') {
-      this.resolver = rooms;
-      return;
-    }
-    const named: RoomTypes = isDefinition(rooms) ? { [rooms.protocol.name]: rooms } : rooms;
-    const joinable = new Map<number, string>();
-    for (const [name, def] of Object.entries(named)) {
-      if (!ROOM_CODE_PATTERN.test(name)) throw new RangeError(`room type '${name}': use 1-64 letters, digits, '_', '-', '.', ':' (clients send it in HELLO)`);
-      checkDefinition(def, `room type '${name}'`);
-      if (def.createOnJoin) {
-        const other = joinable.get(def.protocol.hash);
-        if (other !== undefined) {
-          throw new RangeError(
-            `room types '${other}' and '${name}' both have createOnJoin and protocol '${def.protocol.name}': a join for a new code could not tell which to create; keep createOnJoin on one, or pass a resolver`,
-          );
-        }
-        joinable.set(def.protocol.hash, name);
-      }
-      this.types.set(name, def);
-    }
-    if (this.types.size === 0) throw new RangeError('createServer needs at least one room type: { rooms: { name: definition } }');
-  }
-
-  /** The definition of a named room type. */
-  type(name: string): AnyRoomDefinition | undefined {
-    return this.types.get(name);
-  }
-
-  /** Type names, for error messages. */
-  get typeNames(): string[] {
-    return [...this.types.keys()];
-  }
-
   /**
-   * The definition that serves a code with no open room: the resolver's choice, or the one
-   * type that lets a join create its rooms for this protocol (preferring one whose protocol
-   * matches the client's, so a mismatch is reported against the right type).
+   * With a join: the room type to open the code as when it is not open here (a cluster's join
+   * ticket says so when the gateway placed a new or moved room on this process).
    */
-  forCode(code: string, protocolHash: number): AnyRoomDefinition | undefined {
-    if (this.resolver) return this.resolver(code);
-    const joinable = [...this.types.values()].filter((d) => d.createOnJoin);
-    return joinable.find((d) => d.protocol.hash === protocolHash) ?? joinable[0] ?? this.types.values().next().value;
-  }
+  type?: string;
 }
 
 /**
@@ -121,6 +39,15 @@ export function schemaMismatch(clientHash: number, protocol: GameProtocol): Tick
   return new TickwireError(
     ErrorCode.SCHEMA_MISMATCH,
     `client game protocol hash ${clientHash.toString(16)} differs from the room's ${protocol.hash.toString(16)} ('${protocol.name}'): rebuild the client against the server's protocol`,
+  );
+}
+
+function unknownType(type: string, known: readonly string[]): TickwireError {
+  return new TickwireError(
+    ErrorCode.INVALID_ROOM_CODE,
+    known.length > 0
+      ? `no room type '${type.slice(0, 64)}' on this server: create one of ${known.map((n) => `'${n}'`).join(', ')}`
+      : `this server creates rooms only by joining a code: join a code instead of creating '${type.slice(0, 64)}'`,
   );
 }
 
@@ -146,6 +73,8 @@ export class RoomManager {
   private readonly starting = new Map<string, Promise<Room | TickwireError>>();
 
   readonly catalog: RoomCatalog;
+  /** Set while the process drains: no new room is opened here (rooms open already take joins). */
+  draining = false;
 
   constructor(
     rooms: RoomsOption,
@@ -187,6 +116,11 @@ export class RoomManager {
     const code = request.room;
     if (this.rooms.has(code) || this.starting.has(code)) return this.openCode(code, gate);
     if (!ROOM_CODE_PATTERN.test(code)) return this.openCode(code, gate);
+    if (request.type !== undefined) {
+      const typed = this.catalog.type(request.type);
+      if (!typed) return unknownType(request.type, this.catalog.typeNames);
+      return this.openCode(code, gate, typed);
+    }
     let def: AnyRoomDefinition | undefined;
     try {
       def = this.catalog.forCode(code, request.protocolHash);
@@ -210,20 +144,33 @@ export class RoomManager {
     return this.openCode(code, gate, def);
   }
 
+  /**
+   * Takes over a room another process held (an orphan of the registry: its owner died, stalled
+   * past its lease, or handed it off): claims it at a higher epoch and rebuilds it from its
+   * checkpoint, as the type its claim recorded. Refused when this process does not serve that
+   * type, is draining or full, or another process took the room first (ROOM_ELSEWHERE).
+   */
+  adopt(orphan: RoomClaim): Promise<Room | TickwireError> {
+    if (this.rooms.has(orphan.code) || this.starting.has(orphan.code)) return this.openCode(orphan.code);
+    if (orphan.type === undefined) return this.openCode(orphan.code);
+    const def = this.catalog.type(orphan.type);
+    return def ? this.openCode(orphan.code, undefined, def) : Promise.resolve(unknownType(orphan.type, this.catalog.typeNames));
+  }
+
+  /** Whether this process can open a room of the type a claim recorded. */
+  serves(claim: RoomClaim): boolean {
+    if (claim.type !== undefined) return this.catalog.type(claim.type) !== undefined;
+    try {
+      return this.catalog.forCode(claim.code, 0) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
   /** A new room of a named type, under a code nobody uses. */
   private create(type: string, gate?: CreationGate): Promise<Room | TickwireError> {
     const def = this.catalog.type(type);
-    if (!def) {
-      const known = this.catalog.typeNames;
-      return Promise.resolve(
-        new TickwireError(
-          ErrorCode.INVALID_ROOM_CODE,
-          known.length > 0
-            ? `no room type '${type.slice(0, 64)}' on this server: create one of ${known.map((n) => `'${n}'`).join(', ')}`
-            : `this server creates rooms only by joining a code: join a code instead of creating '${type.slice(0, 64)}'`,
-        ),
-      );
-    }
+    if (!def) return Promise.resolve(unknownType(type, this.catalog.typeNames));
     let code = generateRoomCode(this.random);
     // A clash is one in a billion per open room; try again rather than join someone's room.
     while (this.rooms.has(code) || this.starting.has(code)) code = generateRoomCode(this.random);
@@ -247,7 +194,7 @@ export class RoomManager {
       const { registry, owner, leaseMs } = this.ownership;
       let claim: RoomClaim | undefined;
       try {
-        claim = await registry.claim(code, owner, leaseMs);
+        claim = await registry.claim(code, owner, leaseMs, this.catalog.nameOf(checked));
       } catch (err) {
         this.host.logger.error({ err, room: code }, 'the room registry could not be reached');
         return new TickwireError(ErrorCode.INTERNAL, `room '${code}' could not be opened: the room registry is unreachable; try again`);
@@ -288,6 +235,7 @@ export class RoomManager {
       return new TickwireError(ErrorCode.JOIN_REFUSED, `room '${code}' could not be created: the server's room resolver failed`);
     }
     if (!def) return new TickwireError(ErrorCode.INVALID_ROOM_CODE, `no room type serves code '${code}'`);
+    if (this.draining) return new TickwireError(ErrorCode.SHUTTING_DOWN, 'this server is draining and opens no new rooms: ask the gateway for another server');
     if (this.rooms.size + this.starting.size >= this.host.limits.maxRooms) {
       return new TickwireError(ErrorCode.TOO_MANY_ROOMS, `this server has ${this.host.limits.maxRooms} rooms open, its limit: join an existing room or try later`);
     }
@@ -310,20 +258,33 @@ export class RoomManager {
     return room;
   }
 
-  async dispose(room: Room): Promise<void> {
+  /**
+   * Disposes a room and releases its claim; with `handOff`, the claim is left for another
+   * process to take over (a draining process's rooms that still have players).
+   */
+  async dispose(room: Room, handOff = false): Promise<void> {
     if (this.rooms.get(room.code) !== room) return;
     this.rooms.delete(room.code);
     await room.dispose();
     // Released only once the final checkpoint is written: the next owner hydrates from it.
     const claim = this.claims.get(room.code);
     this.claims.delete(room.code);
-    if (claim) await this.ownership.registry.release(claim).catch((err: unknown) => this.host.logger.warn({ err, room: room.code }, 'could not release the room claim; it expires with its lease'));
-    this.host.logger.info({ room: room.code, ticks: room.tick }, 'room disposed');
+    if (claim) {
+      await this.ownership.registry
+        .release(claim, { handOff })
+        .catch((err: unknown) => this.host.logger.warn({ err, room: room.code }, 'could not release the room claim; it expires with its lease'));
+    }
+    this.host.logger.info({ room: room.code, ticks: room.tick, handOff }, 'room disposed');
   }
 
-  async disposeAll(): Promise<void> {
+  /**
+   * Disposes every room; those `handOff` picks are handed off (a cluster process shutting down
+   * hands off the rooms that had players, so another process reopens them from their final
+   * checkpoint and the players resume there), the others released.
+   */
+  async disposeAll(handOff: (room: Room) => boolean = () => false): Promise<void> {
     await Promise.all(this.starting.values());
-    await Promise.all([...this.rooms.values()].map((r) => this.dispose(r)));
+    await Promise.all([...this.rooms.values()].map((r) => this.dispose(r, handOff(r))));
     if (this.renewTimer) this.host.clock.clearTimeout(this.renewTimer);
     this.renewTimer = null;
   }
@@ -362,7 +323,7 @@ export class RoomManager {
         }
         this.claims.delete(code);
         this.host.logger.error({ room: code, epoch: claim.epoch }, 'lost the room to another process: closing it here');
-        this.rooms.get(code)?.close('this room moved to another server: reconnect to continue', ErrorCode.ROOM_CLOSED);
+        this.rooms.get(code)?.moved();
       }),
     );
   }

@@ -176,7 +176,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
             // Another process owns the room now: stop here, its clients reconnect to the owner.
             onFenced: (err) => {
               this.logger.error({ err }, 'storage refused a write: another process owns this room now; closing it here');
-              queueMicrotask(() => this.close('this room moved to another server: reconnect to continue'));
+              queueMicrotask(() => this.moved());
             },
           })
         : null;
@@ -709,6 +709,34 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       }
     }
     this.host.roomIdle(this);
+  }
+
+  /**
+   * Removes every member with this user id (onLeave with 'kicked'), telling each connected one
+   * (ERROR JOIN_REFUSED and close 4008, which the SDK does not reconnect after). Answers how many.
+   */
+  kick(userId: string, message: string): number {
+    let n = 0;
+    for (const client of [...this.clients.values()]) {
+      if (client.identity.userId !== userId) continue;
+      const conn = client.connection;
+      this.removeClient(client, 'kicked');
+      n++;
+      if (conn) {
+        conn.send(this.codec.error(0, { code: ErrorCode.JOIN_REFUSED, fatal: true, message }));
+        conn.close(CloseCode.JOIN_REFUSED, message.slice(0, 120));
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Another process owns the room now (it took the claim, or storage fenced this copy out): this
+   * copy closes, and its clients are told the server is going away, which the SDK treats as a
+   * drop: it reconnects, and finds the room where it lives now.
+   */
+  moved(): void {
+    this.close('this room moved to another server: reconnect to continue', ErrorCode.SHUTTING_DOWN, CloseCode.GOING_AWAY);
   }
 
   /** Stops the loop and calls onDispose. Clients must have been closed by the caller. */

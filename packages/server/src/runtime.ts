@@ -22,10 +22,13 @@ import {
 } from '@tickwire/protocol';
 import { pino, type Logger } from 'pino';
 import { AddressBook } from './address-book.js';
+import { adminRoutes } from './admin-routes.js';
+import { ClusterMember, DEFAULT_DRAIN_DEADLINE_MS, TicketDoor, type ClusterOptions } from './cluster.js';
 import type { AnonymousIdentities } from './anonymous.js';
 import { Connection, type ConnectionHost } from './connection.js';
 import { json, router, type Route } from './http-routes.js';
 import { bearerToken, setupIdentity, type AuthOptions, type Env, type IdentityMode } from './identity.js';
+import { JoinTickets } from './join-tickets.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { ServerMetrics } from './metrics.js';
 import type { RoomStore } from './persistence.js';
@@ -34,6 +37,7 @@ import type { Identity } from './room-client.js';
 import { ResumeTokens } from './resume-tokens.js';
 import { MemoryRegistry, type RoomRegistry } from './registry.js';
 import { RoomManager, schemaMismatch, type CreationGate, type RoomRequest, type RoomsOption } from './room-manager.js';
+import { roomsEmptied } from './drain.js';
 import { sessionRoutes } from './session-routes.js';
 import { staticFiles } from './static-files.js';
 
@@ -88,8 +92,23 @@ export interface RuntimeOptions {
   registry?: RoomRegistry;
   /** This process's id in the registry (default: random). */
   processId?: string;
-  /** How long a room claim lasts unless renewed (default 15 000 ms; renewed every third). */
+  /**
+   * How long a room claim lasts unless renewed (default 15 000 ms, and in a cluster the process's
+   * time to live, so its rooms are orphans once it is taken for dead; renewed every third).
+   */
   leaseMs?: number;
+  /**
+   * Run as one process of a cluster (docs/scaling.md): register in `processes` and heartbeat
+   * there, take over the rooms of processes that die, drain on SIGTERM, and admit players with
+   * the gateway's join tickets. Needs a shared `registry` (RedisRegistry) and the deployment's
+   * shared `secret` (TICKWIRE_SECRET).
+   */
+  cluster?: ClusterOptions;
+  /**
+   * The bearer token of the admin endpoints (/api/admin/...: inspect a room, kick, close, drain);
+   * default TICKWIRE_ADMIN_TOKEN. Without one those endpoints do not exist.
+   */
+  adminToken?: string;
 }
 
 export class TickwireRuntime implements ConnectionHost {
@@ -126,6 +145,11 @@ export class TickwireRuntime implements ConnectionHost {
   readonly registry: RoomRegistry;
   /** This process's id in the registry. */
   readonly processId: string;
+  /** Its membership of a cluster (null when it runs alone). */
+  readonly cluster: ClusterMember | null;
+  /** HELLOs by join ticket (a cluster process with `requireTickets`), else null. */
+  private readonly door: TicketDoor | null;
+  private draining: Promise<void> | null = null;
 
   constructor(options: RuntimeOptions) {
     this.store = options.storage;
@@ -134,11 +158,18 @@ export class TickwireRuntime implements ConnectionHost {
     this.limits = resolveLimits(options.limits);
     this.addresses = new AddressBook(this.limits);
     const env = options.env ?? process.env;
-    const secret = options.secret ?? env.TICKWIRE_SECRET ?? nodeRandomBytes(32);
+    const shared = options.secret ?? (env.TICKWIRE_SECRET || undefined);
+    if (options.cluster && shared === undefined) {
+      throw new RangeError('a cluster process needs the secret the gateway and every process share: set TICKWIRE_SECRET (32 random bytes) or pass `secret`');
+    }
+    const secret = shared ?? nodeRandomBytes(32);
     const identity = setupIdentity({ auth: options.auth, authenticate: options.authenticate, secret, env, clock: this.clock, logger: this.logger });
     this.identityMode = identity.mode;
     this.anonymous = identity.anonymous;
-    this.authenticator = identity.hello;
+    this.processId = options.processId ?? `process-${nodeRandomBytes(6).toString('hex')}`;
+    this.door = options.cluster && options.cluster.requireTickets !== false ? new TicketDoor(new JoinTickets(secret), this.processId) : null;
+    const door = this.door;
+    this.authenticator = door ? (hello) => door.authenticate(hello) : identity.hello;
     this.bearer = identity.token;
     this.resumeTokens = new ResumeTokens(typeof secret === 'string' ? new TextEncoder().encode(secret) : secret);
     const anonymous = this.anonymous;
@@ -148,15 +179,16 @@ export class TickwireRuntime implements ConnectionHost {
       { defaultMetrics: options.processMetrics },
     );
     this.stats = this.metrics;
-    this.processId = options.processId ?? `process-${nodeRandomBytes(6).toString('hex')}`;
+    if (options.cluster && !options.registry) throw new RangeError('a cluster process needs the shared room registry: pass `registry` (a RedisRegistry)');
     this.registry = options.registry ?? new MemoryRegistry(this.clock);
-    const leaseMs = options.leaseMs ?? 15_000;
+    const leaseMs = options.leaseMs ?? options.cluster?.processTtlMs ?? (options.cluster ? 6000 : 15_000);
     if (!(leaseMs >= 100)) throw new RangeError(`leaseMs must be at least 100, got ${leaseMs}`);
     this.rooms = new RoomManager(
       options.rooms,
       { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store, addresses: this.addresses },
       { registry: this.registry, owner: this.processId, leaseMs },
     );
+    this.cluster = options.cluster ? new ClusterMember(this, options.cluster) : null;
 
     const routes: Route[] = [
       { method: 'GET', path: '/api/health', handler: () => this.health() },
@@ -196,6 +228,7 @@ export class TickwireRuntime implements ConnectionHost {
         handler: async () => new Response(await this.metrics.text(), { status: 200, headers: { 'content-type': this.metrics.contentType } }),
       },
       ...sessionRoutes(this),
+      ...adminRoutes(this, options.adminToken ?? (env.TICKWIRE_ADMIN_TOKEN || undefined)),
       ...(options.routes ?? []),
     ];
     this.fetch = router(routes, options.staticDir ? staticFiles(options.staticDir) : undefined, (err) => this.logger.error({ err }, 'HTTP handler failed'));
@@ -228,11 +261,13 @@ export class TickwireRuntime implements ConnectionHost {
    * protocol); a new one is created only for a client that speaks its protocol, within the
    * process's room limit and its address's creation allowance: a refused join creates nothing.
    */
-  room(request: RoomRequest, remoteAddress: string): Promise<Room | TickwireError> {
+  room(request: RoomRequest, remoteAddress: string, identity?: Identity): Promise<Room | TickwireError> {
     const { protocolHash } = request;
+    // A join ticket's room type: the gateway placed this room here (and limits creations itself).
+    const ticket = identity && this.door?.ticketOf(identity);
     const gate: CreationGate = (_code, def) => {
       if (def.protocol.hash !== protocolHash) return schemaMismatch(protocolHash, def.protocol);
-      if (!this.addresses.takeRoomCreation(remoteAddress, this.clock.now())) {
+      if (!ticket && !this.addresses.takeRoomCreation(remoteAddress, this.clock.now())) {
         return new TickwireError(
           ErrorCode.TOO_MANY_ROOMS,
           `this address created more than ${this.limits.roomCreationsPerMinutePerAddress} rooms in a minute: join an existing room or wait`,
@@ -240,7 +275,7 @@ export class TickwireRuntime implements ConnectionHost {
       }
       return undefined;
     };
-    return this.rooms.open(request, gate);
+    return this.rooms.open(ticket?.type !== undefined ? { ...request, type: ticket.type } : request, gate);
   }
 
   /** An address's connection was closed for flooding. */
@@ -318,7 +353,7 @@ export class TickwireRuntime implements ConnectionHost {
 
   health() {
     return {
-      status: this.shuttingDown ? 'draining' : 'ok',
+      status: this.shuttingDown || this.draining ? 'draining' : 'ok',
       protocol: PROTOCOL_VERSION,
       uptime_s: Math.round((this.clock.now() - this.startedAt) / 1000),
       rooms: this.rooms.size,
@@ -342,17 +377,66 @@ export class TickwireRuntime implements ConnectionHost {
   }
 
   /**
+   * Joins the cluster (`cluster` option): registers this process and starts heartbeats and the
+   * takeover of orphaned rooms. `listening` is the address the host bound, used where the
+   * options give none. A server calls it from `listen()`; a custom host calls it once it listens.
+   */
+  async startCluster(listening?: { url: string; httpUrl: string }): Promise<void> {
+    if (!this.cluster || this.cluster.started) return;
+    await this.cluster.start(listening);
+  }
+
+  /** How long a drain waits for rooms by default (the cluster's `drainDeadlineMs`). */
+  get drainDeadlineMs(): number {
+    return this.cluster?.drainDeadlineMs ?? DEFAULT_DRAIN_DEADLINE_MS;
+  }
+
+  /**
+   * Drains the process: it opens no new room (joins to its rooms go on; in a cluster its
+   * heartbeat says draining, so the gateway places nothing here and `/api/health` says
+   * 'draining'), lets rooms run until they empty (an empty room closes at once) or `deadlineMs`
+   * passes, then stops: the rooms left are checkpointed and, in a cluster, handed off to other
+   * processes, where their players resume. Resolves once stopped; calling it again returns the
+   * same promise.
+   *
+   * @example
+   * process.on('SIGTERM', () => void server.drain(60_000).then(() => process.exit(0)));
+   */
+  drain(deadlineMs = this.drainDeadlineMs): Promise<void> {
+    this.draining ??= (async () => {
+      this.rooms.draining = true;
+      this.logger.info({ deadlineMs }, 'draining: no new rooms; waiting for rooms to end');
+      await this.cluster?.markDraining();
+      await roomsEmptied(this.rooms, this.clock, deadlineMs);
+      await this.stopAfterDrain();
+    })();
+    return this.draining;
+  }
+
+  /** How a drained runtime stops: it shuts down; a server also closes its host. */
+  protected stopAfterDrain(): Promise<void> {
+    return this.shutdown();
+  }
+
+  /**
    * Stops the runtime: no new joins, every client told (ERROR SHUTTING_DOWN, then close 1001),
-   * every room disposed (its final checkpoint written, its onDispose run). Hosts call it from
-   * their own close, after they stop accepting.
+   * every room disposed (its final checkpoint written, its onDispose run). In a cluster, rooms
+   * that still have members are handed off (another process reopens them from that checkpoint
+   * and the players resume there) and the process leaves the registry. Hosts call it from their
+   * own close, after they stop accepting.
    */
   async shutdown(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.rooms.draining = true;
+    // Which rooms had players before their connections close (members may not wait for a reconnect).
+    const occupied = new Set([...this.rooms.all()].filter((r) => r.size > 0));
     for (const conn of [...this.connections]) {
       conn.send(this.frames.error(0, { code: ErrorCode.SHUTTING_DOWN, fatal: true, message: 'the server is shutting down' }));
       conn.close(CloseCode.GOING_AWAY, 'server shutting down');
     }
-    await this.rooms.disposeAll();
+    await this.cluster?.markDraining();
+    await this.rooms.disposeAll((r) => this.cluster !== null && occupied.has(r));
+    await this.cluster?.stop();
   }
 }

@@ -39,24 +39,36 @@ export class TickwireServer extends TickwireRuntime {
     return this.host.wsPath;
   }
 
-  /** Starts listening (port 0 picks a free port). On uWebSockets.js, loads it first. */
-  listen(port = 8080, host?: string): Promise<ListenAddress> {
-    return this.host.listen(port, host);
+  /**
+   * Starts listening (port 0 picks a free port). On uWebSockets.js, loads it first. A cluster
+   * process then joins its cluster, with the bound address where the options give none.
+   */
+  async listen(port = 8080, host?: string): Promise<ListenAddress> {
+    const bound = await this.host.listen(port, host);
+    await this.startCluster({ url: bound.wsUrl, httpUrl: bound.url });
+    return bound;
   }
+
+  private closing$: Promise<void> | null = null;
 
   /**
    * Graceful shutdown: stop accepting, tell every client (ERROR SHUTTING_DOWN, then close
-   * 1001), dispose every room (its onDispose runs), close the server.
+   * 1001), dispose every room (its onDispose runs; in a cluster, rooms with players are handed
+   * off), close the server. Resolves when closed, however often it is called.
    */
-  async close(): Promise<void> {
-    if (this.closing) return;
-    await this.host.close();
-    this.logger.info('tickwire stopped');
+  close(): Promise<void> {
+    this.closing$ ??= this.host.close().then(() => this.logger.info('tickwire stopped'));
+    return this.closing$;
+  }
+
+  protected override stopAfterDrain(): Promise<void> {
+    return this.close();
   }
 
   /**
    * Shuts down gracefully on SIGTERM or SIGINT and then exits; a second signal exits at once.
-   * Returns a function that removes the handlers.
+   * In a cluster, SIGTERM drains first (see `drain`): rooms run on until they end or the
+   * cluster's `drainDeadlineMs`. Returns a function that removes the handlers.
    */
   handleSignals(exit: (code: number) => void = (code) => process.exit(code)): () => void {
     let signalled = false;
@@ -67,8 +79,9 @@ export class TickwireServer extends TickwireRuntime {
         return;
       }
       signalled = true;
-      this.logger.info({ signal }, 'shutting down');
-      this.close().then(
+      const draining = signal === 'SIGTERM' && this.cluster !== null;
+      this.logger.info({ signal }, draining ? 'draining, then shutting down' : 'shutting down');
+      (draining ? this.drain() : this.close()).then(
         () => exit(0),
         (err: unknown) => {
           this.logger.error({ err }, 'shutdown failed');

@@ -18,6 +18,7 @@ import { json, type Route } from './http-routes.js';
 import type { Identity } from './room-client.js';
 import type { RoomManager } from './room-manager.js';
 import { TokenBucket } from './limits.js';
+import { readJsonObject } from './request-body.js';
 import type { Session } from './session.js';
 import { optionsFromJson } from './session-options.js';
 import { MAX_PASSWORD_BYTES, hashPassword, verifyPassword } from './session-password.js';
@@ -47,8 +48,6 @@ export function sessionSummary(session: Session): SessionSummary {
 
 /** Wrong passwords a user may try per minute (scrypt makes each one slow as well). */
 const PASSWORD_TRIES_PER_MINUTE = 5;
-/** Largest JSON body these routes read. */
-const MAX_BODY = 16 * 1024;
 const utf8 = new TextEncoder();
 
 function failure(status: number, code: ErrorCode, message: string): Response {
@@ -60,21 +59,6 @@ function statusOf(code: ErrorCode): number {
   if (code === ErrorCode.TOO_MANY_ROOMS) return 429;
   if (code === ErrorCode.INTERNAL || code === ErrorCode.ROOM_ELSEWHERE) return 503;
   return 400;
-}
-
-/** A request's JSON object body ({} when empty), or the response refusing it. */
-async function body(request: Request): Promise<Record<string, unknown> | Response> {
-  const text = await request.text();
-  if (text.length > MAX_BODY) return failure(413, ErrorCode.COUNT_TOO_LARGE, `the body is over ${MAX_BODY} bytes`);
-  if (text.trim() === '') return {};
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return failure(400, ErrorCode.VALUE_OUT_OF_RANGE, 'the body is not JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return failure(400, ErrorCode.VALUE_OUT_OF_RANGE, 'the body must be a JSON object');
-  return parsed as Record<string, unknown>;
 }
 
 /** An optional text field of at most `maxBytes`, or why not. */
@@ -108,7 +92,7 @@ export function sessionRoutes(host: SessionRoutesHost): Route[] {
 
   const create = async (request: Request): Promise<Response> => {
     const identity = await host.authenticateRequest(request);
-    const b = await body(request);
+    const b = await readJsonObject(request);
     if (b instanceof Response) return b;
     const type = typeof b.type === 'string' ? b.type : '';
     const def = host.rooms.catalog.type(type);
@@ -146,7 +130,7 @@ export function sessionRoutes(host: SessionRoutesHost): Route[] {
     if (session.state === 'closed') return failure(409, ErrorCode.SESSION_STATE, 'this session has closed: join or create another');
     const hash = session.passwordHash;
     if (hash !== null && !session.admitted.has(identity.userId)) {
-      const b = await body(request);
+      const b = await readJsonObject(request);
       if (b instanceof Response) return b;
       if (typeof b.password !== 'string' || utf8.encode(b.password).length > MAX_PASSWORD_BYTES) {
         return failure(403, ErrorCode.WRONG_PASSWORD, 'this session needs its password: send { "password": "..." }');
