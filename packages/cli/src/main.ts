@@ -5,6 +5,7 @@
  *
  *   tickwire bots --url ws://127.0.0.1:8080/ws [--bot dist/bot.js] [--room arena-1] [--clients 200] [--duration 30] [--json]
  *   tickwire token --sub alice [--ttl 3600]        (a JWT for local testing: see token.ts)
+ *   tickwire gateway [--port 8080]                 (a cluster's gateway: see gateway-command.ts)
  *
  * Exit codes: 0 the run went, 1 it could not run (server unreachable, no bot joined, the bot
  * module threw), 2 the command was called wrong (bad flag, no bot module).
@@ -13,6 +14,7 @@ import { BOTS_FLAGS, UsageError, describeFlags, numberFlag, parseArgs, type Pars
 import { BotModuleError, loadBotModule, locateBotModule } from './bot-module.js';
 import { BotFault, JoinError, runBots, type BotsReport } from './bots.js';
 import { botTokens, tokenCommand } from './token.js';
+import { gatewayCommand } from './gateway-command.js';
 
 const HELP = `usage: tickwire bots --url URL [--bot FILE] [options]
 
@@ -26,6 +28,10 @@ ${describeFlags(BOTS_FLAGS)}
 usage: tickwire token --sub ID [--ttl S] [--iss ISSUER] [--aud AUDIENCE]
 
 A JWT for local testing, signed with TICKWIRE_JWT_SECRET (see tickwire token --help).
+
+usage: tickwire gateway [--port N] [--host HOST]
+
+Runs a cluster's gateway from REDIS_URL, TICKWIRE_SECRET... (see tickwire gateway --help).
 `;
 
 /** Where the CLI writes (process.stdout and process.stderr, or a capture in tests). */
@@ -80,6 +86,7 @@ export async function main(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<number> {
   if (argv[0] === 'token') return tokenCommand(argv.slice(1), out, err, env);
+  if (argv[0] === 'gateway') return gatewayCommand(argv.slice(1), out, err, env);
   let args: ParsedArgs;
   try {
     args = parseArgs(argv, BOTS_FLAGS);
@@ -98,7 +105,7 @@ export async function main(
     return 2;
   }
   if (command !== 'bots') {
-    err.write(`unknown command "${command}": the commands are bots and token\n\n${HELP}`);
+    err.write(`unknown command "${command}": the commands are bots, token and gateway\n\n${HELP}`);
     return 2;
   }
   const rawUrl = args.values.get('url');
