@@ -106,7 +106,7 @@ export function adminRoutes(ctx: GatewayContext, adminToken: string, monitor: Mo
     const code = codeParam(params, 'code', 'room code');
     if (code instanceof Response) return code;
     const at = await ctx.placement.locate(code);
-    if (at.kind === 'moving') return moving(code, at);
+    if (at.kind === 'moving' || at.kind === 'orphan') return moving(code, at.claim.owner);
     if (at.kind === 'free') return failure(404, ErrorCode.ROOM_NOT_FOUND, `no process runs room '${code}'`);
     const answer = await callProcess(ctx.calls, at.process.httpUrl, method, `/api/admin/rooms/${encodeURIComponent(code)}${suffix}`, { headers: auth, ...(body === undefined ? {} : { body }) });
     if (!answer.reached) return failure(503, ErrorCode.INTERNAL, `process '${at.process.id}' did not answer: ${answer.reason.slice(0, 200)}`);

@@ -8,7 +8,7 @@ import { ErrorCode, LIMITS, ROOM_CODE_PATTERN, textProblem } from '@tickwire/pro
 import type { Identity, JoinTickets, ProcessRecord } from '@tickwire/server';
 import type { Logger } from 'pino';
 import { failure, isRecord, type CallOptions } from './process-calls.js';
-import type { Location, Placement } from './placement.js';
+import type { Placement } from './placement.js';
 
 export interface GatewayContext {
   readonly placement: Placement;
@@ -41,12 +41,12 @@ export async function direct(ctx: GatewayContext, identity: Identity, process: P
   return { room, url: process.url, ticket, process: process.id };
 }
 
-/** The answer for a room whose process died and whose lease has not run out yet. */
-export function moving(code: string, location: Extract<Location, { kind: 'moving' }>): Response {
+/** The answer for a room whose process died (or drained) and that no live process runs yet. */
+export function moving(code: string, owner: string): Response {
   return failure(
     503,
     ErrorCode.ROOM_ELSEWHERE,
-    `room '${code}' ran on process '${location.owner.slice(0, 64)}', which stopped answering: another process takes it over within seconds, try again shortly`,
+    `room '${code}' ran on process '${owner.slice(0, 64)}', which is gone: another process takes it over within seconds, try again shortly`,
     { 'retry-after': '1' },
   );
 }

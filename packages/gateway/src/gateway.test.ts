@@ -5,7 +5,7 @@
  * (sessions, admin) are in tests/src/gateway.test.ts, against real processes.
  */
 import { ErrorCode, ManualClock } from '@tickwire/protocol';
-import { JoinTickets, MemoryProcessRegistry, MemoryRegistry, type ProcessInfo } from '@tickwire/server';
+import { JoinTickets, MemoryProcessRegistry, MemoryRegistry, preferred, type ProcessInfo } from '@tickwire/server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Gateway } from './gateway.js';
@@ -78,20 +78,26 @@ describe('gateway routing', () => {
     expect((await tickets.verify(String(where.body.ticket), 'a')).name).toBe('Bo');
   });
 
-  it('says a room is moving while its dead owner still holds the lease, then sends joins where it opens', async () => {
-    const { clock, processes, rooms, call } = await setup();
+  it('says a room is moving while its dead owner still holds the lease, then sends joins where it reopens', async () => {
+    const { clock, processes, rooms, tickets, call } = await setup();
     await processes.heartbeat(info('a'), 6000);
     await processes.heartbeat(info('b'), 60_000);
-    await rooms.claim('ROOM-1', 'a', 10_000);
+    await processes.heartbeat(info('c'), 60_000);
+    await rooms.claim('ROOM-1', 'a', 10_000, 'duel');
     clock.advance(6000); // a's record expired: a is dead, its claim lives on for 4 s more
     const moving = await call('GET', '/api/where/ROOM-1');
     expect(moving.status).toBe(503);
     expect(moving.body.code).toBe(ErrorCode.ROOM_ELSEWHERE);
     expect(moving.headers.get('retry-after')).toBe('1');
-    expect(await rooms.claim('ROOM-1', 'b', 10_000)).toBeUndefined(); // still a's lease
     clock.advance(4000);
-    expect(await rooms.claim('ROOM-1', 'b', 10_000)).toMatchObject({ owner: 'b', epoch: 2 });
-    expect((await call('GET', '/api/where/ROOM-1')).body).toMatchObject({ process: 'b' });
+    // An orphan now: sent where the takeover prefers it, with its type, so that process can open it.
+    const orphan = await call('GET', '/api/where/ROOM-1');
+    expect(orphan.body.process).toBe(preferred('ROOM-1', ['b', 'c']));
+    expect(await tickets.verify(String(orphan.body.ticket), String(orphan.body.process))).toMatchObject({ room: 'ROOM-1', type: 'duel' });
+    expect(await rooms.claim('ROOM-1', 'c', 10_000)).toMatchObject({ owner: 'c', epoch: 2 });
+    const owned = await call('GET', '/api/where/ROOM-1');
+    expect(owned.body).toMatchObject({ process: 'c' });
+    expect((await tickets.verify(String(owned.body.ticket), 'c')).type).toBeUndefined();
   });
 
   it('sends a room nobody runs to the same process for every caller, never to a draining one', async () => {
@@ -103,7 +109,9 @@ describe('gateway routing', () => {
     const first = await Promise.all(codes.map(async (c) => (await call('POST', '/api/join', { room: c })).body.process));
     const again = await Promise.all(codes.map(async (c) => (await call('GET', `/api/where/${c}`)).body.process));
     expect(again).toEqual(first);
-    expect(new Set(first)).toEqual(new Set(['a', 'b'])); // spread over both, never the draining one
+    // As the processes share out orphans: spread over both, never the draining one.
+    expect(first).toEqual(codes.map((c) => preferred(c, ['a', 'b'])));
+    expect(new Set(first)).toEqual(new Set(['a', 'b']));
   });
 
   it('answers 503 when no process can take a room', async () => {

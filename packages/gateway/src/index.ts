@@ -8,6 +8,5 @@ export { Gateway, createGateway, type GatewayOptions } from './gateway.js';
 export type { Direction } from './context.js';
 export type { ClusterSessions } from './session-routes.js';
 export type { Location } from './placement.js';
-export { rendezvous } from './join-routes.js';
 export type { LoadSample, MonitorOptions } from './monitor.js';
 export { startGateway, gatewayEnv, type GatewayEnv, type RunningGateway } from './from-env.js';

@@ -10,30 +10,17 @@
  * after losing its connection: the room may have moved to another process since.
  *
  * A room nobody runs goes to one process picked by rendezvous hashing of its code over the
- * processes that can take rooms, so two players joining a new code at once land on the same
- * process; that process opens it if its storage holds it or its type creates rooms on join,
- * and refuses the HELLO otherwise (ROOM_NOT_FOUND). A new room of a named type goes to the
- * least-loaded process, under a code the gateway picks.
+ * processes that can take rooms (the hash the processes use to share out orphaned rooms), so
+ * two players joining a new code at once land on the same process. An orphan (its process died
+ * or drained) comes with its room type in the ticket, and that process opens it from its
+ * checkpoint if it has not taken it over yet; any other code is opened there if its storage
+ * holds it or its type creates rooms on join, and refused otherwise (ROOM_NOT_FOUND). A new room
+ * of a named type goes to the least-loaded process, under a code the gateway picks.
  */
-import { createHash } from 'node:crypto';
-import type { Identity, ProcessRecord, Route } from '@tickwire/server';
+import { preferred, type Identity, type Route } from '@tickwire/server';
 import { codeParam, direct, displayName, jsonBody, moving, noProcess, roomCode, type Direction, type GatewayContext } from './context.js';
 import { failure } from './process-calls.js';
 import { ErrorCode } from '@tickwire/protocol';
-
-/** The process a room nobody runs should open on: the same for every caller with the same records. */
-export function rendezvous(code: string, candidates: readonly ProcessRecord[]): ProcessRecord | undefined {
-  let best: ProcessRecord | undefined;
-  let bestWeight = -1;
-  for (const p of candidates) {
-    const weight = createHash('sha256').update(code).update('\0').update(p.id).digest().readUIntBE(0, 6);
-    if (weight > bestWeight || (weight === bestWeight && best !== undefined && p.id < best.id)) {
-      best = p;
-      bestWeight = weight;
-    }
-  }
-  return best;
-}
 
 /** Where `identity` joins the room `code`: its owner, or the process that will open it. */
 export async function toRoom(ctx: GatewayContext, identity: Identity, code: string, name: string): Promise<Direction | Response> {
@@ -42,11 +29,14 @@ export async function toRoom(ctx: GatewayContext, identity: Identity, code: stri
     ctx.placement.placedClient(at.process);
     return direct(ctx, identity, at.process, code, name);
   }
-  if (at.kind === 'moving') return moving(code, at);
-  const target = rendezvous(code, await ctx.placement.candidates());
+  if (at.kind === 'moving') return moving(code, at.claim.owner);
+  // A room nobody runs: the process the cluster's takeover prefers, among those that can take it.
+  const candidates = await ctx.placement.candidates();
+  const id = preferred(code, candidates.map((p) => p.id));
+  const target = candidates.find((p) => p.id === id);
   if (!target) return noProcess();
   ctx.placement.placedRoom(target);
-  return direct(ctx, identity, target, code, name);
+  return direct(ctx, identity, target, code, name, at.kind === 'orphan' ? at.claim.type : undefined);
 }
 
 /** A new room of `type` on the least-loaded process, under a fresh code. */

@@ -3,7 +3,10 @@
  * the cluster's registries on every join. A room's owner is the live claim in the room registry;
  * its address is the owner's record in the process registry. A claim whose process has no live
  * record means the process died and its lease has not run out yet: the room is moving, and the
- * gateway says "try again shortly" instead of sending the player to a dead address.
+ * gateway says "try again shortly" instead of sending the player to a dead address. Once the
+ * lease runs out the room is an orphan, which a live process takes over: the gateway sends the
+ * player to the process the takeover prefers ({@link preferred}, the same rendezvous hash the
+ * processes use), with a ticket that lets it open the room itself if the player arrives first.
  *
  * New rooms go to the least-loaded process ({@link leastLoaded}). Load is what each process last
  * heartbeated, so a burst of creates between two heartbeats would all pick the same process:
@@ -17,7 +20,12 @@ export type Location =
   /** A live process runs it. */
   | { kind: 'owned'; process: ProcessRecord; claim: RoomClaim }
   /** Its claim is live but its process is gone: another process takes it over once the lease runs out. */
-  | { kind: 'moving'; owner: string; claim: RoomClaim }
+  | { kind: 'moving'; claim: RoomClaim }
+  /**
+   * Its process died (lease ran out) or handed it off while draining: a live process takes it
+   * over, as the type its claim recorded, or opens it when a player comes with a ticket first.
+   */
+  | { kind: 'orphan'; claim: RoomClaim }
   /** Nobody runs it. */
   | { kind: 'free' };
 
@@ -40,9 +48,13 @@ export class Placement {
   /** Where `code` runs now. */
   async locate(code: string): Promise<Location> {
     const claim = await this.rooms.lookup(code);
-    if (!claim) return { kind: 'free' };
+    if (!claim) {
+      // Orphans are few (rooms of a process that just died or drained), so listing them is cheap.
+      const orphan = (await this.rooms.orphans()).find((o) => o.code === code);
+      return orphan ? { kind: 'orphan', claim: orphan } : { kind: 'free' };
+    }
     const process = await this.processes.get(claim.owner);
-    return process ? { kind: 'owned', process, claim } : { kind: 'moving', owner: claim.owner, claim };
+    return process ? { kind: 'owned', process, claim } : { kind: 'moving', claim };
   }
 
   /**

@@ -95,7 +95,7 @@ export function sessionRoutes(ctx: GatewayContext, processes: () => Promise<Proc
     const id = codeParam(params, 'id', 'session id');
     if (id instanceof Response) return id;
     const at = await ctx.placement.locate(id);
-    if (at.kind === 'moving') return moving(id, at);
+    if (at.kind === 'moving' || at.kind === 'orphan') return moving(id, at.claim.owner);
     if (at.kind === 'free') return failure(404, ErrorCode.ROOM_NOT_FOUND, `no session '${id}' is open: list them with GET /api/sessions`);
     return { id, process: at.process };
   };
