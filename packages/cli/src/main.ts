@@ -5,6 +5,7 @@
  *
  *   tickwire bots --url ws://127.0.0.1:8080/ws [--bot dist/bot.js] [--room arena-1] [--clients 200] [--duration 30] [--json]
  *   tickwire token --sub alice [--ttl 3600]        (a JWT for local testing: see token.ts)
+ *   tickwire serve [--rooms dist/rooms.js]         (a cluster's game process: see serve-command.ts)
  *   tickwire gateway [--port 8080]                 (a cluster's gateway: see gateway-command.ts)
  *
  * Exit codes: 0 the run went, 1 it could not run (server unreachable, no bot joined, the bot
@@ -15,6 +16,7 @@ import { BotModuleError, loadBotModule, locateBotModule } from './bot-module.js'
 import { BotFault, JoinError, runBots, type BotsReport } from './bots.js';
 import { botTokens, tokenCommand } from './token.js';
 import { gatewayCommand } from './gateway-command.js';
+import { serveCommand } from './serve-command.js';
 
 const HELP = `usage: tickwire bots --url URL [--bot FILE] [options]
 
@@ -28,6 +30,11 @@ ${describeFlags(BOTS_FLAGS)}
 usage: tickwire token --sub ID [--ttl S] [--iss ISSUER] [--aud AUDIENCE]
 
 A JWT for local testing, signed with TICKWIRE_JWT_SECRET (see tickwire token --help).
+
+usage: tickwire serve [--rooms FILE] [--port N] [--host HOST] [--static DIR]
+
+Runs a game module's rooms as one process of a cluster, from REDIS_URL, DATABASE_URL,
+TICKWIRE_SECRET... (see tickwire serve --help).
 
 usage: tickwire gateway [--port N] [--host HOST]
 
@@ -87,6 +94,7 @@ export async function main(
 ): Promise<number> {
   if (argv[0] === 'token') return tokenCommand(argv.slice(1), out, err, env);
   if (argv[0] === 'gateway') return gatewayCommand(argv.slice(1), out, err, env);
+  if (argv[0] === 'serve') return serveCommand(argv.slice(1), out, err, env, cwd);
   let args: ParsedArgs;
   try {
     args = parseArgs(argv, BOTS_FLAGS);
@@ -105,7 +113,7 @@ export async function main(
     return 2;
   }
   if (command !== 'bots') {
-    err.write(`unknown command "${command}": the commands are bots, token and gateway\n\n${HELP}`);
+    err.write(`unknown command "${command}": the commands are bots, token, serve and gateway\n\n${HELP}`);
     return 2;
   }
   const rawUrl = args.values.get('url');

@@ -50,6 +50,9 @@ export class TickwireServer extends TickwireRuntime {
   }
 
   private closing$: Promise<void> | null = null;
+  private markClosed: () => void = () => undefined;
+  /** Resolves once the server has closed, whatever closed it: `close()`, a drain, a signal. */
+  readonly closed: Promise<void> = new Promise((resolve) => (this.markClosed = resolve));
 
   /**
    * Graceful shutdown: stop accepting, tell every client (ERROR SHUTTING_DOWN, then close
@@ -57,7 +60,10 @@ export class TickwireServer extends TickwireRuntime {
    * off), close the server. Resolves when closed, however often it is called.
    */
   close(): Promise<void> {
-    this.closing$ ??= this.host.close().then(() => this.logger.info('tickwire stopped'));
+    this.closing$ ??= this.host.close().then(() => {
+      this.logger.info('tickwire stopped');
+      this.markClosed();
+    });
     return this.closing$;
   }
 
