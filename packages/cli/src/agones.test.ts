@@ -1,0 +1,275 @@
+/**
+ * The Agones integration against a stand-in for the SDK sidecar: a real HTTP server on
+ * 127.0.0.1 port 0 that answers the sidecar's REST paths as Agones does (Ready, Health,
+ * Shutdown, GameServer, Counters with NOT_FOUND and OUT_OF_RANGE), so what is tested is the
+ * wire protocol the process speaks. Time is a ManualClock.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ManualClock } from '@tickwire/protocol';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AgonesError, AgonesReporter, AgonesSdk, type AgonesLoad } from './agones.js';
+
+interface Seen {
+  method: string;
+  path: string;
+  body: Record<string, unknown>;
+}
+
+/** The sidecar: GameServer state, declared counters, what it was sent. */
+class Sidecar {
+  readonly seen: Seen[] = [];
+  state = 'Scheduled';
+  counters = new Map<string, { count: number; capacity: number }>();
+  address: unknown = '10.0.0.7';
+  ports: unknown = [
+    { name: 'metrics', port: 7001 },
+    { name: 'default', port: 7654 },
+  ];
+  /** Answer this many requests with 503 before serving (a sidecar still starting). */
+  unavailable = 0;
+  /** Answer GET /gameserver with this many bytes of padding. */
+  padding = 0;
+  private waiters: { match: (s: Seen) => boolean; resolve: (s: Seen) => void }[] = [];
+  private server: Server | undefined;
+  port = 0;
+
+  async listen(): Promise<void> {
+    this.server = createServer((req, res) => {
+      void body(req).then((parsed) => {
+        const seen = { method: req.method ?? '', path: req.url ?? '', body: parsed };
+        this.seen.push(seen);
+        const [status, answer] = this.answer(seen);
+        res.writeHead(status, { 'content-type': 'application/json' }).end(typeof answer === 'string' ? answer : JSON.stringify(answer));
+        for (const w of this.waiters.filter((x) => x.match(seen))) w.resolve(seen);
+        this.waiters = this.waiters.filter((x) => !x.match(seen));
+      });
+    });
+    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  /** Resolves with the next request for `method path` that arrives from now on. */
+  next(method: string, path: string): Promise<Seen> {
+    return new Promise((resolve) => this.waiters.push({ match: (s) => s.method === method && s.path === path, resolve }));
+  }
+
+  calls(method: string, path: string): Seen[] {
+    return this.seen.filter((s) => s.method === method && s.path === path);
+  }
+
+  private answer(seen: Seen): [number, unknown] {
+    if (this.unavailable > 0) {
+      this.unavailable--;
+      return [503, { code: 14, message: 'connection refused' }];
+    }
+    const { method, path } = seen;
+    if (method === 'POST' && path === '/ready') return this.move('Ready');
+    if (method === 'POST' && path === '/shutdown') return this.move('Shutdown');
+    if (method === 'POST' && path === '/health') return [200, {}];
+    if (method === 'GET' && path === '/gameserver') {
+      const status = this.state === 'Scheduled' && this.address === '' ? { state: 'Creating' } : { state: this.state, address: this.address, ports: this.ports };
+      return [200, { object_meta: { name: 'game-x1', labels: { pad: 'x'.repeat(this.padding) } }, status }];
+    }
+    const counter = /^\/v1beta1\/counters\/([^/]+)$/.exec(path);
+    if (method === 'PATCH' && counter?.[1]) return this.patch(counter[1], seen.body);
+    return [404, { code: 5, message: `Not Found: ${path}` }];
+  }
+
+  private move(state: string): [number, unknown] {
+    this.state = state;
+    return [200, {}];
+  }
+
+  /** As Agones: the capacity first, then the count, which must lie within [0, capacity]; int64s as strings. */
+  private patch(name: string, body: Record<string, unknown>): [number, unknown] {
+    const c = this.counters.get(name);
+    if (!c) return [404, { code: 5, message: `counter not found: ${name}` }];
+    const capacity = body.capacity === undefined ? c.capacity : Number(body.capacity);
+    const count = body.count === undefined ? c.count : Number(body.count);
+    if (!(count >= 0 && count <= capacity)) return [400, { code: 11, message: `count ${count} is out of range [0, ${capacity}]` }];
+    this.counters.set(name, { count, capacity });
+    return [200, { name, count: String(count), capacity: String(capacity) }];
+  }
+}
+
+async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let text = '';
+  for await (const chunk of req) text += String(chunk);
+  if (text === '') return {};
+  const parsed: unknown = JSON.parse(text);
+  return typeof parsed === 'object' && parsed !== null ? Object.fromEntries(Object.entries(parsed)) : {};
+}
+
+let sidecar: Sidecar;
+async function startSidecar(): Promise<Sidecar> {
+  sidecar = new Sidecar();
+  sidecar.counters.set('rooms', { count: 0, capacity: 10 });
+  sidecar.counters.set('players', { count: 0, capacity: 100 });
+  await sidecar.listen();
+  return sidecar;
+}
+
+afterEach(async () => {
+  await sidecar?.close();
+});
+
+describe('AgonesSdk', () => {
+  it('is found from AGONES_SDK_HTTP_PORT, which Agones sets, and refuses a value that is not a port', () => {
+    expect(AgonesSdk.fromEnv({})).toBeUndefined();
+    expect(AgonesSdk.fromEnv({ AGONES_SDK_HTTP_PORT: '' })).toBeUndefined();
+    expect(AgonesSdk.fromEnv({ AGONES_SDK_HTTP_PORT: '9358' })?.baseUrl).toBe('http://127.0.0.1:9358');
+    for (const bad of ['0', '70000', 'abc', '93 58', '-1']) expect(() => AgonesSdk.fromEnv({ AGONES_SDK_HTTP_PORT: bad })).toThrow(RangeError);
+  });
+
+  it("reads the GameServer's public address and the host port of its default port", async () => {
+    const s = await startSidecar();
+    const sdk = new AgonesSdk(s.port);
+    expect(await sdk.address()).toEqual({ address: '10.0.0.7', port: 7654 });
+    expect(await sdk.address('metrics')).toEqual({ address: '10.0.0.7', port: 7001 });
+    s.address = '';
+    expect(await sdk.address()).toBeUndefined();
+  });
+
+  it('refuses an address or port from the sidecar that is not one, and an answer too large to be a GameServer', async () => {
+    const s = await startSidecar();
+    const sdk = new AgonesSdk(s.port);
+    s.ports = [{ name: 'default', port: 70000 }];
+    await expect(sdk.address()).rejects.toThrow(/not a port number/);
+    s.ports = [{ name: 'default', port: '7654' }];
+    await expect(sdk.address()).rejects.toThrow(/not a port number/);
+    s.ports = [{ name: 'default', port: 7654 }];
+    s.address = 'evil host/path';
+    await expect(sdk.address()).rejects.toThrow(/not a host name/);
+    s.address = '10.0.0.7';
+    s.padding = 2 * 1024 * 1024;
+    await expect(sdk.address()).rejects.toThrow(/larger than/);
+  });
+
+  it('sets counters with int64 strings and reports what Agones refuses with its status', async () => {
+    const s = await startSidecar();
+    const sdk = new AgonesSdk(s.port);
+    expect(await sdk.setCounter('rooms', 3, 12)).toEqual({ name: 'rooms', count: 3, capacity: 12 });
+    expect(s.seen.at(-1)).toEqual({ method: 'PATCH', path: '/v1beta1/counters/rooms', body: { name: 'rooms', count: '3', capacity: '12' } });
+    await expect(sdk.setCounter('rooms', 13)).rejects.toMatchObject({ name: 'AgonesError', status: 400 });
+    await expect(sdk.setCounter('sessions', 1)).rejects.toMatchObject({ status: 404 });
+    await expect(sdk.setCounter('../ready', 1)).rejects.toThrow(RangeError);
+    await expect(sdk.setCounter('rooms', -1)).rejects.toThrow(RangeError);
+  });
+
+  it('says which sidecar did not answer when nothing listens', async () => {
+    const s = await startSidecar();
+    const port = s.port;
+    await s.close();
+    const err = await new AgonesSdk(port, { timeoutMs: 500 }).ready().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AgonesError);
+    expect(err).toMatchObject({ status: undefined, message: expect.stringContaining(`127.0.0.1:${port}`) });
+  });
+});
+
+describe('AgonesReporter', () => {
+  function reporter(s: Sidecar, load: { value: AgonesLoad }, clock: ManualClock, capacity: AgonesLoad = { rooms: 10, players: 100 }): AgonesReporter {
+    return new AgonesReporter(new AgonesSdk(s.port), { load: () => load.value, capacity, clock, healthMs: 2000 });
+  }
+
+  it('sets capacities and counts, marks the GameServer Ready, then pings health and sends the counters that changed', async () => {
+    const s = await startSidecar();
+    const clock = new ManualClock();
+    const load = { value: { rooms: 2, players: 7 } };
+    const r = reporter(s, load, clock, { rooms: 8, players: 64 });
+    await r.start();
+    expect(s.state).toBe('Ready');
+    expect(Object.fromEntries(s.counters)).toEqual({ rooms: { count: 2, capacity: 8 }, players: { count: 7, capacity: 64 } });
+    expect(s.seen.map((x) => `${x.method} ${x.path}`)).toEqual(['PATCH /v1beta1/counters/rooms', 'PATCH /v1beta1/counters/players', 'POST /ready']);
+
+    load.value = { rooms: 2, players: 9 };
+    const health = s.next('POST', '/health');
+    const players = s.next('PATCH', '/v1beta1/counters/players');
+    clock.advance(1999);
+    expect(s.calls('POST', '/health')).toHaveLength(0);
+    clock.advance(1);
+    await health;
+    expect((await players).body).toEqual({ name: 'players', count: '9' });
+    expect(s.counters.get('players')).toEqual({ count: 9, capacity: 64 });
+
+    // Nothing changed: a health ping and no counter.
+    const before = s.seen.length;
+    await r.beat();
+    expect(s.seen.slice(before).map((x) => x.path)).toEqual(['/health']);
+
+    await r.stop(true);
+    expect(s.state).toBe('Shutdown');
+    expect(clock.pending).toBe(0);
+    expect(s.calls('PATCH', '/v1beta1/counters/rooms')).toHaveLength(1);
+  });
+
+  it('keeps a count within its capacity, which Agones would refuse', async () => {
+    const s = await startSidecar();
+    const r = reporter(s, { value: { rooms: 15, players: 250.7 } }, new ManualClock());
+    await r.start();
+    expect(Object.fromEntries(s.counters)).toEqual({ rooms: { count: 10, capacity: 10 }, players: { count: 100, capacity: 100 } });
+    await r.stop(false);
+    expect(s.state).toBe('Ready');
+  });
+
+  it('waits for a sidecar that starts after the game, and gives up after startTimeoutMs', async () => {
+    const s = await startSidecar();
+    const clock = new ManualClock();
+    s.unavailable = 2;
+    const r = reporter(s, { value: { rooms: 0, players: 0 } }, clock);
+    const started = r.start();
+    await vi.waitFor(() => expect(clock.pending).toBe(1));
+    clock.advance(250);
+    await vi.waitFor(() => expect(s.seen).toHaveLength(2));
+    await vi.waitFor(() => expect(clock.pending).toBe(1));
+    clock.advance(500);
+    await started;
+    expect(s.state).toBe('Ready');
+    await r.stop(false);
+
+    s.unavailable = 1000;
+    const late = new AgonesReporter(new AgonesSdk(s.port), { load: () => ({ rooms: 0, players: 0 }), capacity: { rooms: 1, players: 1 }, clock, startTimeoutMs: 1000 });
+    const failed = late.start().catch((e: unknown) => e);
+    for (const wait of [250, 500]) {
+      await vi.waitFor(() => expect(clock.pending).toBe(1));
+      clock.advance(wait);
+    }
+    expect(await failed).toMatchObject({ name: 'AgonesError', status: 503 });
+  });
+
+  it('goes Ready without a counter the Fleet does not declare, and stops sending it', async () => {
+    const s = await startSidecar();
+    s.counters.delete('players');
+    const load = { value: { rooms: 1, players: 5 } };
+    const r = reporter(s, load, new ManualClock());
+    await r.start();
+    expect(s.state).toBe('Ready');
+    load.value = { rooms: 2, players: 6 };
+    await r.beat();
+    expect(s.calls('PATCH', '/v1beta1/counters/players')).toHaveLength(1);
+    expect(s.counters.get('rooms')).toEqual({ count: 2, capacity: 10 });
+    await r.stop(false);
+  });
+
+  it('goes on pinging when reading the load throws', async () => {
+    const s = await startSidecar();
+    let fail = false;
+    const r = new AgonesReporter(new AgonesSdk(s.port), {
+      load: () => {
+        if (fail) throw new Error('runtime closed');
+        return { rooms: 1, players: 1 };
+      },
+      capacity: { rooms: 10, players: 10 },
+      clock: new ManualClock(),
+    });
+    await r.start();
+    fail = true;
+    await r.beat();
+    expect(s.calls('POST', '/health')).toHaveLength(1);
+    await r.stop(false);
+  });
+});
