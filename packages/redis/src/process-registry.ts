@@ -13,31 +13,32 @@
  */
 import { checkProcessInfo, checkTtl, parseProcessInfo, type ProcessInfo, type ProcessRecord, type ProcessRegistry } from '@tickwire/server';
 import type { Redis } from 'ioredis';
+import { Script } from './script.js';
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 // KEYS: process key, processes zset. ARGV: record JSON, ttlMs, id. Returns expiresAt.
-const HEARTBEAT = `${NOW}
+const HEARTBEAT = new Script(`${NOW}
 local ends = now + tonumber(ARGV[2])
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 redis.call('ZADD', KEYS[2], ends, ARGV[3])
-return ends`;
+return ends`);
 
 // KEYS: process key, processes zset. ARGV: id.
-const REMOVE = `redis.call('DEL', KEYS[1])
+const REMOVE = new Script(`redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
-return 1`;
+return 1`);
 
 // KEYS: process key, processes zset. ARGV: id. Returns {json, expiresAt} of a live process, or false.
-const GET = `${NOW}
+const GET = new Script(`${NOW}
 local ends = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]) or 0)
 if ends <= now then return false end
 local v = redis.call('GET', KEYS[1])
 if not v then return false end
-return {v, tostring(ends)}`;
+return {v, tostring(ends)}`);
 
 // KEYS: processes zset. ARGV: process key prefix. Returns flat {json, expiresAt, ...} of live processes.
-const LIST = `${NOW}
+const LIST = new Script(`${NOW}
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. now, '+inf', 'WITHSCORES')
 local out = {}
@@ -45,7 +46,7 @@ for i = 1, #ids, 2 do
   local v = redis.call('GET', ARGV[1] .. ids[i])
   if v then table.insert(out, v) table.insert(out, ids[i + 1]) end
 end
-return out`;
+return out`);
 
 export interface RedisProcessRegistryOptions {
   /** Key prefix shared by the processes of one deployment (default 'tickwire:'). */
@@ -79,23 +80,23 @@ export class RedisProcessRegistry implements ProcessRegistry {
   async heartbeat(info: ProcessInfo, ttlMs: number): Promise<ProcessRecord> {
     const checked = checkProcessInfo(info);
     const ttl = checkTtl(ttlMs);
-    const ends = await this.redis.eval(HEARTBEAT, 2, this.key(checked.id), this.setKey, JSON.stringify(checked), ttl, checked.id);
+    const ends = await HEARTBEAT.run(this.redis, 2, this.key(checked.id), this.setKey, JSON.stringify(checked), ttl, checked.id);
     return { ...checked, expiresAt: Number(ends) };
   }
 
   async remove(id: string): Promise<void> {
-    await this.redis.eval(REMOVE, 2, this.key(id), this.setKey, id);
+    await REMOVE.run(this.redis, 2, this.key(id), this.setKey, id);
   }
 
   async get(id: string): Promise<ProcessRecord | undefined> {
-    const reply = await this.redis.eval(GET, 2, this.key(id), this.setKey, id);
+    const reply = await GET.run(this.redis, 2, this.key(id), this.setKey, id);
     if (!Array.isArray(reply) || reply.length !== 2) return undefined;
     const r: unknown[] = reply;
     return recordOf(r[0], r[1]);
   }
 
   async list(): Promise<ProcessRecord[]> {
-    const reply = await this.redis.eval(LIST, 1, this.setKey, `${this.prefix}process:`);
+    const reply = await LIST.run(this.redis, 1, this.setKey, `${this.prefix}process:`);
     const out: ProcessRecord[] = [];
     if (!Array.isArray(reply)) return out;
     const r: unknown[] = reply;

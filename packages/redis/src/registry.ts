@@ -21,12 +21,13 @@
  */
 import { checkRoomType, type ReleaseOptions, type RoomClaim, type RoomRegistry } from '@tickwire/server';
 import type { Redis } from 'ioredis';
+import { Script } from './script.js';
 
 const NOW = `local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 // KEYS: room hash, claims zset. ARGV: owner, leaseMs, code, epochFloor, type ('' for none).
 // Returns {epoch, expiresAt} or false when another owner holds a live lease.
-const CLAIM = `${NOW}
+const CLAIM = new Script(`${NOW}
 local h = redis.call('HMGET', KEYS[1], 'owner', 'epoch', 'expiresAt')
 local owner = h[1] or ''
 local epoch = tonumber(h[2]) or 0
@@ -37,21 +38,21 @@ if not live then epoch = math.max(epoch, tonumber(ARGV[4])) + 1 end
 local ends = now + tonumber(ARGV[2])
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'epoch', epoch, 'expiresAt', ends, 'type', ARGV[5])
 redis.call('ZADD', KEYS[2], ends, ARGV[3])
-return {epoch, ends}`;
+return {epoch, ends}`);
 
 // KEYS: room hash, claims zset. ARGV: owner, epoch, leaseMs, code. Returns expiresAt or false.
 // A lease that ran out is still renewable while nobody claimed the code since (same epoch).
-const RENEW = `${NOW}
+const RENEW = new Script(`${NOW}
 local h = redis.call('HMGET', KEYS[1], 'owner', 'epoch')
 if h[1] ~= ARGV[1] or tonumber(h[2]) ~= tonumber(ARGV[2]) then return false end
 local ends = now + tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'expiresAt', ends)
 redis.call('ZADD', KEYS[2], ends, ARGV[4])
-return ends`;
+return ends`);
 
 // KEYS: room hash, claims zset. ARGV: owner, epoch, code, handOff ('1' or '0').
 // A hand-off ends the lease now but keeps the owner: the code is an orphan at once.
-const RELEASE = `${NOW}
+const RELEASE = new Script(`${NOW}
 local h = redis.call('HMGET', KEYS[1], 'owner', 'epoch', 'expiresAt')
 if h[1] == ARGV[1] and tonumber(h[2]) == tonumber(ARGV[2]) then
   if ARGV[4] == '1' then
@@ -63,13 +64,13 @@ if h[1] == ARGV[1] and tonumber(h[2]) == tonumber(ARGV[2]) then
     redis.call('ZREM', KEYS[2], ARGV[3])
   end
 end
-return 1`;
+return 1`);
 
 // KEYS: room hash. Returns {owner, epoch, expiresAt, type} of a live claim, or false.
-const LOOKUP = `${NOW}
+const LOOKUP = new Script(`${NOW}
 local h = redis.call('HMGET', KEYS[1], 'owner', 'epoch', 'expiresAt', 'type')
 if not h[1] or h[1] == '' or (tonumber(h[3]) or 0) <= now then return false end
-return {h[1], tonumber(h[2]), tonumber(h[3]), h[4] or ''}`;
+return {h[1], tonumber(h[2]), tonumber(h[3]), h[4] or ''}`);
 
 // Lists claims from the claims zset. KEYS: claims zset. ARGV: room key prefix.
 // Returns flat {code, owner, epoch, expiresAt, type, ...}.
@@ -86,8 +87,8 @@ end
 return out`;
 
 // Live claims, and orphans: claims whose lease ran out without a release (or handed off).
-const LIST = listing(`'(' .. now, '+inf'`, 'ends > now');
-const ORPHANS = listing(`'-inf', now`, 'ends <= now');
+const LIST = new Script(listing(`'(' .. now, '+inf'`, 'ends > now'));
+const ORPHANS = new Script(listing(`'-inf', now`, 'ends <= now'));
 
 export interface RedisRegistryOptions {
   /** Key prefix shared by the processes of one deployment (default 'tickwire:'). */
@@ -128,22 +129,22 @@ export class RedisRegistry implements RoomRegistry {
   async claim(code: string, owner: string, leaseMs: number, type?: string): Promise<RoomClaim | undefined> {
     checkOwner(owner);
     checkRoomType(type);
-    const r = await this.redis.eval(CLAIM, 2, this.roomKey(code), this.claimsKey, owner, leaseOf(leaseMs), code, this.floor, type ?? '');
+    const r = await CLAIM.run(this.redis, 2, this.roomKey(code), this.claimsKey, owner, leaseOf(leaseMs), code, this.floor, type ?? '');
     const pair = numbers(r, 2);
     return pair ? withType({ code, owner, epoch: pair[0]!, expiresAt: pair[1]! }, type) : undefined;
   }
 
   async renew(claim: RoomClaim, leaseMs: number): Promise<RoomClaim | undefined> {
-    const r = await this.redis.eval(RENEW, 2, this.roomKey(claim.code), this.claimsKey, claim.owner, claim.epoch, leaseOf(leaseMs), claim.code);
+    const r = await RENEW.run(this.redis, 2, this.roomKey(claim.code), this.claimsKey, claim.owner, claim.epoch, leaseOf(leaseMs), claim.code);
     return typeof r === 'number' ? { ...claim, expiresAt: r } : undefined;
   }
 
   async release(claim: RoomClaim, options: ReleaseOptions = {}): Promise<void> {
-    await this.redis.eval(RELEASE, 2, this.roomKey(claim.code), this.claimsKey, claim.owner, claim.epoch, claim.code, options.handOff ? '1' : '0');
+    await RELEASE.run(this.redis, 2, this.roomKey(claim.code), this.claimsKey, claim.owner, claim.epoch, claim.code, options.handOff ? '1' : '0');
   }
 
   async lookup(code: string): Promise<RoomClaim | undefined> {
-    const r = await this.redis.eval(LOOKUP, 1, this.roomKey(code));
+    const r = await LOOKUP.run(this.redis, 1, this.roomKey(code));
     if (!Array.isArray(r) || r.length !== 4) return undefined;
     const items: unknown[] = r;
     const [owner, epoch, expiresAt, type] = items;
@@ -160,8 +161,8 @@ export class RedisRegistry implements RoomRegistry {
     return this.claims(ORPHANS);
   }
 
-  private async claims(script: string): Promise<RoomClaim[]> {
-    const reply = await this.redis.eval(script, 1, this.claimsKey, `${this.prefix}room:`);
+  private async claims(script: Script): Promise<RoomClaim[]> {
+    const reply = await script.run(this.redis, 1, this.claimsKey, `${this.prefix}room:`);
     const out: RoomClaim[] = [];
     if (!Array.isArray(reply)) return out;
     const r: unknown[] = reply;
