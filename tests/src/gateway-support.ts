@@ -1,7 +1,8 @@
 /**
  * A cluster in one test process: game processes (real servers on port 0, in cluster mode) and a
  * gateway, sharing registries (in memory by default, or Redis ones passed in). Processes
- * heartbeat every 100 ms with a 300 ms time to live, so takeovers happen within a second.
+ * heartbeat every 250 ms with a 3 s time to live: long enough that a test process busy with
+ * other work never looks dead, short enough for a takeover test.
  */
 import { createGateway, type Gateway } from '@tickwire/gateway';
 import { createServer, MemoryProcessRegistry, MemoryRegistry, type ProcessRegistry, type RoomRegistry, type RoomsOption, type TickwireServer } from '@tickwire/server';
@@ -44,7 +45,7 @@ export async function testCluster(ids: readonly string[], shared?: { registry: R
       processId: id,
       secret: SECRET,
       adminToken: ADMIN_TOKEN,
-      cluster: { processes, heartbeatMs: 100, processTtlMs: 300, ...(capacity ? { capacity } : {}) },
+      cluster: { processes, heartbeatMs: 250, processTtlMs: 3000, ...(capacity ? { capacity } : {}) },
       logger: silent,
       processMetrics: false,
       env: {},
