@@ -13,10 +13,11 @@ import type { Output } from './main.js';
 export const GATEWAY_FLAGS: readonly FlagSpec[] = [
   { name: 'port', value: 'N', help: 'port to listen on (default PORT, else 8080; 0 picks a free one)' },
   { name: 'host', value: 'HOST', help: 'address to listen on (default HOST, else every interface)' },
+  { name: 'static', value: 'DIR', help: "a folder of static files to serve (the games' built pages)" },
   { name: 'help', help: 'print this help' },
 ];
 
-export const GATEWAY_HELP = `usage: tickwire gateway [--port N] [--host HOST]
+export const GATEWAY_HELP = `usage: tickwire gateway [--port N] [--host HOST] [--static DIR]
 
 Runs the gateway of a tickwire cluster: players list, create and join sessions and rooms
 through it, and it sends each one to the game process that owns their room with a join ticket.
@@ -43,6 +44,7 @@ function signals(): StopSignal {
 export async function gatewayCommand(argv: readonly string[], out: Output, err: Output, env: Readonly<Record<string, string | undefined>>, stop: () => StopSignal = signals): Promise<number> {
   let port: number | undefined;
   let host: string | undefined;
+  let staticDir: string | undefined;
   try {
     const args = parseArgs(argv, GATEWAY_FLAGS);
     if (args.switches.has('help')) {
@@ -55,6 +57,7 @@ export async function gatewayCommand(argv: readonly string[], out: Output, err: 
       if (!Number.isInteger(port) || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got ${args.values.get('port')}`);
     }
     host = args.values.get('host');
+    staticDir = args.values.get('static');
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     err.write(`${e.message}\n\n${GATEWAY_HELP}`);
@@ -63,7 +66,7 @@ export async function gatewayCommand(argv: readonly string[], out: Output, err: 
   const logger = pino({ level: env.LOG_LEVEL ?? 'info' }, pino.destination(2));
   let running;
   try {
-    running = await startGateway(env, { logger, ...(port === undefined ? {} : { port }), ...(host === undefined ? {} : { host }) });
+    running = await startGateway(env, { logger, port, host, staticDir });
   } catch (e) {
     err.write(`tickwire gateway: ${(e as Error).message}\n`);
     return 1;

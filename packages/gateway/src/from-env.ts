@@ -46,7 +46,7 @@ export interface RunningGateway {
  * const running = await startGateway(process.env);
  * console.log(running.url);
  */
-export async function startGateway(env: Env, options: { logger?: Logger; port?: number; host?: string } = {}): Promise<RunningGateway> {
+export async function startGateway(env: Env, options: { logger?: Logger; port?: number; host?: string; staticDir?: string } = {}): Promise<RunningGateway> {
   const config = gatewayEnv(env);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
   try {
@@ -61,6 +61,7 @@ export async function startGateway(env: Env, options: { logger?: Logger; port?: 
       rooms: new RedisRegistry(redis, { prefix: config.prefix }),
       env,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.staticDir ? { staticDir: options.staticDir } : {}),
     });
     const address = await gateway.listen(options.port ?? config.port, options.host ?? config.host);
     return {

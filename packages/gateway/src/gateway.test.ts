@@ -4,6 +4,9 @@
  * them), a room whose process died, and every refusal of a bad request. Calls to processes
  * (sessions, admin) are in tests/src/gateway.test.ts, against real processes.
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ErrorCode, ManualClock } from '@tickwire/protocol';
 import { JoinTickets, MemoryProcessRegistry, MemoryRegistry, preferred, type ProcessInfo } from '@tickwire/server';
 import { pino } from 'pino';
@@ -172,6 +175,25 @@ describe('gateway routing', () => {
     const ok = await gateway.fetch(new Request('http://gw/api/admin/cluster', { headers: { authorization: 'Bearer admin-token-0123456789' } }));
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ processes: [], gone: [], sessions: [], unreachable: [] });
+  });
+
+  it("serves a folder of pages, never in place of the API or the admin page", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'gateway-static-'));
+    await writeFile(join(dir, 'index.html'), '<h1>games</h1>');
+    await mkdir(join(dir, 'admin'));
+    await writeFile(join(dir, 'admin', 'index.html'), 'not the admin page');
+    const clock = new ManualClock();
+    const gateway = new Gateway({ processes: new MemoryProcessRegistry(clock), rooms: new MemoryRegistry(clock), secret: SECRET, env: {}, logger: silent, staticDir: dir });
+    const get = async (path: string) => {
+      const res = await gateway.fetch(new Request(`http://gw${path}`));
+      return [res.status, await res.text()];
+    };
+    expect(await get('/')).toEqual([200, '<h1>games</h1>']);
+    expect(await get('/?room=abc')).toEqual([200, '<h1>games</h1>']);
+    expect((await get('/admin/'))[0]).toBe(404);
+    expect((await get('/api/nothing'))[0]).toBe(404);
+    expect((await get('/../package.json'))[1]).not.toContain('"name"');
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('refuses to start without the shared secret', () => {

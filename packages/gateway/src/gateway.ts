@@ -55,6 +55,11 @@ export interface GatewayOptions {
   samples?: { intervalMs?: number; count?: number };
   /** Extra HTTP routes. */
   routes?: readonly Route[];
+  /**
+   * A folder of static files to serve (the games' built pages), so players load the page from
+   * the address they then join through. Paths under /api/ and /admin are never served from it.
+   */
+  staticDir?: string;
 }
 
 /** Where the admin page's files are: next to src/ and dist/, whichever this module runs from. */
@@ -118,8 +123,11 @@ export class Gateway {
       ...(adminToken ? adminRoutes(ctx, adminToken, this.monitor, list) : []),
       ...(options.routes ?? []),
     ];
-    const page = adminToken ? adminPage() : undefined;
-    this.fetch = router(routes, page, (err) => this.logger.error({ err }, 'gateway HTTP handler failed'));
+    const admin = adminToken ? adminPage() : undefined;
+    const files = options.staticDir === undefined ? undefined : staticFiles(options.staticDir);
+    const fallback = async (request: Request, pathname: string): Promise<Response | undefined> =>
+      (await admin?.(request, pathname)) ?? (files && !isAdminPath(pathname) ? files(request, pathname) : undefined);
+    this.fetch = router(routes, fallback, (err) => this.logger.error({ err }, 'gateway HTTP handler failed'));
   }
 
   /** Starts listening (port 0 picks a free one) and sampling the processes' load. */
@@ -152,6 +160,11 @@ export class Gateway {
     http.closeAllConnections();
     await closed;
   }
+}
+
+/** Whether a path is the admin page's (never served from the static folder, admin page or not). */
+function isAdminPath(pathname: string): boolean {
+  return pathname === '/admin' || pathname.startsWith('/admin/');
 }
 
 /**
