@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { anonymousIdentity, connect, createClient, type ClientRoom } from '@tickwire/client/node';
+import { anonymousIdentity, connect, createClient, serverAt, type ClientRoom } from '@tickwire/client/node';
 import { ErrorCode, type SessionSummary } from '@tickwire/protocol';
 import { RedisProcessRegistry, RedisRegistry } from '@tickwire/redis';
 import type { ProcessInfo } from '@tickwire/server';
@@ -69,6 +69,14 @@ describe('a gateway in front of game processes', () => {
     // The next new room goes to the other process, which holds nothing yet.
     const cy = joined(await connect({ gateway: c.url, create: 'game', name: 'cy', protocol: testGame }));
     expect(await owner(c, cy.code)).not.toBe(home);
+  });
+
+  it('tells a page whether a gateway or a server served it', async () => {
+    const c = await cluster(['p1']);
+    expect(await serverAt(c.url)).toEqual({ gateway: c.url });
+    const p1 = (await c.processes.get('p1'))!;
+    expect(await serverAt(p1.httpUrl)).toEqual({ url: p1.url });
+    expect(await serverAt('http://127.0.0.1:1')).toEqual({ url: 'ws://127.0.0.1:1/ws' });
   });
 
   it('opens a code nobody runs where the cluster would, and refuses what the processes refuse', async () => {

@@ -93,3 +93,29 @@ export function askWhere(deps: GatewayDeps, code: string, name: string, timeoutM
   const query = name === '' ? '' : `?name=${encodeURIComponent(name)}`;
   return ask(deps, { method: 'GET', path: `/api/where/${encodeURIComponent(code)}${query}` }, timeoutMs);
 }
+
+/** Where a page connects: a cluster's gateway, or one server's WebSocket. Spread it into connect() or createClient(). */
+export type ServerAddress = { gateway: string } | { url: string };
+
+/**
+ * How a page reaches what served it: `{ gateway: origin }` when that is a cluster's gateway (its
+ * `GET /api/health` says `role: 'gateway'`), else `{ url: 'ws(s)://host/ws' }` of that server. A
+ * page built once then plays on one server and behind a gateway alike.
+ *
+ * @example
+ * const server = await serverAt(location.origin);
+ * const room = await connect({ ...server, room: 'abc', token, protocol });
+ */
+export async function serverAt(origin: string, options: { fetch?: typeof fetch } = {}): Promise<ServerAddress> {
+  const http = new URL(origin);
+  let role: unknown;
+  try {
+    const res = await (options.fetch ?? globalThis.fetch)(new URL('/api/health', http), { headers: { accept: 'application/json' } });
+    const body: unknown = res.ok ? await res.json() : undefined;
+    role = isRecord(body) ? body.role : undefined;
+  } catch {
+    role = undefined;
+  }
+  if (role === 'gateway') return { gateway: http.origin };
+  return { url: `${http.protocol === 'https:' ? 'wss' : 'ws'}://${http.host}/ws` };
+}

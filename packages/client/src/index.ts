@@ -4,6 +4,8 @@
  * `connect()` joins a room and returns a {@link ClientRoom}: replicated entities with
  * interpolated render values, events, inputs, commands, chat, clock sync, and reconnection by
  * itself after a drop. `anonymousIdentity()` gets a guest identity from a server that issues them.
+ * With `connect({ gateway })` the SDK joins through a cluster's gateway; `serverAt()` tells a page
+ * which of the two served it.
  */
 export { connect, createClient, type ConnectOptions, type ClientOptions, type TickwireClient, type TokenSource } from './connect.js';
 export {
@@ -17,6 +19,7 @@ export {
 } from './client-room.js';
 export { DEFAULT_RECONNECT, backoffDelay, isDrop, isTransient, type ReconnectOptions, type ReconnectingInfo } from './reconnect.js';
 export { anonymousIdentity, type AnonymousIdentity, type AnonymousIdentityOptions } from './anonymous.js';
+export { serverAt, type ServerAddress } from './gateway.js';
 export {
   ClientSession,
   type ClientSessionEvents,

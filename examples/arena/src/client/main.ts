@@ -7,7 +7,7 @@
  * Each tab is one pilot (identity.ts); a reload resumes the tab's seat, and a drop is ridden out
  * by the SDK's reconnect, with the connection line in the header saying what is going on.
  */
-import { DEFAULT_RECONNECT, backoffDelay, connect, isTransient, type ClientRoom } from '@tickwire/client';
+import { DEFAULT_RECONNECT, backoffDelay, connect, isTransient, serverAt, type ClientRoom } from '@tickwire/client';
 import { ErrorCode, TickwireError, conditionsFromQuery } from '@tickwire/protocol';
 import { arena, CELL, GRID_H, GRID_W, MAP_H, MAP_W, WALL_COST, type Arena } from '../shared/protocol.js';
 import { moveShip } from '../shared/sim.js';
@@ -68,7 +68,8 @@ function chooseName(pilot: Pilot): { name: string; fallback: string; refused?: s
  * again without it.
  */
 async function join(pilot: Pilot, wanted: string, fallback: string): Promise<{ room: ClientRoom<Arena>; name: string }> {
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  // One server, or a cluster's gateway that sends the page to the process running the room.
+  const server = await serverAt(location.origin);
   const conditions = conditionsFromQuery(params);
   let freshIdentity = false;
   let resume = true;
@@ -77,7 +78,7 @@ async function join(pilot: Pilot, wanted: string, fallback: string): Promise<{ r
     try {
       const identity = await pilot.identity(location.origin, freshIdentity);
       const room = await connect({
-        url: `${scheme}://${location.host}/ws`,
+        ...server,
         room: roomCode,
         name,
         token: identity.token,
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
   pilot.name = name;
   // A refused name stays on screen until the connection has something newer to say.
   showConnection(chosen.refused ? { text: chosen.refused, tone: 'busy' } : { text: 'connected', tone: 'ok' });
-  addChat('', `joined room "${roomCode}" as ${name} (pilot ${pilot.slot.label}) — share ${location.origin}/?room=${encodeURIComponent(roomCode)}`);
+  addChat('', `joined room "${roomCode}" as ${name} (pilot ${pilot.slot.label}) — share ${location.origin}${location.pathname}?room=${encodeURIComponent(roomCode)}`);
   const conditions = conditionsFromQuery(params);
   if (conditions) addChat('', `network conditioner: ${JSON.stringify(conditions)}`);
 

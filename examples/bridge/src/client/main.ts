@@ -5,7 +5,7 @@
  * seat to the new connection. A dropped connection is ridden out by the SDK's reconnect, with
  * the header saying how it is going.
  */
-import { createClient, type ClientRoom, type ClientSession } from '@tickwire/client';
+import { createClient, serverAt, type ClientRoom, type ClientSession } from '@tickwire/client';
 import { ErrorCode, TickwireError } from '@tickwire/protocol';
 import type { Console } from '../shared/constants.js';
 import { bridge, type Bridge } from '../shared/protocol.js';
@@ -95,8 +95,9 @@ function play(session: ClientSession<Bridge>, backToList: (problem?: string) => 
 
 async function main(): Promise<void> {
   let player = await tabPlayer();
-  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  const clientFor = () => createClient({ url: `${scheme}://${location.host}/ws`, protocol: bridge, token: player.token, name: player.name });
+  // One server, or a cluster's gateway that sends each session's players to its process.
+  const server = await serverAt(location.origin);
+  const clientFor = () => createClient({ ...server, protocol: bridge, token: player.token, name: player.name });
   let client = clientFor();
 
   const backToList = (problem?: string) => {
