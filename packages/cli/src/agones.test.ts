@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ManualClock } from '@tickwire/protocol';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { AgonesError, AgonesReporter, AgonesSdk, type AgonesLoad } from './agones.js';
+import { AgonesError, AgonesReporter, AgonesSdk, agonesPublicUrl, type AgonesLoad } from './agones.js';
 
 interface Seen {
   method: string;
@@ -28,6 +28,8 @@ class Sidecar {
   ];
   /** Answer this many requests with 503 before serving (a sidecar still starting). */
   unavailable = 0;
+  /** Answer requests for this path with 403. */
+  refuse: string | undefined;
   /** Answer GET /gameserver with this many bytes of padding. */
   padding = 0;
   private waiters: { match: (s: Seen) => boolean; resolve: (s: Seen) => void }[] = [];
@@ -68,6 +70,7 @@ class Sidecar {
       return [503, { code: 14, message: 'connection refused' }];
     }
     const { method, path } = seen;
+    if (path === this.refuse) return [403, { code: 7, message: 'permission denied' }];
     if (method === 'POST' && path === '/ready') return this.move('Ready');
     if (method === 'POST' && path === '/shutdown') return this.move('Shutdown');
     if (method === 'POST' && path === '/health') return [200, {}];
@@ -133,6 +136,29 @@ describe('AgonesSdk', () => {
     expect(await sdk.address('metrics')).toEqual({ address: '10.0.0.7', port: 7001 });
     s.address = '';
     expect(await sdk.address()).toBeUndefined();
+  });
+
+  it('makes the public URL from the address once the GameServer is scheduled, waiting until it is', async () => {
+    const s = await startSidecar();
+    const clock = new ManualClock();
+    s.address = '';
+    const url = agonesPublicUrl(new AgonesSdk(s.port), { clock });
+    await vi.waitFor(() => expect(clock.pending).toBe(1));
+    s.address = '2001:db8::7';
+    clock.advance(250);
+    expect(await url).toBe('ws://[2001:db8::7]:7654/ws');
+    s.address = '10.0.0.7';
+    expect(await agonesPublicUrl(new AgonesSdk(s.port), { clock })).toBe('ws://10.0.0.7:7654/ws');
+  });
+
+  it('does not wait on a sidecar that refuses (a 4xx), only on one that is not up yet', async () => {
+    const s = await startSidecar();
+    const clock = new ManualClock();
+    s.refuse = '/ready';
+    const r = new AgonesReporter(new AgonesSdk(s.port), { load: () => ({ rooms: 0, players: 0 }), capacity: { rooms: 1, players: 1 }, clock });
+    await expect(r.start()).rejects.toMatchObject({ name: 'AgonesError', status: 403 });
+    expect(clock.pending).toBe(0);
+    expect(s.calls('POST', '/ready')).toHaveLength(1);
   });
 
   it('refuses an address or port from the sidecar that is not one, and an answer too large to be a GameServer', async () => {
@@ -238,7 +264,7 @@ describe('AgonesReporter', () => {
       await vi.waitFor(() => expect(clock.pending).toBe(1));
       clock.advance(wait);
     }
-    expect(await failed).toMatchObject({ name: 'AgonesError', status: 503 });
+    expect(await failed).toMatchObject({ name: 'AgonesError', message: expect.stringMatching(/within 1000 ms: .* with 503/) });
   });
 
   it('goes Ready without a counter the Fleet does not declare, and stops sending it', async () => {

@@ -206,21 +206,15 @@ export class AgonesReporter {
 
   /**
    * Sets the counters' capacities and counts, then marks the GameServer Ready and starts the
-   * health pings. Retries while the sidecar is not up yet; rejects after `startTimeoutMs`.
+   * health pings. Retries while the sidecar is not up yet; rejects after `startTimeoutMs`, or at
+   * once when the sidecar refuses (a 4xx).
    */
   async start(): Promise<void> {
-    const deadline = this.clock.now() + this.startTimeoutMs;
-    for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
-      try {
-        await this.updateCounters(true);
-        await this.sdk.ready();
-        break;
-      } catch (err) {
-        if (!(err instanceof AgonesError) || this.clock.now() + wait > deadline) throw err;
-        this.logger.info({ err: err.message }, 'the Agones SDK sidecar is not ready yet; trying again');
-        await new Promise<void>((resolve) => this.clock.setTimeout(resolve, wait));
-      }
-    }
+    await untilAnswered(this.clock, this.startTimeoutMs, this.logger, async () => {
+      await this.updateCounters(true);
+      await this.sdk.ready();
+      return true;
+    });
     this.running = true;
     this.logger.info({ sidecar: this.sdk.baseUrl }, 'Agones: GameServer Ready');
     this.schedule();
@@ -283,6 +277,42 @@ export class AgonesReporter {
         throw err;
       }
     }
+  }
+}
+
+/**
+ * The GameServer's public WebSocket URL (`ws://address:port/ws`), for a process run by Agones
+ * without PUBLIC_URL: waits up to `timeoutMs` for the sidecar to answer and the GameServer to
+ * have an address (it gets one once it is scheduled on a node).
+ *
+ * @example
+ * const url = await agonesPublicUrl(sdk); // 'ws://203.0.113.7:7342/ws'
+ */
+export async function agonesPublicUrl(sdk: AgonesSdk, options: { clock?: Clock; timeoutMs?: number; logger?: Logger } = {}): Promise<string> {
+  const at = await untilAnswered(options.clock ?? systemClock, options.timeoutMs ?? 30_000, options.logger ?? pino({ enabled: false }), () => sdk.address());
+  return `ws://${at.address.includes(':') ? `[${at.address}]` : at.address}:${at.port}/ws`;
+}
+
+/**
+ * Runs `attempt` until it answers something other than undefined, waiting 250 ms (doubling up
+ * to 2 s) between tries while the sidecar is unreachable or answers 5xx (it may start after the
+ * game); rejects at once on any other error, and after `timeoutMs` with the last reason.
+ */
+async function untilAnswered<T>(clock: Clock, timeoutMs: number, logger: Logger, attempt: () => Promise<T | undefined>): Promise<T> {
+  const deadline = clock.now() + timeoutMs;
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
+    let why: string;
+    try {
+      const answer = await attempt();
+      if (answer !== undefined) return answer;
+      why = 'the GameServer has no address yet';
+    } catch (err) {
+      if (!(err instanceof AgonesError) || (err.status !== undefined && err.status < 500)) throw err;
+      why = err.message;
+    }
+    if (clock.now() + wait > deadline) throw new AgonesError(`Agones did not answer within ${timeoutMs} ms: ${why}`, undefined);
+    logger.info({ why }, 'waiting for the Agones SDK sidecar');
+    await new Promise<void>((resolve) => clock.setTimeout(resolve, wait));
   }
 }
 
