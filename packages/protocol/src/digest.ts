@@ -34,6 +34,18 @@ function fold(h: number, word: number): number {
   return fmix(Math.imul(h ^ word, 0x9e3779b1) + 0x7f4a7c15);
 }
 
+/**
+ * Folds a 32-bit word into a running 32-bit hash: the mixing step of the digest, for other
+ * checksums that must agree to the bit wherever they run (a recording's state hashes).
+ *
+ * @example
+ * let h = 0;
+ * for (const word of words) h = hashWord(h, word);
+ */
+export function hashWord(h: number, word: number): number {
+  return fold(h, word);
+}
+
 function foldText(h: number, s: string): number {
   h = fold(h, s.length);
   for (let i = 0; i < s.length; i++) h = fold(h, s.charCodeAt(i));

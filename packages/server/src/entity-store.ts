@@ -63,6 +63,17 @@ export class EntityRecord {
   }
 }
 
+/** An entity's values as plain data, component by component (what storage keeps, what a replay compares). */
+export function componentValues(rec: EntityRecord): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const c of rec.type.components) {
+    const fields: Record<string, unknown> = {};
+    for (const f of c.fields) fields[f.name] = rec.values[f.index];
+    out[c.name] = fields;
+  }
+  return out;
+}
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends object ? Mutable<T[K]> : T[K] };
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? Partial<T[K]> : T[K] };
 

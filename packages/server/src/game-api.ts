@@ -128,6 +128,14 @@ export interface Room<P extends GameProtocol = GameProtocol, S = unknown, D = un
   readonly snapshotRate: number;
   /** Server-clock ms of tick 0: tick T stands for `epoch + T * tickMs`. */
   readonly epoch: number;
+  /**
+   * Random numbers in [0, 1) from the room's own seeded generator. Use it (not `Math.random`) in
+   * game code: a recording keeps the seed, so a replay draws the same numbers in the same order.
+   *
+   * @example
+   * const spawn = { x: room.random() * 1000, y: room.random() * 1000 };
+   */
+  random(): number;
   /** Durable state; null when the room or the server has no persistence. */
   readonly persist: Persist | null;
   /** The room's session (lobby, seats, rounds, results); null unless its definition has `session`. */

@@ -55,3 +55,6 @@ export { LagHistory, type LagCompensationOptions } from './lag-compensation.js';
 export type { RoomStore, CheckpointBatch, StoredRoom, DurableEntityRow, PlayerCheckpointRow, CriticalStep, OnceOutcome } from './persistence.js';
 export type { StaleOwner } from './persistence.js';
 export type { InterestDefinition, Tier } from './interest.js';
+export type { RecordOptions, RecordingInfo } from './recorder.js';
+export { RecordingError, RecordingReader, RECORDING_LIMITS, RECORDING_VERSION, type RecordingHeader, type RecordingEntry, type RecordedAction, type EntityState } from './recording.js';
+export { replayRecording, type ReplayOptions, type ReplayResult } from './replay.js';

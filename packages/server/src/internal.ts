@@ -15,6 +15,7 @@ export { transition, type ConnectionState, type ConnectionEvent } from './connec
 export { RoomPersistence, type RoomPersistenceOptions } from './persistence.js';
 export { Candidates, SpatialGrid, candidatesFor, tierRadii2 } from './interest.js';
 export { InterestEncoder, InterestState } from './interest-replicator.js';
+export { stateHash, entityStates, RecordingWriter } from './recording.js';
 export { ServerMetrics } from './metrics.js';
 export { TokenBucket } from './limits.js';
 export { Session as SessionRuntime } from './session.js';

@@ -75,9 +75,22 @@ export function admit<P extends GameProtocol>(
   const name = hello.name.trim() || `player-${id}`;
   const client = new RoomClient<P>(id, name, identity, token, conn, room.historySize, now);
   client.remoteAddress = remoteAddress;
+  enter(room, client, hello.options);
+  welcome(room, client, now, false);
+  return client;
+}
+
+/**
+ * Makes a new client a member: its data from `data()`, then `onJoin` with its join options (the
+ * entity that returns becomes the client's), then its stored data. When onJoin refuses (or
+ * fails) the membership is dropped again and this throws the TickwireError the client gets. A
+ * replay (replay.ts) admits its recorded joins here too.
+ */
+export function enter<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, options: JoinOptionsOf<P>): void {
+  room.recorder?.joined(client, options);
   room.addClient(client);
   try {
-    const entity = room.definition.onJoin?.(room, client, hello.options);
+    const entity = room.definition.onJoin?.(room, client, options);
     if (entity) {
       client.entity = entity;
       client.control(entity);
@@ -89,8 +102,6 @@ export function admit<P extends GameProtocol>(
     room.faults.record('onJoin', err);
     throw new TickwireError(ErrorCode.JOIN_REFUSED, 'the room could not admit this client (its game code failed)');
   }
-  welcome(room, client, now, false);
-  return client;
 }
 
 /**

@@ -25,7 +25,7 @@
  */
 import { randomBytes, type Clock } from '@tickwire/protocol';
 import type { Logger } from 'pino';
-import type { EntityRecord } from './entity-store.js';
+import { componentValues } from './entity-store.js';
 import {
   CheckpointWriter,
   isStaleOwner,
@@ -54,17 +54,6 @@ type Mark =
 
 function newKey(type: string): string {
   return `${type}-${Array.from(randomBytes(8), (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}
-
-/** A durable entity's stored form: its components, by name. */
-function entityData(rec: EntityRecord): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const c of rec.type.components) {
-    const fields: Record<string, unknown> = {};
-    for (const f of c.fields) fields[f.name] = rec.values[f.index];
-    out[c.name] = fields;
-  }
-  return out;
 }
 
 export class RoomPersistence {
@@ -151,6 +140,7 @@ export class RoomPersistence {
   async hydrate(): Promise<void> {
     if (this.store.acquireRoom) this.epoch = await this.store.acquireRoom(this.room.code, this.ownerEpoch);
     const stored = await this.store.loadRoom(this.room.code);
+    this.room.recorder?.hydrated(stored ?? null);
     if (!stored) return;
     this.lastCommittedAt = stored.checkpointAt;
     const restore = this.def.restore;
@@ -162,7 +152,7 @@ export class RoomPersistence {
       const rec = this.room.entities.record(entity.id);
       if (!rec) continue;
       this.keys.set(entity.id, row.key);
-      this.savedEntities.set(row.key, JSON.stringify(entityData(rec)));
+      this.savedEntities.set(row.key, JSON.stringify(componentValues(rec)));
     }
     for (const p of stored.players) {
       const json = JSON.stringify(p.data);
@@ -248,15 +238,41 @@ export class RoomPersistence {
     return run;
   }
 
+  /** Asks storage whether `key` committed; a recording keeps the answer, so a replay hears the same. */
+  private async committed<T>(key: string): Promise<{ result: T } | undefined> {
+    const recorder = this.room.recorder;
+    if (!recorder) return this.store.committedResult<T>(key);
+    try {
+      const found = await this.store.committedResult<T>(key);
+      recorder.checked(key, found ? { found: true, result: found.result } : { found: false });
+      return found;
+    } catch (err) {
+      recorder.checked(key, { found: false, error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+
+  /** Commits a critical change; a recording keeps when it came back and what with. */
+  private async commit<T>(key: string, result: T, batch: CheckpointBatch, marks: Mark[]): Promise<{ result: T; replayed: boolean }> {
+    try {
+      const outcome = await this.writer.commit(key, result, batch, marks);
+      this.room.recorder?.committed(key, outcome);
+      return outcome;
+    } catch (err) {
+      this.room.recorder?.committed(key, { error: err });
+      throw err;
+    }
+  }
+
   private async runOnce<T>(key: string, step: CriticalStep<T>): Promise<OnceOutcome<T>> {
-    const earlier = await this.store.committedResult<T>(key);
+    const earlier = await this.committed<T>(key);
     if (earlier) return { result: earlier.result, replayed: true };
     // A throw here (a refusal, or a bug) commits nothing; the caller hears it.
     const result = step.apply();
     // In the same synchronous step as apply: no checkpoint can carry the change without its key.
     const { batch, marks } = this.collect();
     try {
-      const outcome = await this.writer.commit(key, result, batch, marks);
+      const outcome = await this.commit(key, result, batch, marks);
       // Another writer committed this key between our check and our commit: ours was not written.
       if (outcome.replayed) this.guard('persistence.once undo', () => step.undo());
       return outcome;
@@ -268,7 +284,7 @@ export class RoomPersistence {
         throw err;
       }
       // The write failed, or its answer was lost on the way back: ask before undoing.
-      const after = await this.store.committedResult<T>(key).catch(() => undefined);
+      const after = await this.committed<T>(key).catch(() => undefined);
       if (after) return { result: after.result, replayed: false };
       this.guard('persistence.once undo', () => step.undo());
       throw err;
@@ -325,7 +341,7 @@ export class RoomPersistence {
         continue;
       }
       if (key === undefined) this.keys.set(rec.id, (key = newKey(rec.type.name)));
-      const data = entityData(rec);
+      const data = componentValues(rec);
       const json = JSON.stringify(data);
       const saved = this.savedEntities.get(key);
       if (json === saved) continue; // written back to what was saved

@@ -22,6 +22,7 @@ import type { InterestDefinition } from './interest.js';
 import type { DurableEntityRow } from './persistence.js';
 import type { Identity } from './room-client.js';
 import type { SessionDefinition } from './session-api.js';
+import { checkRecordOptions, type RecordOptions } from './recorder.js';
 
 export interface InputMeta {
   seq: number;
@@ -197,6 +198,17 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
   session?: SessionDefinition<P, S, NoInfer<D>>;
   /** Extra data for the welcome message (JSON). */
   metadata?(room: Room<P, S, NoInfer<D>>): Record<string, unknown>;
+  /**
+   * Records what comes into each room of this type from outside (joins, leaves, inputs and
+   * commands per tick, chat, the seed of `room.random()`, and with storage what the room was
+   * loaded from), so that `replayRecording` (or `tickwire replay`) runs it again to the same state,
+   * tick by tick. `save` gets the recording when the room ends or reaches `maxBytes`. For the
+   * rules a game must follow to be replayable, see docs/netcode.md section 10. Not for session rooms.
+   *
+   * @example
+   * record: { save: (bytes, info) => writeFileSync(`recordings/${info.code}-${info.instanceId}.twrec`, bytes) }
+   */
+  record?: RecordOptions;
   /** The room is being disposed (empty for the grace period, or server shutdown). */
   onDispose?(room: Room<P, S, NoInfer<D>>): void | Promise<void>;
 }
@@ -246,6 +258,7 @@ export function checkDefinition(d: AnyRoomDefinition | RoomDefinition<GameProtoc
   if (!Number.isInteger(digestEvery) || digestEvery < 0) {
     throw new RangeError(`${where}: viewDigestEvery must be a whole number of snapshots (0 for none), got ${digestEvery}`);
   }
+  if (d.record) checkRecordOptions(d.record, d.session !== undefined, where);
   if (d.session) {
     if (!d.protocol.session) throw new RangeError(`${where}: a session needs its protocol '${d.protocol.name}' to declare session { roles, maxGroups }`);
     if ((d.maxClients ?? 64) > LIMITS.sessionMembers) throw new RangeError(`${where}: a session holds at most ${LIMITS.sessionMembers} members (maxClients)`);

@@ -16,6 +16,7 @@ import {
   TickwireError,
   addDigest,
   randomBytes,
+  seededRandom,
   writeDigest,
   writeEvents,
   writeSnapshotHead,
@@ -50,6 +51,7 @@ import { defaultFaultPolicy, FaultBoundary, type FaultStats } from './fault-boun
 import type { AddressBook } from './address-book.js';
 import type { RoomClaim } from './registry.js';
 import type { InterestDefinition } from './interest.js';
+import { Recorder } from './recorder.js';
 
 /** What a room needs from the server that hosts it. */
 export interface RoomHost {
@@ -84,7 +86,13 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   readonly epoch: number;
   droppedTicks = 0;
   /** Random id of this room instance: tells apart rooms of one code across restarts. */
-  readonly instanceId = Array.from(randomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('');
+  readonly instanceId: string;
+  /** Seed of `random`: recorded, so that a replay draws the same numbers. */
+  readonly seed: number;
+  /** The room's random numbers in [0, 1), seeded per room (what game code uses instead of Math.random). */
+  readonly random: () => number;
+  /** Keeps what comes into the room from outside, when its definition has `record` (recorder.ts). */
+  readonly recorder: Recorder | null;
   readonly clients = new Map<number, RoomClient<P, D>>();
   readonly codec: MessageCodec<P>;
   readonly logger: Logger;
@@ -127,7 +135,12 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     private readonly host: RoomHost,
     /** This process's claim on the room in the registry (its epoch fences the room's writes). */
     readonly claim: RoomClaim | null = null,
+    /** The instance id and seed of a recorded room, for its replay (default: new ones). */
+    origin?: { instanceId: string; seed: number },
   ) {
+    this.instanceId = origin?.instanceId ?? Array.from(randomBytes(6), (b) => b.toString(16).padStart(2, '0')).join('');
+    this.seed = origin?.seed ?? new DataView(randomBytes(4).buffer).getUint32(0);
+    this.random = seededRandom(this.seed);
     this.logger = host.logger.child({ room: code });
     this.faults = new FaultBoundary(host.clock, this.logger, host.stats, { ...defaultFaultPolicy, ...definition.faultPolicy }, () => {
       // Closing from inside a tick or a handler: let the current call unwind first.
@@ -135,7 +148,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     });
     const guarded = definition.interest ? { ...definition, interest: this.guardInterest(definition.interest) } : definition;
     this.session = guarded.session ? new Session(this, guarded, { clock: host.clock, logger: this.logger, store: host.store?.sessions }) : null;
-    this.definition = this.session ? sessionRoomDefinition(this.session) : guarded;
+    this.recorder = guarded.record ? new Recorder(guarded.protocol, guarded.record) : null;
+    this.definition = this.session ? sessionRoomDefinition(this.session) : this.recorder ? this.recorder.wrap(guarded) : guarded;
     const d = this.definition;
     checkDefinition(d, `room '${code}'`);
     this.tickRate = d.tickRate ?? 20;
@@ -166,6 +180,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     this.encoder = new SnapshotEncoder(d.protocol, this.entities as unknown as EntityStore, this.net);
     this.epoch = host.clock.now();
     this.lastUpdate = this.epoch;
+    this.recorder?.begin(this, this.entities as unknown as EntityStore, { seed: this.seed, epoch: this.epoch, tickRate: this.tickRate, storage: Boolean(host.store && d.persistence) });
     this.state = d.setup ? d.setup(this) : (undefined as S);
     this.persist =
       host.store && d.persistence
@@ -261,11 +276,15 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     if (this.accumulator < 0) this.accumulator = 0;
   }
 
-  /** Simulates one tick: queued actions, systems, then a snapshot if one is due. */
-  step(): void {
+  /**
+   * Simulates one tick: queued actions, systems, then a snapshot if one is due. A replay passes
+   * the actions its recording says the tick applied instead of taking them from the queues.
+   */
+  step(replayed?: Action<RoomClient<P, D>>[]): void {
     const started = performance.now();
     this.tick++;
-    const actions = takeActions(this.clients.values(), this.definition.maxInputsPerTick ?? this.host.limits.maxInputsPerTick, this.host.clock.now());
+    const actions = replayed ?? takeActions(this.clients.values(), this.definition.maxInputsPerTick ?? this.host.limits.maxInputsPerTick, this.host.clock.now());
+    this.recorder?.stepping(this.tick, actions);
     for (const a of actions) this.apply(a);
     for (const system of this.definition.systems ?? []) {
       try {
@@ -274,6 +293,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
         this.fault('system', err);
       }
     }
+    this.recorder?.stepped();
     if (this.disposed) return;
     const t = this.tick;
     if (Math.floor((t * this.snapshotRate) / this.tickRate) !== Math.floor(((t - 1) * this.snapshotRate) / this.tickRate)) {
@@ -757,5 +777,6 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     } catch (err) {
       this.fault('onDispose', err);
     }
+    await this.recorder?.finish();
   }
 }

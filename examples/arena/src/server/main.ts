@@ -7,12 +7,13 @@
  *   TICKWIRE_HOST=uws npm start          # served by uWebSockets.js instead of node:http + ws
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm start
  *   TICKWIRE_SECRET=<32+ random chars> npm start
+ *   TICKWIRE_RECORD=recordings npm start  # each room's recording saved there when it ends, for `tickwire replay`
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer, hostFromEnv, type HostKind } from '@tickwire/server';
+import { createServer, hostFromEnv, type HostKind, type RecordOptions } from '@tickwire/server';
 import { openStorage } from '@tickwire/storage';
 import { pino } from 'pino';
 import { arenaRoom } from './room.js';
@@ -62,7 +63,21 @@ function loadSecret(): string {
   return secret;
 }
 
-const server = createServer({ rooms: arenaRoom(), staticDir, storage, logger, secret: loadSecret(), host });
+// With TICKWIRE_RECORD=<folder>, every room is recorded and saved there as <code>-<instance>.twrec
+// when it ends (or reaches its size limit): replay one with `npm run replay -- <file>`.
+const recordTo = process.env.TICKWIRE_RECORD;
+if (recordTo) mkdirSync(recordTo, { recursive: true });
+const record: RecordOptions | undefined = recordTo
+  ? {
+      save(bytes, info) {
+        const file = join(recordTo, `${info.code}-${info.instanceId}.twrec`);
+        writeFileSync(file, bytes);
+        logger.info({ file, bytes: bytes.length, truncated: info.truncated }, 'room recording saved');
+      },
+    }
+  : undefined;
+
+const server = createServer({ rooms: arenaRoom(record ? { record } : {}), staticDir, storage, logger, secret: loadSecret(), host });
 const db = storage;
 server.handleSignals((code) => {
   db.close().finally(() => process.exit(code));

@@ -10,7 +10,7 @@
  * Bullets and crates are ephemeral.
  */
 import { quantize } from '@tickwire/protocol';
-import { defineRoom, LagHistory, reject, type CriticalStep, type Entity, type Player, type Room } from '@tickwire/server';
+import { defineRoom, LagHistory, reject, type CriticalStep, type Entity, type Player, type RecordOptions, type Room } from '@tickwire/server';
 import { cellKey, hitsWall, moveShip, type ArenaWorld } from '../shared/sim.js';
 import {
   arena,
@@ -210,9 +210,12 @@ function buildWall(room: ArenaRoom, client: ArenaPlayer, cx: number, cy: number)
   };
 }
 
-/** Options for tests and tools: a seeded random source. */
+/** Options for tests and tools. */
 export interface ArenaOptions {
+  /** Random numbers for spawns and colours (default: the room's own, `room.random()`, which a recording replays). */
   random?: () => number;
+  /** Record each room for replay (see docs/netcode.md section 10). */
+  record?: RecordOptions;
   /** Keep a dropped player's membership and ship for this long (default 60 s). */
   reconnectWindowMs?: number;
   maxClients?: number;
@@ -238,7 +241,7 @@ export function arenaRoom(options: ArenaOptions = {}) {
       world: { walls: new Set<number>() },
       bullets: new Map(),
       history: new LagHistory({ tickMs: room.tickMs, windowMs: 1000, maxRewindMs: options.maxRewindMs ?? 400 }),
-      random: options.random ?? Math.random,
+      random: options.random ?? (() => room.random()),
       nextCrateAt: 0,
     }),
 
@@ -274,6 +277,7 @@ export function arenaRoom(options: ArenaOptions = {}) {
       },
     },
     metadata: () => ({ map: { width: MAP_W, height: MAP_H, cell: CELL } }),
+    ...(options.record ? { record: options.record } : {}),
 
     onJoin(room, client) {
       const hue = Math.floor(room.state.random() * 360);
