@@ -16,6 +16,7 @@ import { createServer, hostFromEnv, type ClusterOptions, type ServerOptions } fr
 import { openStorage } from '@tickwire/storage';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { AgonesReporter, AgonesSdk, agonesPublicUrl } from './agones.js';
 import { UsageError, describeFlags, numberFlag, parseArgs, type FlagSpec } from './args.js';
 import { GameModuleError, loadGameModule, locateGameModule } from './game-module.js';
 import type { Output } from './main.js';
@@ -49,6 +50,8 @@ Environment:
   TICKWIRE_HEARTBEAT_MS (2000), TICKWIRE_PROCESS_TTL_MS (6000), TICKWIRE_DRAIN_DEADLINE_MS (600000)
   TICKWIRE_REQUIRE_TICKETS   0 admits players without a gateway ticket (development only)
   TICKWIRE_ADMIN_TOKEN, TICKWIRE_JWT_SECRET / TICKWIRE_JWKS_URL, TICKWIRE_HOST, LOG_LEVEL
+  AGONES_SDK_HTTP_PORT       set by Agones: report to its SDK sidecar (Ready, health, rooms and
+                             players counters; the public address when PUBLIC_URL is not set)
 See docs/scaling.md.
 `;
 
@@ -98,6 +101,7 @@ const processSignals: Signals = (on) => {
  */
 export async function serveCommand(argv: readonly string[], out: Output, err: Output, env: Env, cwd = process.cwd(), signals: Signals = processSignals): Promise<number> {
   let options: { rooms: string | undefined; port: number; host: string | undefined; staticDir: string | undefined; cluster: Omit<ClusterOptions, 'processes'> };
+  let agones: AgonesSdk | undefined;
   try {
     const args = parseArgs(argv, SERVE_FLAGS);
     if (args.switches.has('help')) {
@@ -109,8 +113,9 @@ export async function serveCommand(argv: readonly string[], out: Output, err: Ou
     if (!Number.isInteger(port) || port > 65535) throw new UsageError(`--port must be a port number (0-65535), got ${args.values.get('port')}`);
     options = { rooms: args.values.get('rooms'), port, host: args.values.get('host') ?? (env.HOST || undefined), staticDir: args.values.get('static'), cluster: clusterFromEnv(env) };
     if (!env.TICKWIRE_SECRET) throw new UsageError('TICKWIRE_SECRET is not set: give the gateway and every game process the same secret of 32 random bytes');
+    agones = AgonesSdk.fromEnv(env);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
+    if (!(e instanceof UsageError || e instanceof RangeError)) throw e;
     err.write(`${e.message}\n\n${SERVE_HELP}`);
     return 2;
   }
@@ -125,6 +130,14 @@ export async function serveCommand(argv: readonly string[], out: Output, err: Ou
   }
 
   const logger = pino({ level: env.LOG_LEVEL ?? 'info' }, pino.destination(2));
+  if (agones && !options.cluster.url) {
+    try {
+      options.cluster.url = await agonesPublicUrl(agones, { logger });
+    } catch (e) {
+      err.write(`tickwire serve: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
   const prefix = env.TICKWIRE_REDIS_PREFIX || 'tickwire:';
   const redis = new Redis(env.REDIS_URL || 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2, lazyConnect: true });
   const id = env.TICKWIRE_PROCESS_ID || `${hostname()}-${randomBytes(3).toString('hex')}`;
@@ -153,11 +166,18 @@ export async function serveCommand(argv: readonly string[], out: Output, err: Ou
     await redis.quit().catch(() => redis.disconnect());
   };
   let server;
+  let reporter: AgonesReporter | undefined;
   try {
     server = createServer(serverOptions);
     const bound = await server.listen(options.port, options.host);
     const record = await server.cluster!.processes.get(id);
     out.write(`${JSON.stringify({ process: id, url: record?.url ?? bound.wsUrl, httpUrl: record?.httpUrl ?? bound.url, port: bound.port })}\n`);
+    if (agones) {
+      const served = server;
+      const capacity = served.cluster!.capacity;
+      reporter = new AgonesReporter(agones, { load: () => ({ rooms: served.rooms.size, players: served.clientCount() }), capacity: { rooms: capacity.rooms, players: capacity.clients }, logger });
+      await reporter.start();
+    }
   } catch (e) {
     err.write(`tickwire serve: ${(e as Error).message}\n`);
     await server?.close().catch(() => undefined);
@@ -181,6 +201,8 @@ export async function serveCommand(argv: readonly string[], out: Output, err: Ou
     void running.closed.then(() => stop());
   });
   const code = await Promise.race([running.closed.then(() => 0), forced]);
+  // Under Agones the GameServer is done: it is deleted (a Fleet makes a new one), not restarted in place.
+  await reporter?.stop(true);
   await release();
   return code;
 }
