@@ -72,6 +72,14 @@ export class ManualClock implements Clock {
     this.t = end;
   }
 
+  /**
+   * Moves time forward by `ms` without running any timer, as a blocked event loop would: the
+   * timers that fell due meanwhile run, late, at the next `advance`.
+   */
+  stall(ms: number): void {
+    this.t += ms;
+  }
+
   /** Number of timers waiting. */
   get pending(): number {
     return this.timers.length;

@@ -24,13 +24,36 @@ describe('room loop', () => {
     const tick0 = room.tick;
     steps = 0;
     // One timer callback sees a whole second pass at once (a stalled event loop).
-    (h.clock as unknown as { t: number }).t += 1000;
+    h.clock.stall(1000);
     room.update();
     expect(steps).toBe(4);
     expect(room.droppedTicks).toBe(16);
     // The tick counter still stands for time: 20 ticks passed.
     expect(room.tick - tick0).toBe(20);
     expect(h.server.metrics.totals.ticksDropped).toBe(16);
+  });
+
+  it('sends one snapshot for the steps it runs to catch up, that of the last one due', async () => {
+    const h = harness(gameRoom({ tickRate: 20, snapshotRate: 10 }));
+    const c = await h.join();
+    await h.step(200);
+    const room = h.server.rooms.get('r')!;
+    const before = c.snapshots.length;
+    const sent = h.server.metrics.totals.snapshots;
+    const tick0 = room.tick;
+    // A callback 200 ms late: four ticks due, two of them with a snapshot (tickRate / snapshotRate = 2).
+    h.clock.stall(200);
+    room.update();
+    await flush();
+    expect(room.tick - tick0).toBe(4);
+    expect(h.server.metrics.totals.snapshots - sent).toBe(1);
+    expect(c.snapshots.length - before).toBe(1);
+    const last = [tick0 + 1, tick0 + 2, tick0 + 3, tick0 + 4].filter((t) => t % 2 === 0).at(-1);
+    expect(c.snapshots.at(-1)!.tick).toBe(last);
+    // Back on time, every due snapshot goes out again.
+    const resumed = c.snapshots.length;
+    await h.step(1000);
+    expect(c.snapshots.length - resumed).toBe(10);
   });
 
   it('sends snapshots at the snapshot rate, not the tick rate', async () => {

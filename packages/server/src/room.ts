@@ -5,6 +5,10 @@
  * The loop is an accumulator on an injected clock. A room that falls behind runs at most
  * `maxCatchUpTicks` steps at once and drops the rest, but its tick counter still advances past
  * them, so tick T always stands for time `epoch + T * tickMs` and clients can map ticks to time.
+ * Steps run together to catch up send one snapshot, after the last of them that has one due:
+ * the earlier ones would reach clients already out of date, and sending them is what a room that
+ * is behind can least afford (a slow room degrades to fewer snapshots, not to a loop that never
+ * gets back to its sockets).
  * Nothing here awaits: game handlers that return promises (database work) settle on their own
  * and only delay the reply to their own command.
  */
@@ -269,11 +273,24 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       this.accumulator -= dropped * this.tickMs;
       due = this.maxCatchUp;
     }
+    // The last tick of the batch with a snapshot due sends it; the steps before it send none.
+    let sendAt = -1;
+    for (let t = this.tick + due; t > this.tick; t--) {
+      if (this.snapshotDue(t)) {
+        sendAt = t;
+        break;
+      }
+    }
     for (let i = 0; i < due && !this.disposed; i++) {
       this.accumulator -= this.tickMs;
-      this.step();
+      this.advance(this.tick + 1 === sendAt);
     }
     if (this.accumulator < 0) this.accumulator = 0;
+  }
+
+  /** Whether tick `t` carries a snapshot (snapshotRate of every tickRate ticks, evenly spread). */
+  private snapshotDue(t: number): boolean {
+    return Math.floor((t * this.snapshotRate) / this.tickRate) !== Math.floor(((t - 1) * this.snapshotRate) / this.tickRate);
   }
 
   /**
@@ -281,6 +298,11 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
    * the actions its recording says the tick applied instead of taking them from the queues.
    */
   step(replayed?: Action<RoomClient<P, D>>[]): void {
+    this.advance(this.snapshotDue(this.tick + 1), replayed);
+  }
+
+  /** One tick, with its snapshot sent or not (the loop's catch-up sends only the batch's last). */
+  private advance(send: boolean, replayed?: Action<RoomClient<P, D>>[]): void {
     const started = performance.now();
     this.tick++;
     const actions = replayed ?? takeActions(this.clients.values(), this.definition.maxInputsPerTick ?? this.host.limits.maxInputsPerTick, this.host.clock.now());
@@ -295,10 +317,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     }
     this.recorder?.stepped();
     if (this.disposed) return;
-    const t = this.tick;
-    if (Math.floor((t * this.snapshotRate) / this.tickRate) !== Math.floor(((t - 1) * this.snapshotRate) / this.tickRate)) {
-      this.sendSnapshots();
-    }
+    if (send) this.sendSnapshots();
     this.persist?.tick(this.host.clock.now());
     this.host.stats.tickDuration(performance.now() - started);
   }
