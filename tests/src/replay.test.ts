@@ -117,8 +117,8 @@ describe('a recorded arena session replays to the identical state', () => {
     expect(end.walls).toBeGreaterThan(0);
     const whole = await replaysTo(recording, end);
     expect(whole.tick).toBeGreaterThan(400);
-    // Compact: under 1.5 KB a second for up to four players sending 20 inputs a second each.
-    expect(recording.length / 20).toBeLessThan(1500);
+    // Compact: about half a kilobyte a second for up to four players sending 20 inputs a second each.
+    expect(recording.length / 20).toBeLessThan(800);
   });
 
   describe('with storage: walls are critical transactions, and the next session starts from what was stored', () => {

@@ -7,6 +7,7 @@
  *   tickwire token --sub alice [--ttl 3600]        (a JWT for local testing: see token.ts)
  *   tickwire serve [--rooms dist/rooms.js]         (a cluster's game process: see serve-command.ts)
  *   tickwire gateway [--port 8080]                 (a cluster's gateway: see gateway-command.ts)
+ *   tickwire replay FILE [--rooms dist/rooms.js]   (a room recording run again: see replay-command.ts)
  *
  * Exit codes: 0 the run went, 1 it could not run (server unreachable, no bot joined, the bot
  * module threw), 2 the command was called wrong (bad flag, no bot module).
@@ -17,6 +18,7 @@ import { BotFault, JoinError, runBots, type BotsReport } from './bots.js';
 import { botTokens, tokenCommand } from './token.js';
 import { gatewayCommand } from './gateway-command.js';
 import { serveCommand } from './serve-command.js';
+import { replayCommand } from './replay-command.js';
 
 const HELP = `usage: tickwire bots --url URL [--bot FILE] [options]
 
@@ -39,6 +41,11 @@ TICKWIRE_SECRET... (see tickwire serve --help).
 usage: tickwire gateway [--port N] [--host HOST]
 
 Runs a cluster's gateway from REDIS_URL, TICKWIRE_SECRET... (see tickwire gateway --help).
+
+usage: tickwire replay FILE [--rooms FILE] [--type NAME] [--until TICK] [--json]
+
+Runs a room recording again with the game module's room definition and names the first tick
+whose state differs from the recording (see tickwire replay --help).
 `;
 
 /** Where the CLI writes (process.stdout and process.stderr, or a capture in tests). */
@@ -95,6 +102,7 @@ export async function main(
   if (argv[0] === 'token') return tokenCommand(argv.slice(1), out, err, env);
   if (argv[0] === 'gateway') return gatewayCommand(argv.slice(1), out, err, env);
   if (argv[0] === 'serve') return serveCommand(argv.slice(1), out, err, env, cwd);
+  if (argv[0] === 'replay') return replayCommand(argv.slice(1), out, err, cwd);
   let args: ParsedArgs;
   try {
     args = parseArgs(argv, BOTS_FLAGS);
@@ -113,7 +121,7 @@ export async function main(
     return 2;
   }
   if (command !== 'bots') {
-    err.write(`unknown command "${command}": the commands are bots, token, serve and gateway\n\n${HELP}`);
+    err.write(`unknown command "${command}": the commands are bots, token, serve, gateway and replay\n\n${HELP}`);
     return 2;
   }
   const rawUrl = args.values.get('url');

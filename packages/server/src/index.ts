@@ -56,5 +56,5 @@ export type { RoomStore, CheckpointBatch, StoredRoom, DurableEntityRow, PlayerCh
 export type { StaleOwner } from './persistence.js';
 export type { InterestDefinition, Tier } from './interest.js';
 export type { RecordOptions, RecordingInfo } from './recorder.js';
-export { RecordingError, RecordingReader, RECORDING_LIMITS, RECORDING_VERSION, type RecordingHeader, type RecordingEntry, type RecordedAction, type EntityState } from './recording.js';
+export { RecordingError, RecordingReader, readRecordingHeader, RECORDING_LIMITS, RECORDING_VERSION, type RecordingHeader, type RecordingEntry, type RecordedAction, type EntityState } from './recording.js';
 export { replayRecording, type ReplayOptions, type ReplayResult } from './replay.js';

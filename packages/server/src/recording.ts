@@ -279,33 +279,16 @@ export class RecordingWriter {
   }
 }
 
-/** Reads a recording made with `protocol`, record by record. */
-export class RecordingReader {
-  readonly header: RecordingHeader;
-  private readonly r: BitReader;
-  private readonly context = new ActionContext();
-  private lastTick = 0;
-  private ended = false;
+/**
+ * A recording's header: its protocol (name and hash), room, seed and rate. Reads no further, and
+ * needs no protocol: what tells a tool which room definition replays it.
+ */
+export function readRecordingHeader(bytes: Uint8Array): RecordingHeader {
+  return readHeader(new BitReader(bytes));
+}
 
-  constructor(
-    bytes: Uint8Array,
-    private readonly protocol: GameProtocol,
-  ) {
-    this.r = new BitReader(bytes);
-    try {
-      this.header = this.readHeader();
-    } catch (err) {
-      throw this.problem(err, 'its header');
-    }
-    if (this.header.protocolHash !== protocol.hash >>> 0) {
-      throw new RecordingError(
-        `the recording is of protocol '${this.header.protocolName}' (hash ${this.header.protocolHash.toString(16)}), not '${protocol.name}' (hash ${(protocol.hash >>> 0).toString(16)}): replay it with the room definition it was recorded with`,
-      );
-    }
-  }
-
-  private readHeader(): RecordingHeader {
-    const r = this.r;
+function readHeader(r: BitReader): RecordingHeader {
+  try {
     for (const b of MAGIC) if (r.readBits(8) !== b) throw new RecordingError('not a tickwire recording (it does not start with "twrc")');
     const version = r.readBits(8);
     if (version !== RECORDING_VERSION) throw new RecordingError(`recording format version ${version}; this tickwire reads version ${RECORDING_VERSION}`);
@@ -321,13 +304,38 @@ export class RecordingReader {
     const storage = r.readBool();
     r.align();
     return { version, protocolName, protocolHash, code, instanceId, seed, epoch, tickRate, storage };
+  } catch (err) {
+    throw problem(err, 'its header');
+  }
+}
+
+function problem(err: unknown, where: string): Error {
+  if (err instanceof RecordingError) return err;
+  if (err instanceof ProtocolError) return new RecordingError(`the recording is damaged in ${where}: ${err.message}`);
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** Reads a recording made with `protocol`, record by record. */
+export class RecordingReader {
+  readonly header: RecordingHeader;
+  private readonly r: BitReader;
+  private readonly context = new ActionContext();
+  private lastTick = 0;
+  private ended = false;
+
+  constructor(
+    bytes: Uint8Array,
+    private readonly protocol: GameProtocol,
+  ) {
+    this.r = new BitReader(bytes);
+    this.header = readHeader(this.r);
+    if (this.header.protocolHash !== protocol.hash >>> 0) {
+      throw new RecordingError(
+        `the recording is of protocol '${this.header.protocolName}' (hash ${this.header.protocolHash.toString(16)}), not '${protocol.name}' (hash ${(protocol.hash >>> 0).toString(16)}): replay it with the room definition it was recorded with`,
+      );
+    }
   }
 
-  private problem(err: unknown, where: string): Error {
-    if (err instanceof RecordingError) return err;
-    if (err instanceof ProtocolError) return new RecordingError(`the recording is damaged in ${where}: ${err.message}`);
-    return err instanceof Error ? err : new Error(String(err));
-  }
 
   /** The records from here to the end. */
   *[Symbol.iterator](): Iterator<RecordingEntry> {
@@ -351,7 +359,7 @@ export class RecordingReader {
       if (entry.kind === 'end') this.ended = true;
       return entry;
     } catch (err) {
-      throw this.problem(err, `the record at bit ${at}`);
+      throw problem(err, `the record at bit ${at}`);
     }
   }
 
