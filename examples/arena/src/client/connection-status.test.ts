@@ -15,7 +15,7 @@ describe('connection status line', () => {
 
   it('says whether the membership came back', () => {
     expect(reconnectedLine({ resumed: true, attempts: 1 })).toEqual({ text: 'reconnected', tone: 'ok' });
-    expect(reconnectedLine({ resumed: false, attempts: 2 }).text).toMatch(/new player/);
+    expect(reconnectedLine({ resumed: false, attempts: 2 }).text).toMatch(/new seat/);
   });
 
   it('names the end: replaced by another tab, gave up, or the server reason', () => {

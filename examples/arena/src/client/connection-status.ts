@@ -22,7 +22,7 @@ export function reconnectingLine(info: ReconnectingInfo): StatusLine {
 }
 
 export function reconnectedLine(info: ReconnectedInfo): StatusLine {
-  return { text: info.resumed ? 'reconnected' : 'reconnected (as a new player: the old place had expired)', tone: 'ok' };
+  return { text: info.resumed ? 'reconnected' : 'reconnected (as a new seat: the old one had expired, or the room moved to another server)', tone: 'ok' };
 }
 
 /** Closed for good: why, and what the player can do. */

@@ -114,6 +114,10 @@ function actionCell(label: string, run: () => Promise<void>, confirm: boolean): 
   return td;
 }
 
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 function say(text: string, bad = false): void {
   const status = element('status');
   status.textContent = text;
@@ -275,7 +279,7 @@ async function refresh(): Promise<void> {
     renderRooms(cluster);
     renderSessions(cluster);
     const rooms = cluster.processes.reduce((n, p) => n + p.rooms.length, 0);
-    say(`${cluster.processes.length} processes, ${rooms} rooms, ${cluster.sessions.length} sessions, at ${new Date().toLocaleTimeString()}`);
+    say(`${plural(cluster.processes.length, 'process', 'processes')}, ${plural(rooms, 'room', 'rooms')}, ${plural(cluster.sessions.length, 'session', 'sessions')}, at ${new Date().toLocaleTimeString()}`);
   } catch (err) {
     if ((err as { status?: number }).status === 401) {
       sessionStorage.removeItem(TOKEN_KEY);
