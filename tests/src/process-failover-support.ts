@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { WebSocketLike } from '@tickwire/client';
 import { systemClock, type Clock, type TimerHandle } from '@tickwire/protocol';
 import { RedisProcessRegistry, RedisRegistry } from '@tickwire/redis';
-import { createServer, type AnyRoomDefinition, type ClusterOptions, type TickwireServer } from '@tickwire/server';
+import { createServer, type AnyRoomDefinition, type ClusterOptions, type RoomStore, type TickwireServer } from '@tickwire/server';
 import { openStorage, type Storage } from '@tickwire/storage';
 import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -110,14 +110,23 @@ export interface Deployment {
   secret: string;
 }
 
-/** A game process of the deployment, listening on 127.0.0.1 port 0 and registered in the cluster. */
-export async function startProcess(d: Deployment, id: string, rooms: Record<string, AnyRoomDefinition>, cluster: Partial<ClusterOptions> = {}): Promise<GameProcess> {
+/**
+ * A game process of the deployment, listening on 127.0.0.1 port 0 and registered in the cluster.
+ * `wrap` may put a fault injector between its rooms and the real storage.
+ */
+export async function startProcess(
+  d: Deployment,
+  id: string,
+  rooms: Record<string, AnyRoomDefinition>,
+  cluster: Partial<ClusterOptions> = {},
+  wrap?: (storage: Storage) => RoomStore,
+): Promise<GameProcess> {
   const clock = new FreezableClock();
   const storage = await openStorage({ url: d.databaseUrl, logger: { warn: () => undefined } });
   const server = createServer({
     rooms,
     clock,
-    storage,
+    storage: wrap ? wrap(storage) : storage,
     logger: silent,
     processMetrics: false,
     processId: id,
@@ -167,5 +176,49 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The real storage, unreachable while `down` is set: loading and acquiring a room fail as a lost connection does. */
+export class SwitchableStore implements RoomStore {
+  down = false;
+  attempts = 0;
+
+  constructor(private readonly storage: Storage) {}
+
+  get sessions() {
+    return this.storage.sessions;
+  }
+
+  private check(): void {
+    if (!this.down) return;
+    this.attempts++;
+    throw new Error('connect ECONNREFUSED: the database is unreachable');
+  }
+
+  async loadRoom(code: string) {
+    this.check();
+    return this.storage.loadRoom(code);
+  }
+
+  listRooms() {
+    return this.storage.listRooms();
+  }
+
+  async acquireRoom(code: string, atLeast: number) {
+    this.check();
+    return this.storage.acquireRoom(code, atLeast);
+  }
+
+  writeCheckpoint(batch: Parameters<RoomStore['writeCheckpoint']>[0]) {
+    return this.storage.writeCheckpoint(batch);
+  }
+
+  transact<T>(key: string, fn: (tx: unknown) => Promise<T>, options?: Parameters<RoomStore['transact']>[2]) {
+    return this.storage.transact(key, fn, options);
+  }
+
+  committedResult<T>(key: string) {
+    return this.storage.committedResult<T>(key);
   }
 }

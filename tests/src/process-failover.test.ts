@@ -10,7 +10,7 @@ import { connect, webSocketTransport, type ClientRoom } from '@tickwire/client';
 import { JoinTickets } from '@tickwire/server';
 import { freshPostgresSchema, postgresReachable, postgresTestUrl } from '@tickwire/storage/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eventually, socketTo, startProcess, type Deployment, type GameProcess } from './process-failover-support.js';
+import { eventually, socketTo, startProcess, SwitchableStore, type Deployment, type GameProcess } from './process-failover-support.js';
 import { bank, bankRoom, depositKey, type Bank } from './fixtures/bank.js';
 import { unavailable } from './services.js';
 import { connection, dropPrefixes, freshPrefix, redisMissing } from '../../packages/redis/src/redis.test-support.js';
@@ -136,5 +136,33 @@ describe.skipIf(skip !== undefined)('a cluster on Redis and PostgreSQL', () => {
       const at = [b, c].find((p) => p.id === owners.get(code))!;
       await eventually(async () => ((await at.storage.loadRoom(code))?.players[0]?.data as { balance?: number } | undefined)?.balance === 3 || undefined, `${code}'s deposit`);
     }
+  });
+
+  it('leaves a room it cannot load (its database unreachable) an orphan, and takes it over once the database is back', { timeout: 30_000 }, async () => {
+    const db = await freshPostgresSchema(pgUrl);
+    cleanup.push(db.drop);
+    const redis = connection();
+    const prefix = freshPrefix('cluster-db-down');
+    cleanup.push(async () => {
+      await dropPrefixes(redis);
+      await redis.quit();
+    });
+    const d: Deployment = { redis, prefix, databaseUrl: db.url, secret: 'a deployment secret, 32 bytes ok' };
+    const timing = { heartbeatMs: 100, processTtlMs: 400 };
+    const a = await startProcess(d, 'a', { bank: bankRoom() }, timing);
+    cleanup.push(() => a.close());
+    let store: SwitchableStore | undefined;
+    const b = await startProcess(d, 'b', { bank: bankRoom() }, timing, (s) => (store = new SwitchableStore(s)));
+    cleanup.push(() => b.close());
+    const opened = await a.server.rooms.open({ room: 'cellar', create: false, type: 'bank', protocolHash: bank.hash });
+    expect(opened).toHaveProperty('code', 'cellar');
+    store!.down = true;
+    a.kill();
+    await eventually(() => (store!.attempts >= 3 ? true : undefined), 'b to try the orphan a few times');
+    expect(b.server.rooms.get('cellar')).toBeUndefined();
+    expect((await b.server.registry.orphans()).map((o) => o.code)).toEqual(['cellar']);
+    store!.down = false;
+    await eventually(() => (b.server.rooms.get('cellar') ? true : undefined), 'b to take the room over once the database is back');
+    expect(await b.server.registry.lookup('cellar')).toMatchObject({ owner: 'b', type: 'bank' });
   });
 });

@@ -152,9 +152,11 @@ export class RoomManager {
    */
   adopt(orphan: RoomClaim): Promise<Room | TickwireError> {
     if (this.rooms.has(orphan.code) || this.starting.has(orphan.code)) return this.openCode(orphan.code);
-    if (orphan.type === undefined) return this.openCode(orphan.code);
+    // A room that cannot be loaded (the database is down) is handed off again, not released: it
+    // stays an orphan, and is tried again.
+    if (orphan.type === undefined) return this.openCode(orphan.code, undefined, undefined, true);
     const def = this.catalog.type(orphan.type);
-    return def ? this.openCode(orphan.code, undefined, def) : Promise.resolve(unknownType(orphan.type, this.catalog.typeNames));
+    return def ? this.openCode(orphan.code, undefined, def, true) : Promise.resolve(unknownType(orphan.type, this.catalog.typeNames));
   }
 
   /** Whether this process can open a room of the type a claim recorded. */
@@ -183,7 +185,7 @@ export class RoomManager {
    * is refused with ROOM_ELSEWHERE), builds it, and hydrates it from storage. Joins for the code
    * wait on the same promise meanwhile.
    */
-  private async openCode(code: string, gate?: CreationGate, def?: AnyRoomDefinition): Promise<Room | TickwireError> {
+  private async openCode(code: string, gate?: CreationGate, def?: AnyRoomDefinition, handOffOnFailure = false): Promise<Room | TickwireError> {
     const existing = this.rooms.get(code);
     if (existing) return existing;
     const pending = this.starting.get(code);
@@ -209,15 +211,18 @@ export class RoomManager {
       }
       this.claims.set(code, claim);
       this.scheduleRenewal();
-      if (!room.persist) return room;
       try {
-        await room.persist.hydrate();
-        return room;
+        await room.persist?.hydrate();
       } catch (err) {
         this.host.logger.error({ err, room: code }, 'could not load the room from storage');
-        await this.dispose(room);
+        this.rooms.set(code, room);
+        await this.dispose(room, handOffOnFailure);
         return new TickwireError(ErrorCode.INTERNAL, `room '${code}' could not be loaded from storage; try again`);
       }
+      // Only now: a join that came meanwhile waited on `starting`, so no player is admitted to a
+      // room that has not loaded its players' saved data yet (it would be written over).
+      this.rooms.set(code, room);
+      return room;
     })().finally(() => this.starting.delete(code));
     this.starting.set(code, opening);
     return opening;
@@ -253,7 +258,6 @@ export class RoomManager {
       this.host.logger.error({ err, room: code }, 'the room could not be created');
       return new TickwireError(ErrorCode.JOIN_REFUSED, `room '${code}' could not be created (the server logged why)`);
     }
-    this.rooms.set(code, room);
     this.host.logger.info({ room: code }, 'room created');
     return room;
   }
