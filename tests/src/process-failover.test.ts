@@ -24,17 +24,21 @@ afterAll(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
 });
 
+/** A fresh PostgreSQL schema and Redis prefix, removed after the tests. */
+async function deployment(name: string): Promise<Deployment> {
+  const db = await freshPostgresSchema(pgUrl);
+  cleanup.push(db.drop);
+  const redis = connection();
+  cleanup.push(async () => {
+    await dropPrefixes(redis);
+    await redis.quit();
+  });
+  return { redis, prefix: freshPrefix(name), databaseUrl: db.url, secret: 'a deployment secret, 32 bytes ok' };
+}
+
 describe.skipIf(skip !== undefined)('a cluster on Redis and PostgreSQL', () => {
   it('reopens a dead process\u2019s rooms elsewhere from their checkpoints; players resume; the dead one, woken, cannot write', { timeout: 60_000 }, async () => {
-    const db = await freshPostgresSchema(pgUrl);
-    cleanup.push(db.drop);
-    const redis = connection();
-    const prefix = freshPrefix('cluster');
-    cleanup.push(async () => {
-      await dropPrefixes(redis);
-      await redis.quit();
-    });
-    const d: Deployment = { redis, prefix, databaseUrl: db.url, secret: 'a deployment secret, 32 bytes ok' };
+    const d = await deployment('cluster');
     const procs: GameProcess[] = [];
     for (const id of ['a', 'b', 'c']) {
       const p = await startProcess(d, id, { bank: bankRoom({ checkpointMs: 100 }) }, { heartbeatMs: 250, processTtlMs: 1000 });
@@ -139,15 +143,7 @@ describe.skipIf(skip !== undefined)('a cluster on Redis and PostgreSQL', () => {
   });
 
   it('leaves a room it cannot load (its database unreachable) an orphan, and takes it over once the database is back', { timeout: 30_000 }, async () => {
-    const db = await freshPostgresSchema(pgUrl);
-    cleanup.push(db.drop);
-    const redis = connection();
-    const prefix = freshPrefix('cluster-db-down');
-    cleanup.push(async () => {
-      await dropPrefixes(redis);
-      await redis.quit();
-    });
-    const d: Deployment = { redis, prefix, databaseUrl: db.url, secret: 'a deployment secret, 32 bytes ok' };
+    const d = await deployment('cluster-db-down');
     const timing = { heartbeatMs: 100, processTtlMs: 400 };
     const a = await startProcess(d, 'a', { bank: bankRoom() }, timing);
     cleanup.push(() => a.close());
