@@ -120,6 +120,9 @@ describe('deployment manifests', () => {
     expect(kustomization.kind).toBe('Kustomization');
     expect(list(kustomization.resources, 'resources').sort()).toEqual(readdirSync(join(root, 'deploy/k8s')).filter((f) => f !== 'kustomization.yaml').sort());
     expect(Object.keys(composeServices).sort()).toEqual(['game-1', 'game-2', 'game-3', 'gateway', 'postgres', 'redis']);
+    // Compose reads every `$` in a value as a variable: `$$` is a dollar, anything but a name or `{` after one is an error.
+    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : isObj(v) ? Object.values(v).flatMap(strings) : []);
+    expect(strings(compose).flatMap((v) => v.replace(/\$\$/g, '').match(/\$(?![{A-Za-z_])./g) ?? [])).toEqual([]);
     expect(containers.map((c) => `${c.where}: ${role(c)}`)).toEqual([
       'compose gateway: gateway',
       'compose game-1: serve',
