@@ -29,9 +29,16 @@ function rows(page: Page, table: string): Promise<string[][]> {
   return page.$$eval(`#${table} tbody tr`, (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
 }
 
-/** Clicks an action button twice: the first click asks "sure?", the second does it. */
-async function confirmClick(page: Page, selector: string): Promise<void> {
+/**
+ * Clicks an action button twice: the first click asks "sure?", the second does it. With
+ * `acrossRefresh`, the page redraws its tables in between, which must not lose the first click.
+ */
+async function confirmClick(page: Page, selector: string, acrossRefresh = false): Promise<void> {
   await page.click(selector);
+  if (acrossRefresh) {
+    const before = await page.textContent('#status');
+    await page.waitForFunction((was) => document.getElementById('status')?.textContent !== was, before);
+  }
   await page.click(selector);
 }
 
@@ -110,15 +117,15 @@ describe.skipIf(skip !== undefined)('the admin page in Chromium', () => {
     await page.screenshot({ path: `${artifacts}admin-inspect.png`, fullPage: true });
 
     // Kick bob: his connection is closed by the process, and the page shows ada alone.
-    const bobClosed = new Promise((resolve) => bob.on('close', resolve));
     await confirmClick(page, `#inspect-players tr:has(td:text-is("bob")) button[data-action="kick"]`);
-    await bobClosed;
+    await eventually(() => bob.status === 'closed', "bob's connection to close");
     await eventually(async () => (await rows(page, 'inspect-players')).length === 1 || undefined, 'bob gone from the room');
 
     // Close ada's room.
-    const adaClosed = new Promise<{ code: number }>((resolve) => ada.on('close', resolve));
-    await confirmClick(page, `#rooms tr[data-room="${ada.code}"] button[data-action="close"]`);
-    expect((await adaClosed).code).toBe(4010);
+    let adaClosed = 0;
+    ada.on('close', ({ code }) => (adaClosed = code));
+    await confirmClick(page, `#rooms tr[data-room="${ada.code}"] button[data-action="close"]`, true);
+    expect(await eventually(() => adaClosed, "ada's connection to close")).toBe(4010);
     await eventually(async () => (await rows(page, 'rooms')).every((r) => r[0] !== ada.code) || undefined, 'the closed room to leave the list');
 
     // Drain the other process: the registry and the page say so.

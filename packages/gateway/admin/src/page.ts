@@ -90,25 +90,43 @@ function cell(value: string | number, className = ''): HTMLTableCellElement {
   return td;
 }
 
-/** A cell holding a button that asks once more before doing something that cannot be undone. */
-function actionCell(label: string, run: () => Promise<void>, confirm: boolean): HTMLTableCellElement {
+/**
+ * The action waiting for its second click, by key: kept here, not on the button, because the
+ * tables are drawn again every refresh and a click must not lose its first half to that.
+ */
+let armed: { key: string; until: number } | null = null;
+const ARMED_MS = 5000;
+
+/**
+ * A cell holding a button; with `confirm`, the first click only asks ("sure?") and a second one
+ * within five seconds does it, for actions that cannot be undone.
+ */
+function actionCell(label: string, key: string, run: () => Promise<void>, confirm: boolean): HTMLTableCellElement {
   const td = document.createElement('td');
   const button = document.createElement('button');
   button.type = 'button';
-  button.textContent = label;
   button.dataset.action = label.toLowerCase();
+  const show = () => {
+    const sure = confirm && armed?.key === key && Date.now() < armed.until;
+    button.textContent = sure ? `${label}: sure?` : label;
+    button.classList.toggle('confirm', sure);
+    return sure;
+  };
+  show();
   button.addEventListener('click', () => {
-    if (confirm && !button.classList.contains('confirm')) {
-      button.classList.add('confirm');
-      button.textContent = `${label}: sure?`;
+    if (confirm && !show()) {
+      armed = { key, until: Date.now() + ARMED_MS };
+      show();
       return;
     }
+    armed = null;
     button.disabled = true;
-    void run().finally(() => {
-      button.disabled = false;
-      button.classList.remove('confirm');
-      button.textContent = label;
-    });
+    void run()
+      .catch((err: Error) => say(`${label.toLowerCase()} failed: ${err.message}`, true))
+      .finally(() => {
+        button.disabled = false;
+        show();
+      });
   });
   td.append(button);
   return td;
@@ -171,7 +189,7 @@ function renderProcesses(cluster: Cluster): void {
       tr.append(
         p.draining
           ? cell('')
-          : actionCell('Drain', async () => {
+          : actionCell('Drain', `drain:${p.id}`, async () => {
               await api('POST', `/api/admin/processes/${encodeURIComponent(p.id)}/drain`, {});
               say(`process ${p.id} is draining`);
               await refresh();
@@ -203,8 +221,8 @@ function renderRooms(cluster: Cluster): void {
         cell(r.tickRate),
         cell(r.entities),
       );
-      const actions = actionCell('Inspect', () => inspect(r.code), false);
-      const close = actionCell('Close', async () => {
+      const actions = actionCell('Inspect', `inspect:${r.code}`, () => inspect(r.code), false);
+      const close = actionCell('Close', `close:${r.code}`, async () => {
         await api('POST', `/api/admin/rooms/${encodeURIComponent(r.code)}/close`);
         say(`room ${r.code} closed`);
         await refresh();
@@ -250,7 +268,7 @@ async function inspect(code: string): Promise<void> {
         cell(p.userId),
         cell(p.name),
         cell(p.connected ? 'yes' : 'no'),
-        actionCell('Kick', async () => {
+        actionCell('Kick', `kick:${room.code}:${p.userId}`, async () => {
           await api('POST', `/api/admin/rooms/${encodeURIComponent(room.code)}/kick`, { userId: p.userId });
           say(`${p.name || p.userId} kicked from ${room.code}`);
           await inspect(room.code);
