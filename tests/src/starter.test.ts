@@ -19,8 +19,12 @@ import { unavailable } from './services.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-/** Every package, by workspace folder: all are packed and checked; the starter installs all but storage. */
-const PACKAGES = ['packages/protocol', 'packages/server', 'packages/client', 'packages/storage', 'packages/cli'];
+/**
+ * Every package, by workspace folder: all are packed and checked. The starter installs protocol,
+ * server, client and the CLI; the CLI brings the gateway and the Redis adapters (for `tickwire
+ * serve` and `tickwire gateway`); storage is an optional peer it does not install.
+ */
+const PACKAGES = ['packages/protocol', 'packages/server', 'packages/client', 'packages/storage', 'packages/redis', 'packages/gateway', 'packages/cli'];
 
 const scratch = mkdtempSync(join(tmpdir(), 'tickwire-starter-'));
 const children: ChildProcess[] = [];
@@ -153,7 +157,7 @@ describe('examples/starter from npm pack tarballs', () => {
       expect(p.files.filter((f) => /\.test\.|test-support/.test(f.path))).toEqual([]);
       expect(p.files.map((f) => f.path)).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json']));
     }
-    expect([...files.keys()].sort()).toEqual(['@tickwire/client', '@tickwire/protocol', '@tickwire/server', '@tickwire/storage', 'tickwire']);
+    expect([...files.keys()].sort()).toEqual(['@tickwire/client', '@tickwire/gateway', '@tickwire/protocol', '@tickwire/redis', '@tickwire/server', '@tickwire/storage', 'tickwire']);
     const tPacked = performance.now();
 
     // The starter, copied out of the repository, depending on the tarballs instead of the registry.
@@ -169,6 +173,8 @@ describe('examples/starter from npm pack tarballs', () => {
     }
     const installs = [...files.keys()].filter((name) => name in { ...manifest.dependencies, ...manifest.devDependencies });
     expect(installs.sort()).toEqual(['@tickwire/client', '@tickwire/protocol', '@tickwire/server', 'tickwire']);
+    // What those depend on in turn comes from the tarballs too, never from the registry.
+    manifest.overrides = Object.fromEntries([...files].map(([name, tarball]) => [name, `file:../tarballs/${tarball}`]));
     writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
 
     // A registry that is down must fail the install in seconds (npm's own retries wait minutes).

@@ -13,7 +13,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { RedisProcessRegistry, RedisRegistry } from '@tickwire/redis';
 import { createServer, hostFromEnv, type ClusterOptions, type ServerOptions } from '@tickwire/server';
-import { openStorage } from '@tickwire/storage';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { AgonesReporter, AgonesSdk, agonesPublicUrl } from './agones.js';
@@ -81,6 +80,21 @@ export function clusterFromEnv(env: Env): Omit<ClusterOptions, 'processes'> {
   };
 }
 
+/**
+ * @tickwire/storage, loaded when serving: an optional peer of this package (a game that runs a
+ * cluster has it for its rooms' state), so that installing the CLI for `tickwire bots` does not
+ * build a SQLite driver.
+ */
+async function storageModule(): Promise<typeof import('@tickwire/storage')> {
+  try {
+    return await import('@tickwire/storage');
+  } catch (err) {
+    const code = typeof err === 'object' && err !== null && 'code' in err ? err.code : undefined;
+    if (code === 'ERR_MODULE_NOT_FOUND') throw new Error('tickwire serve keeps rooms in a database through @tickwire/storage: npm install @tickwire/storage');
+    throw err;
+  }
+}
+
 /** What ends the process: resolves with the signal's name (tests pass their own). */
 export type Signals = (on: (signal: 'SIGTERM' | 'SIGINT') => void) => () => void;
 
@@ -143,6 +157,7 @@ export async function serveCommand(argv: readonly string[], out: Output, err: Ou
   const id = env.TICKWIRE_PROCESS_ID || `${hostname()}-${randomBytes(3).toString('hex')}`;
   let storage;
   try {
+    const { openStorage } = await storageModule();
     await redis.connect();
     storage = await openStorage({ url: env.DATABASE_URL || undefined, logger });
   } catch (e) {
