@@ -12,6 +12,7 @@ import { anonymousIdentity, connect, createClient, serverAt, type ClientRoom } f
 import { ErrorCode, type SessionSummary } from '@tickwire/protocol';
 import { RedisProcessRegistry, RedisRegistry } from '@tickwire/redis';
 import type { ProcessInfo } from '@tickwire/server';
+import { defineBot, main, runBots } from 'tickwire';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connection, dropPrefixes, freshPrefix, redisMissing, redisUrl } from '../../packages/redis/src/redis.test-support.js';
 import { testGame, type TestGame } from './game.js';
@@ -111,6 +112,24 @@ describe('a gateway in front of game processes', () => {
     cleanups.push(() => joinedSession.room.leave());
     await eventually(() => friday.members.size === 2 && joinedSession.members.size === 2, 'both members in the lobby');
     expect((await guest.sessions.get(friday.id)).members).toBe(2);
+  });
+
+  it('runs tickwire bots through the gateway: every bot in the one room, on the process that runs it', async () => {
+    const c = await cluster(['p1', 'p2']);
+    const bot = defineBot({ protocol: testGame, spawn: (b) => () => void b.sendInput({ dx: 1, dy: 0 }) });
+    const report = await runBots({ bot, gateway: c.url, create: 'game', clients: 4, duration: 2, rate: 10, joinRate: 50, log: () => undefined });
+    expect(report).toMatchObject({ connected: 4, failed: 0, errors: {} });
+    // One room, on the process the registry names: every bot joined the code the first one created there.
+    const open = [...c.servers].flatMap(([id, server]) => [...server.rooms.all()].map((r) => ({ id, code: r.code })));
+    expect(open).toHaveLength(1);
+    expect((await c.registry.lookup(open[0]!.code))?.owner).toBe(open[0]!.id);
+    let out = '';
+    let err = '';
+    const cli = (argv: string[]) => main(argv, { write: (t: string) => (out += t) }, { write: (t: string) => (err += t) });
+    expect(await cli(['bots', '--gateway', c.url, '--url', 'ws://127.0.0.1:1/ws'])).toBe(2);
+    expect(err).toMatch(/give one of them/);
+    expect(await cli(['bots', '--gateway', 'ws://gw:1'])).toBe(2);
+    expect(out).toBe('');
   });
 
   it('shows every process, room and player to the admin, and carries out kick, close and drain on the right process', async () => {

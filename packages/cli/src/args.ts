@@ -31,6 +31,7 @@ export const BOTS_FLAGS: readonly FlagSpec[] = [
   { name: 'loss', value: 'PCT', help: 'simulated frame loss, percent each way (default 0)' },
   { name: 'seed', value: 'N', help: "seed for the bots' random choices (default 1)" },
   { name: 'connect-timeout', value: 'S', help: 'seconds the first bot may take to join before the run fails (default 5)' },
+  { name: 'gateway', value: 'URL', help: "a cluster's gateway (http://host:port) instead of --url: bots join, and rejoin, where it says" },
   { name: 'decode', help: 'decode every snapshot like a game client (default: head only)' },
   { name: 'json', help: 'print the report as one JSON object on stdout' },
   { name: 'help', help: 'print this help' },

@@ -13,7 +13,9 @@ import { summarize } from './percentiles.js';
 export interface BotsOptions<P extends GameProtocol> {
   /** What the bots do: the game's bot module (see {@link defineBot}). */
   bot: BotDefinition<P>;
-  url: string;
+  /** The server's WebSocket URL; or `gateway`, a cluster's gateway, which names the process for each bot. */
+  url?: string;
+  gateway?: string;
   /** Room code to join (default: the bot module's `room`, or its `create`, else `bots`). */
   room?: string;
   /** Room type the first bot creates; the others join the code it got. Not with `room`. */
@@ -165,7 +167,7 @@ export async function runBots<P extends GameProtocol>(o: BotsOptions<P>, clock: 
   const tokenFor = o.token;
   const join = async (i: number, timeoutMs: number): Promise<void> => {
     const room = await connect({
-      url: o.url,
+      ...(o.gateway !== undefined ? { gateway: o.gateway } : { url: o.url }),
       ...(i === 0 ? first : { room: roomCode }),
       name: `bot-${i}`,
       ...(tokenFor ? { token: () => tokenFor(i) } : {}),

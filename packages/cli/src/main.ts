@@ -20,7 +20,7 @@ import { gatewayCommand } from './gateway-command.js';
 import { serveCommand } from './serve-command.js';
 import { replayCommand } from './replay-command.js';
 
-const HELP = `usage: tickwire bots --url URL [--bot FILE] [options]
+const HELP = `usage: tickwire bots (--url URL | --gateway URL) [--bot FILE] [options]
 
 Headless players against a running server. The game's bot module says what they send
 (defineBot from 'tickwire'); it is --bot, or the file named by "tickwire": { "bot": ... }
@@ -66,6 +66,12 @@ export function normalizeUrl(raw: string): string {
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') throw new UsageError(`--url must be ws:// or wss://, got ${url.protocol}`);
   if (url.pathname === '/' || url.pathname === '') url.pathname = '/ws';
   return url.toString();
+}
+
+/** A gateway's address: http:// or https://. */
+function gatewayUrl(raw: string): string {
+  if (!URL.canParse(raw) || !['http:', 'https:'].includes(new URL(raw).protocol)) throw new UsageError(`--gateway "${raw.slice(0, 80)}" is not an http:// or https:// address`);
+  return raw;
 }
 
 function human(r: BotsReport): string {
@@ -124,14 +130,15 @@ export async function main(
     err.write(`unknown command "${command}": the commands are bots, token, serve, gateway and replay\n\n${HELP}`);
     return 2;
   }
-  const rawUrl = args.values.get('url');
+  const gateway = args.values.get('gateway');
+  const rawUrl = args.values.get('url') ?? gateway;
   try {
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}": flags start with --`);
-    if (!rawUrl) throw new UsageError('--url is required (the server WebSocket, e.g. ws://127.0.0.1:8080/ws)');
+    if (!rawUrl) throw new UsageError('--url is required (the server WebSocket, e.g. ws://127.0.0.1:8080/ws), or --gateway (a cluster\'s gateway, http://host:port)');
+    if (args.values.has('url') && gateway !== undefined) throw new UsageError('--url connects to one server and --gateway to a cluster: give one of them');
     if (args.values.has('room') && args.values.has('create')) throw new UsageError('--room joins a room and --create makes one: give one of them');
-    const url = normalizeUrl(rawUrl);
     const options = {
-      url,
+      ...(gateway === undefined ? { url: normalizeUrl(rawUrl) } : { gateway: gatewayUrl(gateway) }),
       room: args.values.get('room'),
       create: args.values.get('create'),
       clients: Math.floor(numberFlag(args, 'clients', 50, 1)),
