@@ -219,16 +219,27 @@ export class BitWriter {
 
 export class BitReader {
   private pos = 0;
-  private readonly end: number;
+  private end: number;
   // Made on first use: most frames have no float64 in them, and a reader is made per frame.
   private scratch: DataView | null = null;
 
   constructor(
-    private readonly buf: Uint8Array,
+    private buf: Uint8Array,
     startByte = 0,
   ) {
     this.pos = startByte * 8;
     this.end = buf.length * 8;
+  }
+
+  /**
+   * Starts reading `buf` from `startByte`, as a new reader would: a decoder that runs for every
+   * frame (the server's INPUT and ACK) keeps one reader instead of making one per frame.
+   */
+  reset(buf: Uint8Array, startByte = 0): this {
+    this.buf = buf;
+    this.pos = startByte * 8;
+    this.end = buf.length * 8;
+    return this;
   }
 
   get bitPosition(): number {

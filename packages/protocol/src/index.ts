@@ -9,6 +9,7 @@ export * from './errors.js';
 export * from './types.js';
 export * from './schema.js';
 export * from './messages.js';
+export type { InputHead, InputStore } from './input-message.js';
 export * from './session-messages.js';
 export * from './snapshot.js';
 export * from './digest.js';

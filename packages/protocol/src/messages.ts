@@ -9,6 +9,7 @@
  */
 import { BitReader, BitWriter, gammaBits } from './bits.js';
 import { ErrorCode, ProtocolError, TickwireError } from './errors.js';
+import { InputList, readInputBody, writeInputBody, type InputHead, type InputStore } from './input-message.js';
 import type { CommandInfo, GameProtocol, JoinOptionsOf } from './schema.js';
 import { readSnapshotHead, type OwnState } from './snapshot.js';
 import { Struct, optional, t } from './types.js';
@@ -225,9 +226,10 @@ export function writeEnvelope(w: BitWriter, kind: Kind, seq: number): void {
 /**
  * Reads the envelope and leaves `r` at the payload. Throws UNSUPPORTED_VERSION for another
  * version (the message names both), TRUNCATED for frames under 3 bytes, VALUE_OUT_OF_RANGE for
- * a seq above LIMITS.maxSeq (it could not be echoed back).
+ * a seq above LIMITS.maxSeq (it could not be echoed back). `out`: an object to fill and return
+ * instead of a new one.
  */
-export function readEnvelope(r: BitReader): Envelope {
+export function readEnvelope(r: BitReader, out?: Envelope): Envelope {
   if (r.bitsLeft < 24) throw new ProtocolError(ErrorCode.TRUNCATED, 'frame shorter than the 3-byte envelope');
   const version = r.readBits(8);
   const kind = r.readBits(8);
@@ -239,7 +241,11 @@ export function readEnvelope(r: BitReader): Envelope {
   }
   const seq = r.readVarUint();
   if (seq > LIMITS.maxSeq) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `seq ${seq} is above the limit of ${LIMITS.maxSeq}`);
-  return { version, kind, seq };
+  if (!out) return { version, kind, seq };
+  out.version = version;
+  out.kind = kind;
+  out.seq = seq;
+  return out;
 }
 
 export interface InputEntry<I> {
@@ -258,6 +264,25 @@ export type ClientMessage<I = Record<string, unknown>, P = Record<string, unknow
   | { kind: 'ack'; seq: number; tick: number }
   | { kind: 'leave'; seq: number }
   | { kind: 'session'; seq: number; request: SessionRequest };
+
+/**
+ * A client frame decoded in place by {@link MessageCodec.decodeClientInto}: one object, reused for
+ * every frame of a connection. INPUT and ACK, which every client sends every tick, leave only
+ * numbers here (and INPUT its new inputs in the caller's store); any other kind is decoded as
+ * decodeClient does, into `message`.
+ */
+export class DecodedFrame implements Envelope, InputHead {
+  version = 0;
+  kind = 0;
+  seq = 0;
+  /** INPUT: the snapshot tick acknowledged with it (0: no new one). ACK: the tick acknowledged. */
+  tick = 0;
+  /** INPUT: inputs newer than the store's newest, and how many of them (the oldest first) it took. */
+  fresh = 0;
+  kept = 0;
+  /** Kinds other than INPUT and ACK: the message; null for those two. */
+  message: ClientMessage | null = null;
+}
 
 /**
  * Encodes the messages whose payload does not depend on a game protocol. Holds a scratch
@@ -338,25 +363,8 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
    * preceded by its age in ms relative to the one before it.
    */
   input(ackTick: number, inputs: readonly InputEntry<Record<string, unknown>>[]): Uint8Array {
-    if (inputs.length < 1 || inputs.length > LIMITS.inputsPerMessage) {
-      throw new RangeError(`an INPUT message carries 1..${LIMITS.inputsPerMessage} inputs, got ${inputs.length}`);
-    }
-    const newest = inputs[inputs.length - 1]!;
-    const w = this.begin(Kind.INPUT, newest.seq);
-    w.writeGamma(ackTick);
-    w.writeGamma(inputs.length - 1);
-    w.writeBits(newest.time >>> 0, 32);
-    let prevTime = newest.time >>> 0;
-    for (let i = inputs.length - 1; i >= 0; i--) {
-      const e = inputs[i]!;
-      if (e.seq !== newest.seq - (inputs.length - 1 - i)) throw new RangeError('input sequence numbers must be consecutive');
-      if (i !== inputs.length - 1) {
-        const age = (prevTime - (e.time >>> 0)) >>> 0;
-        w.writeGamma(Math.min(age, LIMITS.maxInputAgeMs));
-        prevTime = e.time >>> 0;
-      }
-      this.game.input.write(w, e.input);
-    }
+    const w = this.begin(Kind.INPUT, inputs.at(-1)?.seq ?? 0);
+    writeInputBody(w, this.game.input, ackTick, inputs);
     return this.finish();
   }
 
@@ -403,6 +411,10 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
     return this.finish();
   }
 
+  /** Reads every frame decodeClientInto reads; one reader, as decoding never nests. */
+  private readonly reader = new BitReader(new Uint8Array(0));
+  private readonly ackBody: ValuesOf<typeof bodies.ack.fields> = { tick: 0 };
+
   /**
    * Decodes a client-to-server frame. Throws ProtocolError (and only that) on anything
    * malformed. For COMMAND frames the envelope is valid even when the payload is not, so a
@@ -415,33 +427,42 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
     const r = new BitReader(frame);
     const { kind, seq } = readEnvelope(r);
     let msg: ClientMessage;
+    if (kind === Kind.INPUT) {
+      const list = new InputList(inputsAfter);
+      const head: InputHead = { tick: 0, fresh: 0, kept: 0 };
+      readInputBody(r, this.game.input, seq, list, head);
+      msg = { kind: 'input', seq, ackTick: head.tick, inputs: list.entries };
+    } else msg = this.readBody(r, kind, seq);
+    r.expectEnd();
+    return msg;
+  }
+
+  /**
+   * Decodes a client-to-server frame as decodeClient does (the same checks, the same errors),
+   * without allocating for the two kinds every client sends every tick: INPUT's new inputs go
+   * into `inputs` (its entries, reused) and its ack into `out.tick`; ACK's tick into `out.tick`.
+   * Other kinds are built as decodeClient builds them, into `out.message`. Returns `out`.
+   *
+   * @example
+   * const f = codec.decodeClientInto(frame, client.inputs, decoded);
+   * if (f.kind === Kind.INPUT) client.inputs.commit(f.seq - f.fresh + 1, f.kept);
+   */
+  decodeClientInto(frame: Uint8Array, inputs: InputStore, out: DecodedFrame): DecodedFrame {
+    const r = this.reader.reset(frame);
+    readEnvelope(r, out);
+    out.message = null;
+    if (out.kind === Kind.INPUT) readInputBody(r, this.game.input, out.seq, inputs, out);
+    else if (out.kind === Kind.ACK) out.tick = bodies.ack.readInto(r, this.ackBody).tick;
+    else out.message = this.readBody(r, out.kind, out.seq);
+    r.expectEnd();
+    return out;
+  }
+
+  /** A client message of any kind but INPUT, its envelope read. */
+  private readBody(r: BitReader, kind: number, seq: number): ClientMessage {
     switch (kind) {
       case Kind.HELLO:
-        msg = { kind: 'hello', seq, ...bodies.hello.read(r) };
-        break;
-      case Kind.INPUT: {
-        const ackTick = r.readGamma();
-        const count = r.readGamma() + 1;
-        if (count > LIMITS.inputsPerMessage) {
-          throw new ProtocolError(ErrorCode.COUNT_TOO_LARGE, `${count} inputs in one message; the limit is ${LIMITS.inputsPerMessage}`);
-        }
-        if (seq < count - 1) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, 'input sequence numbers would go below zero');
-        let time = r.readBits(32);
-        // Entries run newest first (seq, seq - 1, ...): the first `fresh` are above inputsAfter.
-        const fresh = Math.max(0, Math.min(count, seq - inputsAfter));
-        const inputs: InputEntry<Record<string, unknown>>[] = new Array(fresh);
-        for (let i = 0; i < count; i++) {
-          if (i > 0) {
-            const age = r.readGamma();
-            if (age > LIMITS.maxInputAgeMs) throw new ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, `input age ${age} ms is above the limit of ${LIMITS.maxInputAgeMs}`);
-            time = (time - age) >>> 0;
-          }
-          if (i < fresh) inputs[fresh - 1 - i] = { seq: seq - i, time, input: this.game.input.read(r) };
-          else this.game.input.skip(r);
-        }
-        msg = { kind: 'input', seq, ackTick, inputs };
-        break;
-      }
+        return { kind: 'hello', seq, ...bodies.hello.read(r) };
       case Kind.COMMAND: {
         const fi = r.readGamma();
         const ai = r.readGamma();
@@ -449,29 +470,21 @@ export class MessageCodec<G extends GameProtocol = GameProtocol> extends FrameEn
         if (!command) throw new ProtocolError(ErrorCode.UNKNOWN_COMMAND, `no command at feature #${fi}, action #${ai}`);
         const entity = r.readGamma();
         const time = r.readBits(32);
-        msg = { kind: 'command', seq, command, entity, time, payload: command.payload.read(r) };
-        break;
+        return { kind: 'command', seq, command, entity, time, payload: command.payload.read(r) };
       }
       case Kind.PING:
-        msg = { kind: 'ping', seq, ...bodies.ping.read(r) };
-        break;
+        return { kind: 'ping', seq, ...bodies.ping.read(r) };
       case Kind.CHAT:
-        msg = { kind: 'chat', seq, ...bodies.chat.read(r) };
-        break;
+        return { kind: 'chat', seq, ...bodies.chat.read(r) };
       case Kind.ACK:
-        msg = { kind: 'ack', seq, ...bodies.ack.read(r) };
-        break;
+        return { kind: 'ack', seq, ...bodies.ack.read(r) };
       case Kind.LEAVE:
-        msg = { kind: 'leave', seq };
-        break;
+        return { kind: 'leave', seq };
       case Kind.SESSION:
-        msg = { kind: 'session', seq, request: readSessionRequest(r, sessionSchema(this.game.session, this.game.name)) };
-        break;
+        return { kind: 'session', seq, request: readSessionRequest(r, sessionSchema(this.game.session, this.game.name)) };
       default:
         throw new ProtocolError(ErrorCode.UNKNOWN_KIND, `unknown client message kind ${kindName(kind)}`);
     }
-    r.expectEnd();
-    return msg;
   }
 }
 

@@ -108,7 +108,7 @@ describe('connection limits and hostile input', () => {
     for (let i = 0; i < 8; i++) c.input(1);
     await flush();
     expect(c.errors.at(-1)?.code).toBe(ErrorCode.TOO_MANY_INPUTS);
-    expect(h.server.rooms.get('r')!.clients.values().next().value!.pendingInputs.length).toBe(4);
+    expect(h.server.rooms.get('r')!.clients.values().next().value!.inputs.length).toBe(4);
   });
 
   it('refuses commands beyond the pending limit', async () => {

@@ -8,6 +8,7 @@
  */
 import {
   CloseCode,
+  DecodedFrame,
   ErrorCode,
   Kind,
   ProtocolError,
@@ -28,7 +29,6 @@ import {
 } from '@tickwire/protocol';
 import type { Logger } from 'pino';
 import { transition, type ConnectionEvent, type ConnectionState } from './connection-state.js';
-import { queueInputs } from './input-queue.js';
 import type { AddressBudget } from './address-book.js';
 import type { ResumeTokens } from './resume-tokens.js';
 import { TokenBucket, type Limits } from './limits.js';
@@ -74,6 +74,8 @@ export class Connection implements ClientConnection {
   /** When anything last arrived: a peer silent past `idleTimeoutMs` is gone (half-open). */
   private lastHeard: number;
   private idleTimer: TimerHandle | null = null;
+  /** Every frame of this connection is decoded into this one object (INPUT and ACK allocate nothing). */
+  private readonly decoded = new DecodedFrame();
 
   constructor(
     private readonly transport: Transport,
@@ -348,20 +350,29 @@ export class Connection implements ClientConnection {
     const room = this.room!;
     const client = this.client!;
     const limits = this.host.limits;
-    // Inputs the client repeats (redundancy over a lossy link) and that are queued already are
-    // checked but not built.
-    const msg = room.codec.decodeClient(frame, client.lastQueuedInputSeq);
-    switch (msg.kind) {
-      case 'input': {
-        // In INPUT, 0 means "no new ack"; only a lone ACK of 0 asks for a full snapshot.
-        if (msg.ackTick > 0) {
-          client.everAcked = true;
-          room.acknowledge(client, msg.ackTick);
-        }
-        const dropped = queueInputs(client, msg.inputs, limits.maxBufferedInputs);
-        if (dropped > 0) this.notice(ErrorCode.TOO_MANY_INPUTS, `input queue full (${limits.maxBufferedInputs}): ${dropped} input(s) dropped`);
-        return;
+    // INPUT and ACK, which every client sends every tick, are read into reused storage: new
+    // inputs straight into the client's queue (repeats of queued ones, redundancy over a lossy
+    // link, are checked only), and nothing counts until the whole frame has decoded.
+    const f = room.codec.decodeClientInto(frame, client.inputs, this.decoded);
+    if (f.kind === Kind.INPUT) {
+      // In INPUT, 0 means "no new ack"; only a lone ACK of 0 asks for a full snapshot.
+      if (f.tick > 0) {
+        client.everAcked = true;
+        room.acknowledge(client, f.tick);
       }
+      client.inputs.commit(f.seq - f.fresh + 1, f.kept);
+      const dropped = f.fresh - f.kept;
+      if (dropped > 0) this.notice(ErrorCode.TOO_MANY_INPUTS, `input queue full (${limits.maxBufferedInputs}): ${dropped} input(s) dropped`);
+      return;
+    }
+    if (f.kind === Kind.ACK) {
+      if (f.tick > 0) client.everAcked = true;
+      else this.host.stats.fullSnapshotRequested();
+      room.acknowledge(client, f.tick);
+      return;
+    }
+    const msg = f.message!;
+    switch (msg.kind) {
       case 'command':
         if (!client.firstTimeCommand(msg.seq)) return;
         if (client.pendingCommands.length >= limits.maxPendingCommands) {
@@ -370,11 +381,6 @@ export class Connection implements ClientConnection {
           return;
         }
         client.pendingCommands.push({ seq: msg.seq, time: msg.time, entity: msg.entity, command: msg.command, payload: msg.payload });
-        return;
-      case 'ack':
-        if (msg.tick > 0) client.everAcked = true;
-        else this.host.stats.fullSnapshotRequested();
-        room.acknowledge(client, msg.tick);
         return;
       case 'ping':
         this.send(this.host.frames.pong(msg.seq, { clientTime: msg.clientTime, serverTime: this.host.clock.now() }));

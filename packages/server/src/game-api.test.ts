@@ -109,7 +109,7 @@ export function refused(room: Room<Game, Score, Pilot>, player: Player<Game, Pil
   // @ts-expect-error data has the declared type, not a free-form bag
   player.data.speed = 3;
   // @ts-expect-error runtime internals are not part of the player
-  void player.pendingInputs;
+  void player.inputs;
   // @ts-expect-error nor of the room
   room.acknowledge(player, 0);
   room.emit('boom', { at: 1 }, player);

@@ -73,7 +73,7 @@ export function admit<P extends GameProtocol>(
   }
   const id = room.allocateClientId();
   const name = hello.name.trim() || `player-${id}`;
-  const client = new RoomClient<P>(id, name, identity, token, conn, room.historySize, now);
+  const client = new RoomClient<P>(id, name, identity, token, conn, room.historySize, now, room.maxBufferedInputs);
   client.remoteAddress = remoteAddress;
   enter(room, client, hello.options);
   welcome(room, client, now, false);
@@ -120,8 +120,7 @@ function takeOver<P extends GameProtocol>(room: Room<P>, client: RoomClient<P>, 
   }
   client.disconnectedAt = 0;
   room.connectView(client);
-  client.pendingInputs.length = 0;
-  client.lastQueuedInputSeq = 0;
+  client.inputs.reset();
   client.lastInputSeq = 0;
   room.resumed(client);
   welcome(room, client, now, true);

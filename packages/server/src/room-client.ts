@@ -3,9 +3,11 @@
  * applied, and what the room has queued for it. The membership outlives a dropped connection for the
  * reconnect window, which is what lets a resume token put a player back where they were.
  */
-import type { ClientMessage, CommandInfo, GameProtocol, InputEntry, QueuedEvent, TimerHandle } from '@tickwire/protocol';
+import type { ClientMessage, CommandInfo, GameProtocol, QueuedEvent, TimerHandle } from '@tickwire/protocol';
 import type { Entity } from './entity-store.js';
 import type { Player } from './game-api.js';
+import { InputQueue } from './input-queue.js';
+import { defaultLimits } from './limits.js';
 import { ClientView } from './replicator.js';
 
 /** The part of a connection a room needs. */
@@ -55,11 +57,11 @@ export class RoomClient<P extends GameProtocol = GameProtocol, D = unknown> impl
   data!: D;
   connection: ClientConnection | null;
   readonly view: ClientView;
-  readonly pendingInputs: InputEntry<Record<string, unknown>>[] = [];
+  /** Inputs waiting for a tick, in storage the connection decodes INPUT frames into. */
+  readonly inputs: InputQueue<this>;
   readonly pendingCommands: PendingCommand[] = [];
   pendingEvents: QueuedEvent[] = [];
-  /** Highest input seq queued, and highest applied (reported back in snapshots). */
-  lastQueuedInputSeq = 0;
+  /** Highest input seq applied (reported back in snapshots). */
   lastInputSeq = 0;
   disconnectedAt = 0;
   /** When this client's snapshots started being skipped for backpressure (0 = not now). */
@@ -83,7 +85,10 @@ export class RoomClient<P extends GameProtocol = GameProtocol, D = unknown> impl
     connection: ClientConnection,
     historySize: number,
     now: number,
+    /** Most inputs that may wait for a tick (the server's `maxBufferedInputs`). */
+    maxBufferedInputs = defaultLimits.maxBufferedInputs,
   ) {
+    this.inputs = new InputQueue<this>(this, maxBufferedInputs);
     this.connection = connection;
     this.view = new ClientView(historySize);
     this.joinedAt = now;

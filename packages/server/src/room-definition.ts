@@ -165,7 +165,12 @@ export interface RoomDefinition<P extends GameProtocol = GameProtocol, S = unkno
   onDisconnect?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>): void;
   /** A dropped client came back with its resume token. */
   onReconnect?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>): void;
-  /** One input, applied at the start of a tick in (client time, client, seq) order. */
+  /**
+   * One input, applied at the start of a tick in (client time, client, seq) order. `input` is
+   * valid during the call only: the server reads later inputs into the same object (decoding a
+   * client's input every tick allocates nothing), so copy the values you keep
+   * (`player.data.dx = input.dx`), never the object (`player.data.last = input`).
+   */
   onInput?(room: Room<P, S, NoInfer<D>>, player: Player<P, NoInfer<D>>, input: InputOf<P>, meta: InputMeta): void;
   /** Command handlers by feature and action. */
   commands?: CommandHandlers<P, S, NoInfer<D>>;

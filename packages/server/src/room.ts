@@ -116,6 +116,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   private readonly interestEncoder: InterestEncoder | null;
   private readonly channelMembers = new Map<string, number[]>();
   private readonly candidates = new Candidates();
+  /** The tick's actions, reused from tick to tick. */
+  private readonly actions: Action<RoomClient<P, D>>[] = [];
   /** Snapshot ticks so far: every `viewDigestEvery`th carries the view digest. */
   private snapshotCount = 0;
   private readonly ownScratch: { id: number; type: EntityTypeInfo; wire: WireValue[] };
@@ -236,6 +238,11 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     return Math.max(2, this.definition.snapshotHistory ?? 32);
   }
 
+  /** Inputs each member may have waiting for a tick. */
+  get maxBufferedInputs(): number {
+    return this.host.limits.maxBufferedInputs;
+  }
+
   /** Starts the loop on the host clock. */
   start(): void {
     if (this.timer || this.disposed) return;
@@ -305,7 +312,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   private advance(send: boolean, replayed?: Action<RoomClient<P, D>>[]): void {
     const started = performance.now();
     this.tick++;
-    const actions = replayed ?? takeActions(this.clients.values(), this.definition.maxInputsPerTick ?? this.host.limits.maxInputsPerTick, this.host.clock.now());
+    const actions = replayed ?? takeActions(this.clients.values(), this.definition.maxInputsPerTick ?? this.host.limits.maxInputsPerTick, this.host.clock.now(), this.actions);
     this.recorder?.stepping(this.tick, actions);
     for (const a of actions) this.apply(a);
     for (const system of this.definition.systems ?? []) {
@@ -674,7 +681,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   disconnected(client: RoomClient<P, D>): void {
     if (!this.clients.has(client.id)) return;
     client.connection = null;
-    client.pendingInputs.length = 0;
+    client.inputs.clear();
     client.dropPendingCommands();
     client.pendingEvents = [];
     // A membership is kept for a reconnect only for a client that played (it acknowledged a
