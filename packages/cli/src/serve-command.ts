@@ -46,7 +46,7 @@ Environment:
   INTERNAL_URL               where the gateway calls this process (default http://<bound address>)
   TICKWIRE_PROCESS_ID        this process's id (default <hostname>-<random>)
   TICKWIRE_CAPACITY_ROOMS, TICKWIRE_CAPACITY_CLIENTS   what the gateway may place here
-  TICKWIRE_HEARTBEAT_MS (2000), TICKWIRE_PROCESS_TTL_MS (6000), TICKWIRE_DRAIN_DEADLINE_MS (600000)
+  TICKWIRE_HEARTBEAT_MS (1000), TICKWIRE_PROCESS_TTL_MS (3000), TICKWIRE_DRAIN_DEADLINE_MS (600000)
   TICKWIRE_REQUIRE_TICKETS   0 admits players without a gateway ticket (development only)
   TICKWIRE_ADMIN_TOKEN, TICKWIRE_JWT_SECRET / TICKWIRE_JWKS_URL, TICKWIRE_HOST, LOG_LEVEL
   AGONES_SDK_HTTP_PORT       set by Agones: report to its SDK sidecar (Ready, health, rooms and

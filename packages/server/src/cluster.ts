@@ -29,9 +29,12 @@ export interface ClusterOptions {
   httpUrl?: string;
   /** What the gateway may place here (default: `limits.maxRooms` rooms, 1000 clients). */
   capacity?: { rooms?: number; clients?: number };
-  /** How often the process heartbeats and looks for orphaned rooms (default 2000 ms). */
+  /** How often the process heartbeats and looks for orphaned rooms (default 1000 ms). */
   heartbeatMs?: number;
-  /** How long its record lives without a heartbeat: after that it is taken for dead (default 6000 ms). */
+  /**
+   * How long its record lives without a heartbeat: after that it is taken for dead and its rooms
+   * are taken over (default 3000 ms: failover in 2-4 s; a longer one forgives longer stalls).
+   */
   processTtlMs?: number;
   /** Admit HELLOs only with a join ticket from the gateway (default true). */
   requireTickets?: boolean;
@@ -77,8 +80,8 @@ export class ClusterMember {
     private readonly options: ClusterOptions,
   ) {
     this.processes = options.processes;
-    this.heartbeatMs = positive(options.heartbeatMs ?? 2000, 'cluster.heartbeatMs');
-    this.processTtlMs = positive(options.processTtlMs ?? 6000, 'cluster.processTtlMs');
+    this.heartbeatMs = positive(options.heartbeatMs ?? 1000, 'cluster.heartbeatMs');
+    this.processTtlMs = positive(options.processTtlMs ?? 3000, 'cluster.processTtlMs');
     if (this.processTtlMs < 2 * this.heartbeatMs) {
       throw new RangeError(`cluster.processTtlMs (${this.processTtlMs}) must be at least twice cluster.heartbeatMs (${this.heartbeatMs}), or one late heartbeat makes a live process look dead`);
     }
