@@ -7,7 +7,7 @@
  * Each tab is one pilot (identity.ts); a reload resumes the tab's seat, and a drop is ridden out
  * by the SDK's reconnect, with the connection line in the header saying what is going on.
  */
-import { DEFAULT_RECONNECT, backoffDelay, connect, isTransient, serverAt, type ClientRoom } from '@tickwire/client';
+import { DEFAULT_RECONNECT, backoffDelay, connect, isTransient, serverAt, type ClientRoom, type Predictor } from '@tickwire/client';
 import { ErrorCode, TickwireError, conditionsFromQuery } from '@tickwire/protocol';
 import { arena, CELL, GRID_H, GRID_W, MAP_H, MAP_W, WALL_COST, type Arena } from '../shared/protocol.js';
 import { moveShip } from '../shared/sim.js';
@@ -17,6 +17,13 @@ import { nameProblem, randomPilotName } from './name.js';
 import { draw } from './render.js';
 import { Controls } from './controls.js';
 import { trackWalls } from './walls.js';
+
+declare global {
+  interface Window {
+    /** The page's room, predictor and connection log, for the browser tests and the devtools console. */
+    tickwire?: { room: ClientRoom<Arena>; predictor: Predictor<Arena, 'ship', { walls: ReadonlySet<number> }>; statusLog: string[] };
+  }
+}
 
 const params = new URLSearchParams(location.search);
 const roomCode = params.get('room') ?? 'arena-1';
@@ -143,7 +150,7 @@ async function main(): Promise<void> {
   const predictor = room.predict({ type: 'ship', step: moveShip, world: () => ({ walls }) });
   const corrections: number[] = [];
   predictor.onCorrection = (size, _snapped, at) => size > 0 && corrections.push(at);
-  (window as unknown as { tickwire: unknown }).tickwire = { room, predictor, statusLog };
+  window.tickwire = { room, predictor, statusLog };
 
   const controls = new Controls(canvas, MAP_W, MAP_H);
   let snapshots = 0;
