@@ -152,6 +152,13 @@ export async function serveCommand(argv: readonly string[], out: Output, err: Ou
       return 1;
     }
   }
+  if (!env.DATABASE_URL) {
+    // Failover rebuilds a room from its checkpoint: only processes that read the same files can.
+    logger.warn(
+      { database: './data/tickwire.db' },
+      'DATABASE_URL is not set: rooms are stored in SQLite under ./data, which only processes on this machine started from this folder share; processes on other machines could not take this one\'s rooms over. Give every process the same postgres:// DATABASE_URL',
+    );
+  }
   const prefix = env.TICKWIRE_REDIS_PREFIX || 'tickwire:';
   const redis = new Redis(env.REDIS_URL || 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2, lazyConnect: true });
   const id = env.TICKWIRE_PROCESS_ID || `${hostname()}-${randomBytes(3).toString('hex')}`;
