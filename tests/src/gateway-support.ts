@@ -34,7 +34,6 @@ export interface TestCluster {
 
 /** A gateway and processes `ids` on shared registries (in memory unless given). */
 export async function testCluster(ids: readonly string[], shared?: { registry: RoomRegistry; processes: ProcessRegistry }): Promise<TestCluster> {
-  process.env.TICKWIRE_SECRET ??= SECRET;
   const registry = shared?.registry ?? new MemoryRegistry(systemClock);
   const processes = shared?.processes ?? new MemoryProcessRegistry(systemClock);
   const servers = new Map<string, TickwireServer>();
