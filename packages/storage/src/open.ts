@@ -31,6 +31,15 @@ export interface StorageOptions {
    */
   sqliteBusyTimeoutMs?: number;
   /**
+   * PostgreSQL only: how long a session may sit idle inside a transaction before the server ends
+   * it (and rolls the transaction back), in ms; 0 leaves it to the server (normally: never).
+   * Default 3000, no longer than a cluster process's time to live: a process paused in the
+   * middle of a write then holds its locks at most that long, so the process that takes its rooms
+   * over is not kept waiting for them. A transaction of `transact` whose callback awaits
+   * something other than its queries for longer than this fails (and can be retried).
+   */
+  idleInTransactionTimeoutMs?: number;
+  /**
    * Prefix of every tickwire table (and constraint and index) name, so tickwire can share a
    * database with an application's own tables. Default `tickwire_` (tables `tickwire_rooms`,
    * `tickwire_items`, ...); `''` keeps the bare names of databases created before prefixes.
@@ -90,7 +99,7 @@ export async function openStorage(options: StorageOptions = {}): Promise<Storage
   if (naming.schema !== undefined && target.kind === 'sqlite') {
     throw new StorageError('INVALID_ARGUMENT', `schema is for PostgreSQL; on SQLite use tablePrefix (or a database file of its own) to keep tickwire's tables apart`);
   }
-  const raw = target.kind === 'postgres' ? await openPostgres(target.url, logger) : openSqlite(target.path, logger);
+  const raw = target.kind === 'postgres' ? await openPostgres(target.url, logger, options.idleInTransactionTimeoutMs) : openSqlite(target.path, logger);
   let db = raw.withPlugin(new TableNamingPlugin(naming));
   // After the naming plugin, so the schema is put on the physical names.
   if (naming.schema !== undefined) db = db.withPlugin(new WithSchemaPlugin(naming.schema));

@@ -1,6 +1,7 @@
 // Loads before anything imports pg: see the module's header.
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { storageContract, type StorageFixture } from './contract.js';
 import { expectLegacyData, fillLegacy, openLegacy } from './contract-naming.js';
@@ -141,6 +142,44 @@ if (skipReason) {
         expect(row.checkpoint_at).toBe(2 ** 52);
       } finally {
         await storage.close();
+        await drop();
+      }
+    });
+
+    it('a session idle inside a transaction (its process paused mid-write) is ended by the server: its locks go, and its process goes on', async () => {
+      const { url, drop } = await freshSchema();
+      const warnings: string[] = [];
+      const paused = await openStorage({ url, idleInTransactionTimeoutMs: 300, logger: { warn: (_obj, msg) => void warnings.push(msg ?? '') } });
+      const next = await openStorage({ url, logger: quiet });
+      try {
+        const epoch = await paused.acquireRoom('r');
+        let acquiredAt = 0;
+        let wokeAt = 0;
+        // The room row locked, then nothing sent for a second, as from a process stopped mid-write.
+        const stalled = paused.db.transaction().execute(async (tx) => {
+          await tx.updateTable('rooms').set({ checkpoint_at: 1 }).where('code', '=', 'r').execute();
+          const acquiring = next.acquireRoom('r').then((e) => ((acquiredAt = Date.now()), e));
+          await new Promise((r) => setTimeout(r, 1000));
+          wokeAt = Date.now();
+          await tx.selectFrom('rooms').select('code').execute();
+          return acquiring;
+        });
+        await expect(stalled).rejects.toThrow();
+        // The next owner got the room while the stalled one was still asleep, and its write is gone.
+        await expect.poll(() => acquiredAt).toBeGreaterThan(0);
+        expect(acquiredAt).toBeLessThan(wokeAt);
+        expect(await next.acquireRoom('r')).toBe(epoch + 2);
+        expect((await next.db.selectFrom('rooms').select('checkpoint_at').executeTakeFirstOrThrow()).checkpoint_at).toBeNull();
+        expect(warnings).toContain('a PostgreSQL connection failed; what runs on it fails and the pool replaces it');
+        // The process goes on: its pool replaced the connection.
+        expect(await paused.loadRoom('r')).toBeDefined();
+        const setting = async (s: Storage) => (await sql<{ idle_in_transaction_session_timeout: string }>`show idle_in_transaction_session_timeout`.execute(s.db)).rows[0]?.idle_in_transaction_session_timeout;
+        expect(await setting(paused)).toBe('300ms');
+        expect(await setting(next)).toBe('3s');
+        await expect(openStorage({ url, idleInTransactionTimeoutMs: -1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      } finally {
+        await paused.close();
+        await next.close();
         await drop();
       }
     });

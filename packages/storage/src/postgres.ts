@@ -6,6 +6,13 @@
  * pool in the process): BIGINT (epoch-ms timestamps, balances, COUNT) comes back as a JS number
  * rather than pg's default string. The first connection is made here so a wrong URL or a
  * stopped server fails openStorage with a message naming the URL, not a later query.
+ *
+ * A session that sits idle inside a transaction is ended by the server after a while: a process
+ * paused in the middle of a write (a frozen VM, SIGSTOP, a long stall, a partition) would
+ * otherwise hold its row locks for as long as it is paused, and the process that took its rooms
+ * over could neither acquire them nor commit a critical transaction on a key it had locked.
+ * Every connection has an error listener of its own, so a connection the server ends while it
+ * is checked out fails its next query instead of crashing the process.
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
@@ -36,11 +43,25 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** How long a session may sit idle inside a transaction before the server ends it, by default (ms). */
+export const DEFAULT_IDLE_IN_TRANSACTION_MS = 3000;
+
 /** Connects to PostgreSQL at `url`; throws UNREACHABLE (naming the URL) when it cannot. */
-export async function openPostgres(url: string, logger: StorageLogger): Promise<Kysely<Database>> {
+export async function openPostgres(url: string, logger: StorageLogger, idleInTransactionMs = DEFAULT_IDLE_IN_TRANSACTION_MS): Promise<Kysely<Database>> {
+  if (!(Number.isSafeInteger(idleInTransactionMs) && idleInTransactionMs >= 0)) {
+    throw new StorageError('INVALID_ARGUMENT', `idleInTransactionTimeoutMs must be a whole number of ms, 0 or more (0: never), got ${idleInTransactionMs}`);
+  }
   const { default: driver } = await import('pg');
-  const pool = new driver.Pool({ connectionString: url, types: typeParsers(driver.types), connectionTimeoutMillis: 10_000 });
-  pool.on('error', (err) => logger.warn({ err }, 'an idle PostgreSQL connection failed; the pool replaces it'));
+  const pool = new driver.Pool({
+    connectionString: url,
+    types: typeParsers(driver.types),
+    connectionTimeoutMillis: 10_000,
+    // pg sends it only when it is not 0; 0 leaves the server's setting (normally: never).
+    idle_in_transaction_session_timeout: idleInTransactionMs,
+  });
+  pool.on('connect', (client) => client.on('error', (err) => logger.warn({ err }, 'a PostgreSQL connection failed; what runs on it fails and the pool replaces it')));
+  // Already logged by the connection's own listener above; the pool re-emits errors of idle ones.
+  pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
     client.release();
