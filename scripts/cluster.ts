@@ -9,8 +9,8 @@
  * Environment: REDIS_URL (default redis://127.0.0.1:6379), DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/tickwire, created if missing), PORT, TICKWIRE_SECRET and
  * TICKWIRE_ADMIN_TOKEN (default: made once and kept in data/cluster/), TICKWIRE_PROCESSES
- * (default 3), TICKWIRE_HEARTBEAT_MS and TICKWIRE_PROCESS_TTL_MS (default 1000 and 3000 here, so a
- * killed process's rooms move within about 3 s). See docs/scaling.md.
+ * (default 3), and what `tickwire serve` reads besides (TICKWIRE_HEARTBEAT_MS...). See
+ * docs/scaling.md.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -137,12 +137,10 @@ async function run(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
   const shared = { REDIS_URL: redisUrl, DATABASE_URL: databaseUrl, TICKWIRE_SECRET: secret, TICKWIRE_ADMIN_TOKEN: adminToken };
-  // Faster than the production defaults (2 s, 6 s), so a killed process's rooms move within about 3 s.
-  const liveness = { TICKWIRE_HEARTBEAT_MS: env.TICKWIRE_HEARTBEAT_MS || '1000', TICKWIRE_PROCESS_TTL_MS: env.TICKWIRE_PROCESS_TTL_MS || '3000' };
   const games = [];
   for (let i = 1; i <= count; i++) {
     const id = `game-${i}`;
-    const { child, line } = await start(id, ['serve', '--rooms', 'scripts/cluster-rooms.ts', '--port', '0', '--host', '127.0.0.1'], { ...shared, ...liveness, TICKWIRE_PROCESS_ID: id });
+    const { child, line } = await start(id, ['serve', '--rooms', 'scripts/cluster-rooms.ts', '--port', '0', '--host', '127.0.0.1'], { ...shared, TICKWIRE_PROCESS_ID: id });
     games.push({ id, pid: child.pid, url: String(line.url) });
   }
   const { line } = await start('gateway', ['gateway', '--port', port, '--static', publicDir], shared);
