@@ -82,3 +82,6 @@ export function listenAddress(address: string, port: number, wsPath: string): Li
 export function boundName(address: string, port: number): string {
   return `${address.includes(':') ? `[${address}]` : address}:${port}`;
 }
+
+/** How long a closing host lets HTTP responses in flight finish before it cuts their connections. */
+export const HTTP_CLOSE_GRACE_MS = 1000;

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
-import { boundName, listenAddress, refusalBody, statusLine, type Host, type HostOptions, type ListenAddress } from './host.js';
+import { HTTP_CLOSE_GRACE_MS, boundName, listenAddress, refusalBody, statusLine, type Host, type HostOptions, type ListenAddress } from './host.js';
 import { parseTarget } from './http-routes.js';
 import { BodyBuffer, bodyTooLarge, declaredTooLarge, hasNoBody, invalidRequest, webRequest } from './request-body.js';
 import type { TickwireRuntime } from './runtime.js';
@@ -177,12 +177,23 @@ export class NodeHost implements Host {
     });
   }
 
-  /** Stops accepting, then lets the runtime shut down, then drops what is left. */
+  /**
+   * Stops accepting, then lets the runtime shut down, then drops what is left. HTTP requests in
+   * flight get a moment to finish first (the answer to the admin request that drained this
+   * process, for one), and idle keep-alive connections are closed at once.
+   */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     await this.runtime.shutdown();
     for (const ws of this.wss.clients) ws.terminate();
     this.wss.close();
+    // A keep-alive connection whose response just finished is idle: close those as they appear.
+    const idle = setInterval(() => this.http.closeIdleConnections(), 20);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, HTTP_CLOSE_GRACE_MS)));
+    await Promise.race([closed, grace]);
+    clearTimeout(timer);
+    clearInterval(idle);
     this.http.closeAllConnections();
     await closed;
   }

@@ -8,6 +8,7 @@ import { WebSocket } from 'ws';
 import { addressKey } from './address-book.js';
 import { flush, game, gameRoom, harness } from './harness.test-support.js';
 import { HOSTS, serversOn } from './hosts.test-support.js';
+import { json } from './http-routes.js';
 
 describe.each(HOSTS)('HTTP API ($host host)', ({ host }) => {
   const serve = serversOn(host);
@@ -98,6 +99,19 @@ describe.each(HOSTS)('HTTP API ($host host)', ({ host }) => {
     expect(await a.next((m) => m.kind === 'error')).toMatchObject({ code: ErrorCode.SHUTTING_DOWN, fatal: true });
     expect(await a.closed).toBe(CloseCode.GOING_AWAY);
     expect(disposed).toBe(1);
+    await expect(fetch(`${url}/api/health`)).rejects.toThrow();
+  });
+
+  it('answers the request that closes it before it cuts its connections (an admin drain)', async () => {
+    let closing: Promise<void> | undefined;
+    const { server, url } = await serve({
+      rooms: gameRoom(),
+      routes: [{ method: 'POST', path: '/api/bye', handler: () => ((closing = server.close()), json(202, { bye: true })) }],
+    });
+    const res = await fetch(`${url}/api/bye`, { method: 'POST' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ bye: true });
+    await closing;
     await expect(fetch(`${url}/api/health`)).rejects.toThrow();
   });
 });

@@ -12,7 +12,7 @@
  */
 import type { Logger } from 'pino';
 import type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket } from 'uWebSockets.js';
-import { boundName, listenAddress, resolveWsPath, statusLine, type Host, type HostOptions, type ListenAddress } from './host.js';
+import { HTTP_CLOSE_GRACE_MS, boundName, listenAddress, resolveWsPath, statusLine, type Host, type HostOptions, type ListenAddress } from './host.js';
 import { parseTarget } from './http-routes.js';
 import { BodyBuffer, bodyTooLarge, declaredTooLarge, hasNoBody, invalidRequest, webRequest } from './request-body.js';
 import type { TickwireRuntime } from './runtime.js';
@@ -162,6 +162,9 @@ export class UwsHost implements Host {
   private listening: us_listen_socket | null = null;
   /** Open sockets, dropped at close if the runtime's shutdown left any. */
   private readonly sockets = new Set<UwsTransport>();
+  /** HTTP responses being produced or written, and who waits for them to finish (close). */
+  private responding = 0;
+  private responded: (() => void) | null = null;
 
   constructor(
     private readonly runtime: TickwireRuntime,
@@ -194,7 +197,20 @@ export class UwsHost implements Host {
     this.listening = null;
     await this.runtime.shutdown();
     for (const transport of [...this.sockets]) transport.abort();
-    // Idle keep-alive HTTP connections too, as the Node host's closeAllConnections does.
+    // Responses being written get a moment to finish (the answer to the admin request that
+    // drained this process, for one); then idle keep-alive connections go too, as the Node
+    // host's closeAllConnections does.
+    if (this.responding > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.responded = resolve;
+        timer = setTimeout(resolve, HTTP_CLOSE_GRACE_MS);
+      });
+      clearTimeout(timer);
+      this.responded = null;
+      // uWS sends what a response wrote outside its own callbacks when the loop turns: let it.
+      await new Promise<void>((resolve) => setTimeout(resolve, 10));
+    }
     if (this.app && closable(this.app)) this.app.close();
     this.app = null;
   }
@@ -264,12 +280,15 @@ export class UwsHost implements Host {
 
   /** Writes a response; nothing escapes (a failure is logged and answered 500, or the connection dropped). */
   private async respond(ex: Exchange, response: () => Promise<Response> | Response, head: boolean, close = false): Promise<void> {
+    this.responding++;
     try {
       await send(ex, await response(), head, close);
     } catch (err) {
       this.logger.error({ err }, 'HTTP response failed');
       if (!ex.started) ex.end(new Response(null, { status: 500 }), undefined, false, true);
       else ex.abort();
+    } finally {
+      if (--this.responding === 0) this.responded?.();
     }
   }
 }
