@@ -8,16 +8,12 @@
  */
 import { connect, webSocketTransport, type ClientRoom } from '@tickwire/client';
 import { JoinTickets } from '@tickwire/server';
-import { freshPostgresSchema, postgresReachable, postgresTestUrl } from '@tickwire/storage/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clusterServicesMissing, freshServices } from './cluster-services.js';
 import { eventually, socketTo, startProcess, SwitchableStore, type Deployment, type GameProcess } from './process-failover-support.js';
 import { bank, bankRoom, depositKey, type Bank } from './fixtures/bank.js';
-import { unavailable } from './services.js';
-import { connection, dropPrefixes, freshPrefix, redisMissing } from '../../packages/redis/src/redis.test-support.js';
 
-const pgUrl = postgresTestUrl();
-const skip =
-  (await redisMissing()) ?? unavailable(`PostgreSQL at ${pgUrl}`, await postgresReachable(pgUrl), 'start it (pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start) or set DATABASE_URL');
+const skip = await clusterServicesMissing();
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -26,14 +22,7 @@ afterAll(async () => {
 
 /** A fresh PostgreSQL schema and Redis prefix, removed after the tests. */
 async function deployment(name: string): Promise<Deployment> {
-  const db = await freshPostgresSchema(pgUrl);
-  cleanup.push(db.drop);
-  const redis = connection();
-  cleanup.push(async () => {
-    await dropPrefixes(redis);
-    await redis.quit();
-  });
-  return { redis, prefix: freshPrefix(name), databaseUrl: db.url, secret: 'a deployment secret, 32 bytes ok' };
+  return { ...(await freshServices(name, cleanup)), secret: 'a deployment secret, 32 bytes ok' };
 }
 
 describe.skipIf(skip !== undefined)('a cluster on Redis and PostgreSQL', () => {
