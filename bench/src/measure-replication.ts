@@ -6,7 +6,11 @@
  * interest, encoding and framing; the kernel's share of a real send is not in it.
  *
  *   node --conditions=source --import tsx bench/src/measure-replication.ts [--workload arena|open-world]
- *        [--clients 1000] [--ticks 200] [--warmup 60] [--baseline auto|acknowledged]
+ *        [--clients 1000] [--ticks 200] [--warmup 60] [--baseline auto|acknowledged] [--neighbours 20]
+ *
+ * `--neighbours`: in the open world, how many others each player has within view on average
+ * (the bench's 20 by default): the map shrinks to fit, so more means a denser crowd, more
+ * players sharing a grid cell.
  *
  * Add `--cpu-prof` before `--conditions` for a profile of the measured room, `--expose-gc` for the
  * heap per client (server and in-process client together). Prints one JSON line: CPU microseconds
@@ -18,7 +22,7 @@ import { pino } from 'pino';
 import { flags, num } from './args.js';
 import { loadTestLimits } from './load-limits.js';
 import { worldProtocol } from './suite/protocols.js';
-import { ARENA_SIZE, holdMs, openWorldSize, pickSteer, RATE_HZ } from './suite/rules.js';
+import { ARENA_SIZE, holdMs, NEIGHBOURS, openWorldSize, pickSteer, RATE_HZ } from './suite/rules.js';
 import { benchRoom, type RoomCounters } from './suite/tickwire-room.js';
 
 const f = flags();
@@ -29,7 +33,8 @@ if (baseline !== 'auto' && baseline !== 'acknowledged') throw new Error(`--basel
 const clients = num(f, 'clients', 1000);
 const ticks = num(f, 'ticks', 200);
 const warmup = num(f, 'warmup', 60);
-const size = workload === 'open-world' ? openWorldSize(clients) : ARENA_SIZE;
+const neighbours = num(f, 'neighbours', NEIGHBOURS);
+const size = workload === 'open-world' ? openWorldSize(clients, neighbours) : ARENA_SIZE;
 const tickMs = 1000 / RATE_HZ;
 
 /** Heap in use after a full collection (when run with --expose-gc), to count what clients hold. */
@@ -110,6 +115,7 @@ console.log(
     baseline,
     clients,
     mapSize: Math.round(size),
+    ...(workload === 'open-world' ? { neighbours } : {}),
     ticks,
     usPerTick: Math.round((cpu * 1000) / ticks),
     usPerClientTick: Number(((cpu * 1000) / ticks / clients).toFixed(2)),

@@ -3,9 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Entity } from './entity-store.js';
 import { harness, type RawClient, type RecordedRecord } from './harness.test-support.js';
-import { Candidates, SpatialGrid, tierRadii2 } from './interest.js';
+import { Candidates, SpatialGrid, tierRadii2, type Tier } from './interest.js';
 import { defineRoom } from './room-definition.js';
 import type { Room } from './room.js';
+import { ViewerCells } from './viewer-cells.js';
 
 // Seed 004's shape: ships with position, shields and systems; a crew-only entity per ship.
 const space = defineProtocol({
@@ -233,5 +234,78 @@ describe('interest management', () => {
         },
       ),
     );
+  });
+
+  it('gives every viewer of a shared cell what its own grid query gives, in the same order (property)', () => {
+    const types = ['ship', 'torpedo'];
+    // Spread evenly (fast-check's doubles favour their bounds and zero), in thousandths.
+    const spread = (min: number, max: number) => fc.integer({ min: min * 1000, max: max * 1000 }).map((v) => v / 1000);
+    const near = spread(-2000, 2000);
+    const coord = fc.oneof({ weight: 8, arbitrary: near }, fc.double({ min: -1e12, max: 1e12, noNaN: true }), fc.constant(Number.NaN));
+    // Viewers crowd within a cell or so of two spots, so that cells hold several; some have no viewer.
+    const unit = spread(0, 1);
+    const viewerArb = fc.oneof(
+      { weight: 4, arbitrary: fc.tuple(fc.nat(1), unit, unit).map(([spot, fx, fy]) => ({ spot, fx, fy })) },
+      { weight: 1, arbitrary: fc.tuple(near, near).map(([x, y]) => ({ x, y })) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    );
+    let shared = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(coord, coord, fc.nat(1)), { maxLength: 120 }),
+        fc.array(fc.tuple(near, near), { minLength: 2, maxLength: 2 }),
+        fc.array(viewerArb, { minLength: 4, maxLength: 24 }),
+        fc.array(fc.tuple(spread(1, 2000), fc.option(fc.subarray(types, { minLength: 1 }), { nil: undefined, freq: 2 })), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        spread(1, 1000),
+        fc.array(fc.nat(119), { maxLength: 3 }),
+        (points, spots, specs, tierSpecs, ascending, cellSize, extras) => {
+          const radii = tierSpecs.map(([radius]) => radius);
+          if (ascending) radii.sort((a, b) => a - b);
+          const tiers: Tier[] = tierSpecs.map(([, only], i) => ({ name: `t${i}`, radius: radii[i]!, ...(only ? { types: only } : {}) }));
+          const r2s = tierRadii2(tiers);
+          const grid = new SpatialGrid(cellSize);
+          grid.rebuild(
+            points.map(([, , k], i) => ({ id: i + 1, type: types[k]!, alive: true })),
+            (e) => ({ x: points[e.id - 1]![0], y: points[e.id - 1]![1] }),
+          );
+          const viewers = specs.map((v) => (v && 'spot' in v ? { x: spots[v.spot]![0] + v.fx * cellSize, y: spots[v.spot]![1] + v.fy * cellSize } : v));
+          const cells = new ViewerCells<number>(grid);
+          cells.sort(viewers.keys(), (v) => viewers[v]);
+          expect([...cells.order].sort((a, b) => a - b)).toEqual([...viewers.keys()]);
+          const listed = (out: Candidates) => [...Array(out.count).keys()].map((c) => [out.ids[c], out.tiers[c], out.d2[c]]);
+          const own = new Candidates();
+          const fromRun = new Candidates();
+          cells.order.forEach((v, at) => {
+            const viewer = viewers[v];
+            expect(cells.viewer(at)).toEqual(viewer);
+            if (!viewer) return;
+            for (const out of [own, fromRun]) {
+              out.clear();
+              for (const x of extras) out.addExtra(x + 1);
+            }
+            grid.collect(viewer.x, viewer.y, r2s, own, tiers);
+            const run = cells.runFor(at, r2s, tiers);
+            if (run) {
+              shared++;
+              grid.collectRun(run, viewer.x, viewer.y, r2s, fromRun, tiers);
+            } else grid.collect(viewer.x, viewer.y, r2s, fromRun, tiers);
+            expect(listed(fromRun)).toEqual(listed(own));
+            if (!ascending && !tiers.some((t) => t.types)) return;
+            // And what brute force finds: the first tier that covers each entity among those of its type.
+            const want = new Map<number, number>(extras.map((x) => [x + 1, -1]));
+            points.forEach(([x, y, k], i) => {
+              const d2 = (x - viewer.x) ** 2 + (y - viewer.y) ** 2;
+              const tier = tiers.findIndex((t) => (!t.types || t.types.includes(types[k]!)) && d2 < t.radius * t.radius);
+              if (!want.has(i + 1) && tier >= 0) want.set(i + 1, tier);
+            });
+            expect(new Map(listed(fromRun).map(([id, tier]) => [id!, tier!]))).toEqual(want);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Not vacuous: many viewers took the shared path.
+    expect(shared).toBeGreaterThan(200);
   });
 });

@@ -9,8 +9,14 @@
  * rate) and which components. Beyond the last tier an entity is out of range and removed from
  * the client. Channels send entities (a ship's crew-only systems, a team's markers) to their
  * members whatever the distance.
+ *
+ * Clients whose viewers share a cell share that work (viewer-cells.ts): the grid gathers once
+ * the entities any of them may see, and each filters that run by its own distance.
  */
+import { Candidates, type CellRun } from './candidates.js';
 import type { AnyEntity, EntityRecord } from './entity-store.js';
+
+export { Candidates };
 
 export interface Tier {
   /** A name for metrics and debugging ('near', 'mid', 'far'). */
@@ -50,61 +56,6 @@ export interface InterestDefinition<C, E> {
    * not fit gain priority until they are sent (Gaffer's priority accumulator).
    */
   budgetBytes?: number;
-}
-
-/**
- * The entities relevant to one client this snapshot, with their tiers (-1: own, channel or
- * global, sent fully) and squared distances (0 for tier -1). Struct of arrays, reused from client
- * to client: building a client's list allocates nothing.
- */
-export class Candidates {
-  count = 0;
-  ids = new Uint32Array(64);
-  tiers = new Int8Array(64);
-  d2 = new Float64Array(64);
-  /** The entity's record when the grid knows it (saves a lookup per candidate per client). */
-  readonly recs: (EntityRecord | undefined)[] = [];
-  /** The tier -1 ids of the current client, so grid results skip them. */
-  private readonly extras = new Set<number>();
-
-  clear(): void {
-    this.count = 0;
-    this.extras.clear();
-  }
-
-  /** Adds an own, channel or global entity once. */
-  addExtra(id: number): void {
-    if (this.extras.has(id)) return;
-    this.extras.add(id);
-    this.push(id, -1, 0);
-  }
-
-  isExtra(id: number): boolean {
-    return this.extras.size > 0 && this.extras.has(id);
-  }
-
-  push(id: number, tier: number, d2: number, rec?: EntityRecord): void {
-    const n = this.count;
-    if (n === this.ids.length) this.grow();
-    this.ids[n] = id;
-    this.tiers[n] = tier;
-    this.d2[n] = d2;
-    this.recs[n] = rec;
-    this.count = n + 1;
-  }
-
-  private grow(): void {
-    const size = this.ids.length * 2;
-    const ids = new Uint32Array(size);
-    ids.set(this.ids);
-    const tiers = new Int8Array(size);
-    tiers.set(this.tiers);
-    const d2 = new Float64Array(size);
-    d2.set(this.d2);
-    this.ids = ids;
-    this.tiers = tiers;
-    this.d2 = d2;
-  }
 }
 
 /**
@@ -288,22 +239,118 @@ export class SpatialGrid {
     // Typed tiers: each entity reads the row of its type, where the tiers that skip it never cover.
     const typed = tiers !== undefined && this.typed(tiers);
     const n = r2s.length;
-    if (n === 0 || !this.span(x, y, Math.sqrt(typed ? this.rowsMax2 : r2s[n - 1]!))) return;
-    const { rows, starts, sortedXs: xs, sortedYs: ys, sortedIds: ids, sortedKinds: kinds, tierRows } = this;
+    if (n === 0 || !this.span(x, y, this.reach(r2s, typed))) return;
+    const { rows, starts, sortedXs: xs, sortedYs: ys, sortedIds: ids, sortedKinds: kinds, sortedRecs: recs } = this;
     for (let cx = this.x0; cx <= this.x1; cx++) {
       const end = starts[cx * rows + this.y1 + 1]!;
-      for (let i = starts[cx * rows + this.y0]!; i < end; i++) {
-        const dx = xs[i]! - x;
-        const dy = ys[i]! - y;
-        const d2 = dx * dx + dy * dy;
-        const radii = typed ? tierRows[kinds[i]!]! : r2s;
-        let tier = 0;
-        while (tier < n && !(d2 < radii[tier]!)) tier++;
-        if (tier === n) continue;
-        const id = ids[i]!;
-        if (out.isExtra(id)) continue;
-        out.push(id, tier, d2, this.sortedRecs[i]);
+      for (let i = starts[cx * rows + this.y0]!; i < end; i++) this.consider(out, ids[i]!, xs[i]! - x, ys[i]! - y, kinds[i]!, recs[i], r2s, typed);
+    }
+  }
+
+  /**
+   * Adds an entity at (dx, dy) from the viewer to `out` with the first tier that covers it
+   * (among those of its kind, with typed tiers), unless none does or it is there as an extra.
+   */
+  private consider(out: Candidates, id: number, dx: number, dy: number, kind: number, rec: EntityRecord | undefined, r2s: Float64Array, typed: boolean): void {
+    const d2 = dx * dx + dy * dy;
+    const n = r2s.length;
+    const tier = firstTier(d2, typed ? this.tierRows[kind]! : r2s, n);
+    if (tier === n || out.isExtra(id)) return;
+    out.push(id, tier, d2, rec);
+  }
+
+  /** The radius of a query's span of cells: the last tier's, or with typed tiers the largest. */
+  private reach(r2s: Float64Array, typed: boolean): number {
+    return Math.sqrt(typed ? this.rowsMax2 : r2s[r2s.length - 1]!);
+  }
+
+  /** The cell (x, y) is in (column-major index), or -1 for a point outside the grid or not finite. */
+  cellIndex(x: number, y: number): number {
+    if (this.n === 0 || !(Number.isFinite(x) && Number.isFinite(y))) return -1;
+    const col = Math.floor(x / this.size) - this.cx0;
+    const row = Math.floor(y / this.size) - this.cy0;
+    return col >= 0 && col < this.cols && row >= 0 && row < this.rows ? col * this.rows + row : -1;
+  }
+
+  /** How many cells the grid has now (the bound of `cellIndex`). */
+  get cellCount(): number {
+    return this.n === 0 ? 0 : this.cols * this.rows;
+  }
+
+  /**
+   * Gathers into `run`, once, what `collect` may find for any of the viewers (xs[v], ys[v]) for v
+   * in [from, to): the entities in the cells of their spans (the rectangle around them all, in
+   * collect's order), less those farther than the largest tier radius from the viewers' bounding
+   * box (no closer to any of them). `collectRun` then finds for each of them exactly what
+   * `collect` finds.
+   */
+  gather(xs: Float64Array, ys: Float64Array, from: number, to: number, r2s: Float64Array, run: CellRun, tiers?: readonly Tier[]): void {
+    run.count = 0;
+    const typed = tiers !== undefined && this.typed(tiers);
+    const n = r2s.length;
+    if (n === 0) return;
+    const radius = this.reach(r2s, typed);
+    let max2 = typed ? this.rowsMax2 : 0;
+    if (!typed) for (let t = 0; t < n; t++) max2 = Math.max(max2, r2s[t]!);
+    let x0 = Infinity;
+    let x1 = -Infinity;
+    let y0 = Infinity;
+    let y1 = -Infinity;
+    let bx0 = Infinity;
+    let bx1 = -Infinity;
+    let by0 = Infinity;
+    let by1 = -Infinity;
+    for (let v = from; v < to; v++) {
+      const x = xs[v]!;
+      const y = ys[v]!;
+      if (!this.span(x, y, radius)) continue;
+      x0 = Math.min(x0, this.x0);
+      x1 = Math.max(x1, this.x1);
+      y0 = Math.min(y0, this.y0);
+      y1 = Math.max(y1, this.y1);
+      bx0 = Math.min(bx0, x);
+      bx1 = Math.max(bx1, x);
+      by0 = Math.min(by0, y);
+      by1 = Math.max(by1, y);
+    }
+    run.x0 = x0;
+    run.x1 = x1;
+    run.y0 = y0;
+    run.y1 = y1;
+    const { rows, starts, size, cy0, sortedXs: sx, sortedYs: sy, sortedIds: ids, sortedKinds: kinds, sortedRecs: recs } = this;
+    for (let cx = x0; cx <= x1; cx++) {
+      const end = starts[cx * rows + y1 + 1]!;
+      for (let i = starts[cx * rows + y0]!; i < end; i++) {
+        const x = sx[i]!;
+        const y = sy[i]!;
+        const dx = x < bx0 ? bx0 - x : x > bx1 ? x - bx1 : 0;
+        const dy = y < by0 ? by0 - y : y > by1 ? y - by1 : 0;
+        if (!(dx * dx + dy * dy < max2)) continue;
+        run.push(ids[i]!, x, y, kinds[i]!, cx, Math.floor(y / size) - cy0, recs[i]);
       }
+    }
+  }
+
+  /**
+   * Adds to `out` what `collect(x, y, r2s, out, tiers)` adds, from a run `gather` made for
+   * viewers (x, y) is one of: the same entities with the same tiers and distances, in the same
+   * order (the entities of its own span, within range, in column-major order).
+   */
+  collectRun(run: CellRun, x: number, y: number, r2s: Float64Array, out: Candidates, tiers?: readonly Tier[]): void {
+    const typed = tiers !== undefined && this.typed(tiers);
+    const n = r2s.length;
+    if (n === 0 || !this.span(x, y, this.reach(r2s, typed))) return;
+    const { x0, x1, y0, y1 } = this;
+    const { ids, xs, ys, kinds, cols, rows, recs } = run;
+    // Viewers of one cell mostly have the same span: then everything in the run is in it.
+    const whole = x0 === run.x0 && x1 === run.x1 && y0 === run.y0 && y1 === run.y1;
+    for (let i = 0; i < run.count; i++) {
+      if (!whole) {
+        const col = cols[i]!;
+        const row = rows[i]!;
+        if (col < x0 || col > x1 || row < y0 || row > y1) continue;
+      }
+      this.consider(out, ids[i]!, xs[i]! - x, ys[i]! - y, kinds[i]!, recs[i], r2s, typed);
     }
   }
 
@@ -322,12 +369,23 @@ export class SpatialGrid {
   }
 }
 
+/** The first of the `n` squared radii `radii` that covers `d2`, or `n` for none. */
+function firstTier(d2: number, radii: Float64Array, n: number): number {
+  let tier = 0;
+  while (tier < n && !(d2 < radii[tier]!)) tier++;
+  return tier;
+}
+
 /** Squared tier radii, ascending as the tiers are: what `SpatialGrid.collect` takes. */
 export function tierRadii2(tiers: readonly Tier[]): Float64Array {
   return Float64Array.from(tiers, (t) => t.radius * t.radius);
 }
 
-/** The entities relevant to one client, each with its tier; `out` is reused between calls. */
+/**
+ * The entities relevant to one client, each with its tier; `out` is reused between calls. `run`:
+ * the grid's entities gathered for the viewers of the client's cell (SpatialGrid.gather), to
+ * filter instead of querying the grid for this client alone; the result is the same.
+ */
 export function candidatesFor<C, E extends AnyEntity>(
   def: InterestDefinition<C, E>,
   grid: SpatialGrid,
@@ -337,12 +395,15 @@ export function candidatesFor<C, E extends AnyEntity>(
   own: ReadonlySet<number>,
   r2s: Float64Array,
   out: Candidates,
+  run?: CellRun,
 ): Candidates {
   out.clear();
   // Own, channel and global entities are few: the grid's results are checked against them only.
   for (const id of own) out.addExtra(id);
   if (def.channels) for (const ch of def.channels(client)) for (const id of members.get(ch) ?? []) out.addExtra(id);
   for (const id of grid.global) out.addExtra(id);
-  if (viewer) grid.collect(viewer.x, viewer.y, r2s, out, def.tiers);
+  if (!viewer) return out;
+  if (run) grid.collectRun(run, viewer.x, viewer.y, r2s, out, def.tiers);
+  else grid.collect(viewer.x, viewer.y, r2s, out, def.tiers);
   return out;
 }

@@ -56,6 +56,7 @@ import type { AddressBook } from './address-book.js';
 import type { RoomClaim } from './registry.js';
 import type { InterestDefinition } from './interest.js';
 import { Recorder } from './recorder.js';
+import { ViewerCells } from './viewer-cells.js';
 
 /** What a room needs from the server that hosts it. */
 export interface RoomHost {
@@ -114,6 +115,8 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
   private readonly typeBits: number;
   private readonly grid: SpatialGrid | null;
   private readonly interestEncoder: InterestEncoder | null;
+  /** Interest rooms: each snapshot's clients grouped by their viewer's cell, to share candidate work. */
+  private readonly viewerCells: ViewerCells<RoomClient<P, D>> | null;
   private readonly channelMembers = new Map<string, number[]>();
   private readonly candidates = new Candidates();
   /** The tick's actions, reused from tick to tick. */
@@ -178,9 +181,11 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       const last = interest.tiers[interest.tiers.length - 1]!.radius;
       this.grid = new SpatialGrid(interest.cellSize ?? Math.max(1, last / 4), recordOf);
       this.interestEncoder = new InterestEncoder(d.protocol, this.entities as unknown as EntityStore, interest.tiers, this.tickRate, (interest.budgetBytes ?? 0) * 8);
+      this.viewerCells = new ViewerCells(this.grid);
     } else {
       this.grid = null;
       this.interestEncoder = null;
+      this.viewerCells = null;
     }
     this.net = new NetworkState(this.entities as unknown as EntityStore, history + 2);
     this.encoder = new SnapshotEncoder(d.protocol, this.entities as unknown as EntityStore, this.net);
@@ -458,7 +463,10 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     // first one after it whose client's view is sure.
     const every = this.definition.viewDigestEvery ?? 10;
     const digestNow = every > 0 && this.snapshotCount++ % every === 0;
-    for (const client of this.clients.values()) {
+    // Interest rooms serve clients grouped by their viewer's cell (see interestBody).
+    let at = -1;
+    for (const client of this.viewerCells ? this.viewerCells.order : this.clients.values()) {
+      at++;
       const conn = client.connection;
       if (!conn) continue;
       const queued = conn.bufferedAmount;
@@ -476,7 +484,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       let body: EncodedBody;
       let digest: number | undefined;
       if (this.grid) {
-        const own = this.interestBody(client, digestNow);
+        const own = this.interestBody(client, digestNow, at);
         body = own;
         digest = own.digest;
       } else {
@@ -525,7 +533,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     return this.ownList;
   }
 
-  /** Rebuilds the spatial grid and the channel lists once per snapshot. */
+  /** Rebuilds the spatial grid and the channel lists once per snapshot, and orders the clients by viewer cell. */
   private indexInterest(): void {
     const def = this.definition.interest!;
     const entities = this.entities.all() as Iterable<Entity<P>>;
@@ -540,15 +548,23 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
         list.push(e.id);
       }
     }
+    this.viewerCells!.sort(this.clients.values(), (client) => {
+      if (!client.connection) return undefined;
+      const own = client.entity as Entity<P> | undefined;
+      return def.viewer ? def.viewer(client) : own && own.alive ? def.position(own) : undefined;
+    });
   }
 
-  private interestBody(client: RoomClient<P, D>, digest: boolean): InterestBody {
+  /**
+   * A client's body in an interest room; `at`, its place in `viewerCells.order`. The clients of a
+   * cell with several viewers filter one run of grid entities gathered for all of them.
+   */
+  private interestBody(client: RoomClient<P, D>, digest: boolean, at: number): InterestBody {
     const def = this.definition.interest!;
-    const state = this.interestOf(client);
-    const own = client.entity as Entity<P> | undefined;
-    const viewer = def.viewer ? def.viewer(client) : own && own.alive ? def.position(own) : undefined;
-    const candidates = candidatesFor(def, this.grid!, client, viewer, this.channelMembers, client.controls, this.tierR2, this.candidates);
-    return this.interestEncoder!.encode(this.tick, state, candidates, digest);
+    const cells = this.viewerCells!;
+    const run = cells.runFor(at, this.tierR2, def.tiers);
+    const candidates = candidatesFor(def, this.grid!, client, cells.viewer(at), this.channelMembers, client.controls, this.tierR2, this.candidates, run);
+    return this.interestEncoder!.encode(this.tick, this.interestOf(client), candidates, digest);
   }
 
   /** A client's per-entity state in an interest room (made on first use). */
