@@ -31,6 +31,17 @@ describe('cluster membership', () => {
     expect(await c.processes.get('a')).toBeUndefined();
   });
 
+  it('leases its rooms for its time to live, the default one too: they are orphans once it is taken for dead', async () => {
+    const c = testCluster();
+    const a = await c.member('a', { heartbeatMs: undefined, processTtlMs: undefined });
+    expect(a.server.cluster).toMatchObject({ heartbeatMs: 1000, processTtlMs: 3000 });
+    await helloWith(a.connect(), 'r1', await c.ticket('ada', 'r1', 'a', 'harness'));
+    expect((await c.registry.lookup('r1'))!.expiresAt - c.clock.now()).toBe(3000);
+    const b = await c.member('b', { processTtlMs: 900 });
+    await helloWith(b.connect(), 'r2', await c.ticket('bob', 'r2', 'b', 'harness'));
+    expect((await c.registry.lookup('r2'))!.expiresAt - c.clock.now()).toBe(900);
+  });
+
   it('refuses to run as a cluster process without a shared secret or a shared registry', () => {
     const c = testCluster();
     const cluster = { processes: c.processes };

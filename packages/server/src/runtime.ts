@@ -181,14 +181,16 @@ export class TickwireRuntime implements ConnectionHost {
     this.stats = this.metrics;
     if (options.cluster && !options.registry) throw new RangeError('a cluster process needs the shared room registry: pass `registry` (a RedisRegistry)');
     this.registry = options.registry ?? new MemoryRegistry(this.clock);
-    const leaseMs = options.leaseMs ?? options.cluster?.processTtlMs ?? (options.cluster ? 6000 : 15_000);
+    this.cluster = options.cluster ? new ClusterMember(this, options.cluster) : null;
+    // In a cluster, the time to live the member resolved (its default when none is given), so
+    // that rooms become orphans when their process is taken for dead, not later.
+    const leaseMs = options.leaseMs ?? this.cluster?.processTtlMs ?? 15_000;
     if (!(leaseMs >= 100)) throw new RangeError(`leaseMs must be at least 100, got ${leaseMs}`);
     this.rooms = new RoomManager(
       options.rooms,
       { clock: this.clock, logger: this.logger, limits: this.limits, stats: this.metrics, store: this.store, addresses: this.addresses },
       { registry: this.registry, owner: this.processId, leaseMs },
     );
-    this.cluster = options.cluster ? new ClusterMember(this, options.cluster) : null;
 
     const routes: Route[] = [
       { method: 'GET', path: '/api/health', handler: () => this.health() },
