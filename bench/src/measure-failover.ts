@@ -98,7 +98,7 @@ try {
     live.push(replacement);
   }
 } finally {
-  for (const b of bots) b.room.leave();
+  for (const b of bots) b.close();
   await cluster?.close();
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);

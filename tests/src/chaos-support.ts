@@ -213,6 +213,20 @@ async function startGame(d: ChaosDeployment, id: string): Promise<GameProcess> {
   return { id, url: String(line.url), httpUrl: String(line.httpUrl), child };
 }
 
+/** The processes that have `codes` open (process id to its codes), by `open`. */
+export function byProcess(open: Map<string, { process: string }>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [code, { process }] of open) out.set(process, [...(out.get(process) ?? []), code]);
+  return out;
+}
+
+/** The process among `ids` with the most of the open rooms, and those rooms. */
+export function busiest(open: Map<string, { process: string }>, ids: readonly string[]): [string, string[]] {
+  const held = byProcess(open);
+  const id = [...ids].sort((a, b) => (held.get(b)?.length ?? 0) - (held.get(a)?.length ?? 0))[0]!;
+  return [id, held.get(id) ?? []];
+}
+
 /** A player's drop: the close code and reason the reconnect started from. */
 export interface Drop {
   code: number;
@@ -308,9 +322,16 @@ export class Bot {
     await this.depositing;
   }
 
-  /** Leaves the room for good. */
+  /** Leaves the room for good, once the deposit under way is acknowledged. */
   async leave(): Promise<void> {
     await this.stop();
+    this.room.leave();
+  }
+
+  /** Leaves at once, whatever is under way (the deposit loop ends with the room). */
+  close(): void {
+    this.running = false;
+    clearInterval(this.inputTimer);
     this.room.leave();
   }
 

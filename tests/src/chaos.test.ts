@@ -24,7 +24,7 @@ import { JoinTickets } from '@tickwire/server';
 import { openStorage, type Storage } from '@tickwire/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { redisUrl } from '../../packages/redis/src/redis.test-support.js';
-import { Bot, ChildCluster, OwnershipWatch, type GameProcess } from './chaos-support.js';
+import { Bot, busiest, byProcess, ChildCluster, OwnershipWatch, type GameProcess } from './chaos-support.js';
 import { clusterServicesMissing, freshServices } from './cluster-services.js';
 import { depositKey } from './fixtures/bank.js';
 import { chaos } from './fixtures/chaos-rooms.js';
@@ -35,7 +35,7 @@ const skip = await clusterServicesMissing();
 const SECRET = 'the chaos test deployment secret, 32 bytes';
 const ADMIN_TOKEN = 'chaos-test-admin-token-0123456789';
 /** Faster than production (a killed process's rooms move within about 3 s), slow enough that a busy machine never makes a live process look dead. */
-const TIMING = { TICKWIRE_HEARTBEAT_MS: '500', TICKWIRE_PROCESS_TTL_MS: '3000', TICKWIRE_DRAIN_DEADLINE_MS: '3000' };
+const TIMING = { TICKWIRE_HEARTBEAT_MS: '500', TICKWIRE_PROCESS_TTL_MS: '3000', TICKWIRE_DRAIN_DEADLINE_MS: '4000' };
 /** Waiting on something that takes a few seconds when the machine is idle. */
 const WAIT_MS = 30_000;
 
@@ -43,20 +43,6 @@ const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
 });
-
-/** The processes that have `codes` open (process id to its codes), by `open`. */
-function byProcess(open: Map<string, { process: string }>): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const [code, { process }] of open) out.set(process, [...(out.get(process) ?? []), code]);
-  return out;
-}
-
-/** The process among `ids` with the most of the open rooms, and those rooms. */
-function busiest(open: Map<string, { process: string }>, ids: readonly string[]): [string, string[]] {
-  const held = byProcess(open);
-  const id = [...ids].sort((a, b) => (held.get(b)?.length ?? 0) - (held.get(a)?.length ?? 0))[0]!;
-  return [id, held.get(id) ?? []];
-}
 
 /** The `beats` of `owner`'s mark in room `code` as stored (undefined: none stored). */
 async function storedMark(storage: Storage, code: string, owner: string): Promise<number | undefined> {
@@ -104,7 +90,7 @@ describe.skipIf(skip !== undefined)('chaos: a gateway and three game processes, 
     );
     const bots = [...rooms.values()].flat();
     cleanup.push(async () => {
-      for (const b of bots) b.room.leave();
+      for (const b of bots) b.close();
     });
     for (const b of bots) b.start();
     await eventually(() => bots.every((b) => b.playing && b.acked.size > 0), 'every bot playing and with a deposit acknowledged', WAIT_MS);
@@ -192,6 +178,7 @@ describe.skipIf(skip !== undefined)('chaos: a gateway and three game processes, 
     // The players of one room leave: it closes at once.
     const leavers = rooms.get(leftCode)!;
     const leaving = Promise.all(leavers.map((b) => b.leave()));
+    expect((await (await fetch(new URL('/api/health', drainerProcess.httpUrl))).json()).status).toBe('draining');
     // It opens no room, even with a ticket for one...
     const ticket = await new JoinTickets(SECRET).issue({ userId: 'late', name: 'late', room: 'late-room', type: 'vault', process: drainer });
     await expect(connect({ url: drainerProcess.url, room: 'late-room', token: ticket, protocol: chaos, reconnect: false })).rejects.toMatchObject({ code: ErrorCode.SHUTTING_DOWN });
@@ -199,7 +186,6 @@ describe.skipIf(skip !== undefined)('chaos: a gateway and three game processes, 
     const late = await Bot.join(cluster.gateway, { create: 'vault' }, 'late');
     expect((await cluster.registry.lookup(late.room.code))?.owner).toBe(paused);
     late.room.leave();
-    expect((await (await fetch(new URL('/api/health', drainerProcess.httpUrl))).json()).status).toBe('draining');
     await leaving;
     await eventually(async () => (await cluster.roomsOf(drainer))?.every((r) => r.code !== leftCode), `the emptied room ${leftCode} to close`, WAIT_MS);
     // Released (once its final checkpoint is written), not handed off: nobody holds it and nobody is to take it over.
