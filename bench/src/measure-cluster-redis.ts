@@ -4,7 +4,7 @@
  * heartbeated on the default schedule; counts the commands it sends and the bytes both ways on
  * its Redis connection over the window, per room and per second.
  *
- *   npm run measure:cluster-redis -- [--rooms 200] [--duration 20] [--heartbeat 2000] [--ttl 6000] [--json]
+ *   npm run measure:cluster-redis -- [--rooms 200] [--duration 20] [--heartbeat 1000] [--ttl 3000] [--json]
  */
 import { createServer, defineRoom } from '@tickwire/server';
 import { RedisProcessRegistry, RedisRegistry } from '@tickwire/redis';
@@ -17,8 +17,8 @@ import { scene } from './scene.js';
 const f = flags();
 const rooms = num(f, 'rooms', 200);
 const duration = num(f, 'duration', 20);
-const heartbeatMs = num(f, 'heartbeat', 2000);
-const processTtlMs = num(f, 'ttl', 6000);
+const heartbeatMs = num(f, 'heartbeat', 1000);
+const processTtlMs = num(f, 'ttl', 3000);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const prefix = `tickwire-measure:${process.pid}:`;
 
