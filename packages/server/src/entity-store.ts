@@ -184,6 +184,14 @@ export class EntityStore<P extends GameProtocol = GameProtocol> {
   private readonly records = new Map<number, EntityRecord>();
   private readonly objects = new Map<number, Entity<P>>();
   private readonly protos = new Map<string, ReturnType<typeof buildPrototypes>>();
+  /**
+   * This store as the replication layers take it: they read records, never typed entities, so
+   * one store serves every protocol (the one place its type argument is let go of).
+   */
+  get untyped(): EntityStore {
+    return this as unknown as EntityStore;
+  }
+
   /** Entities written since the last snapshot (each once). */
   readonly dirtyList: EntityRecord[] = [];
   /** Entities created / removed since the replication layer last looked. */
