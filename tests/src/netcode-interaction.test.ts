@@ -12,7 +12,7 @@ import { arena, MAX_HP } from '@tickwire/arena/protocol';
 import { arenaRoom } from '@tickwire/arena/room';
 import { moveShip } from '@tickwire/arena/sim';
 import { trackWalls } from '@tickwire/arena/walls';
-import { ManualClock, createMemoryPipe, seededRandom } from '@tickwire/protocol';
+import { ManualClock, MessageCodec, createMemoryPipe, seededRandom } from '@tickwire/protocol';
 import { createServer, defineRoom } from '@tickwire/server';
 import { describe, expect, it } from 'vitest';
 import { silent, testRoom } from './game.js';
@@ -152,6 +152,43 @@ describe('one server change, one correction', () => {
       expect(predictor.unacknowledged).toBe(0);
       expect(predictor.render.position).toEqual({ x: ship(pilot.clientId).position.x, y: ship(pilot.clientId).position.y });
     }
+  });
+});
+
+describe('inputs over a reliable link', () => {
+  it('carry the configured copies when a server that is behind skips snapshots: skips are not losses', async () => {
+    const clock = new ManualClock(1000);
+    const server = createServer({ rooms: testRoom(), clock, logger: silent, processMetrics: false });
+    const [client, end] = createMemoryPipe((fn) => void clock.setTimeout(fn, 0));
+    const copies: number[] = [];
+    const codec = new MessageCodec(testRoom().protocol);
+    const send = client.send.bind(client);
+    client.send = (frame) => {
+      const msg = codec.decodeClient(frame);
+      if (msg.kind === 'input') copies.push(msg.inputs.length);
+      send(frame);
+    };
+    server.accept(end);
+    const joining = connect({ transport: client, room: 'behind', name: 'a', protocol: testRoom().protocol, clock });
+    let joined = false;
+    void joining.then(() => (joined = true));
+    while (!joined) {
+      clock.advance(10);
+      await flush();
+    }
+    const a = await joining;
+    for (let t = 0; t < 10_000; t += 200) {
+      // Each round the room's loop is 150 ms late: it runs the due steps and sends one snapshot for
+      // them. Six inputs a round, so each frame has more unacknowledged inputs than it may carry.
+      for (let i = 0; i < 6; i++) a.sendInput({ dx: 1, dy: 0 });
+      clock.stall(150);
+      clock.advance(50);
+      await flush();
+    }
+    expect(a.snapshotLoss).toBeGreaterThan(0.3);
+    expect(Math.max(...copies)).toBe(3);
+    a.disconnect();
+    await server.close();
   });
 });
 

@@ -457,9 +457,12 @@ export class ClientRoom<P extends GameProtocol = GameProtocol> extends Emitter<C
   /**
    * How many of the latest unacknowledged inputs each INPUT carries: the configured redundancy,
    * or more on a lossy link, enough that an input is lost (every frame carrying it lost) less
-   * than once in 100 000 at the loss measured on snapshots (5 at 10%).
+   * than once in 100 000 at the loss measured on snapshots (5 at 10%). Over a reliable transport
+   * nothing is lost: missing snapshots there were skipped by a server that is behind or by a
+   * slow link, and more copies would only load both further.
    */
   private inputCopies(): number {
+    if (this.transport.unreliable !== true) return this.redundancy;
     const p = this.playout.lossRate;
     const wanted = p > 0 ? Math.ceil(Math.log(1e-5) / Math.log(p)) : 0;
     return Math.max(this.redundancy, Math.min(16, wanted));
