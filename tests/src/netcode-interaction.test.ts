@@ -155,6 +155,20 @@ describe('one server change, one correction', () => {
   });
 });
 
+/** Steps `clock` until `pending` settles (a join over a pipe whose frames move on the clock). */
+async function onClock<T>(clock: ManualClock, pending: Promise<T>): Promise<T> {
+  let done = false;
+  void pending.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) {
+    clock.advance(10);
+    await flush();
+  }
+  return pending;
+}
+
 describe('inputs over a reliable link', () => {
   it('carry the configured copies when a server that is behind skips snapshots: skips are not losses', async () => {
     const clock = new ManualClock(1000);
@@ -170,13 +184,7 @@ describe('inputs over a reliable link', () => {
     };
     server.accept(end);
     const joining = connect({ transport: client, room: 'behind', name: 'a', protocol: testRoom().protocol, clock });
-    let joined = false;
-    void joining.then(() => (joined = true));
-    while (!joined) {
-      clock.advance(10);
-      await flush();
-    }
-    const a = await joining;
+    const a = await onClock(clock, joining);
     for (let t = 0; t < 10_000; t += 200) {
       // Each round the room's loop is 150 ms late: it runs the due steps and sends one snapshot for
       // them. Six inputs a round, so each frame has more unacknowledged inputs than it may carry.
@@ -205,13 +213,7 @@ describe('inputs over a lossy link', () => {
     const [client, end] = createMemoryPipe((fn) => void clock.setTimeout(fn, 0));
     server.accept(end);
     const joining = connect({ transport: client, room: 'lossy', name: 'a', protocol: testRoom().protocol, clock, conditions: { lag: 150, jitter: 30, loss: 10 }, random: seededRandom(4) });
-    let joined = false;
-    void joining.then(() => (joined = true));
-    while (!joined) {
-      clock.advance(10);
-      await flush();
-    }
-    const a = await joining;
+    const a = await onClock(clock, joining);
     let sent = 0;
     for (let t = 0; t < 60_000; t += 50) {
       sent = a.sendInput({ dx: 1, dy: 0 });
