@@ -476,7 +476,7 @@ export class Struct<F extends FieldsDef> {
    * partly written.
    *
    * @example
-   * const input = protocol.input.readInto(reader, scratch); // scratch: any object, reused
+   * const input = protocol.input.readInto(reader, scratch); // scratch: an object of the input's shape, reused
    */
   readInto(r: BitReader, into: ValuesOf<F>): ValuesOf<F> {
     const out = into as Record<string, unknown>;

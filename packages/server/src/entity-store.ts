@@ -179,19 +179,26 @@ function buildPrototypes(type: EntityTypeInfo, onDirty: (rec: EntityRecord) => v
  * ship.position.x += 5;          // marks position.x dirty
  * room.entities.remove(ship);
  */
-export class EntityStore<P extends GameProtocol = GameProtocol> {
+/**
+ * What the replication layers (snapshots, interest, view digests, recordings) read of a store:
+ * records, never typed entities, so one implementation serves every protocol.
+ */
+export interface EntityRecords {
+  /** Records written since the last snapshot (each once). */
+  readonly dirtyList: EntityRecord[];
+  /** Records created since the last snapshot. */
+  readonly createdList: EntityRecord[];
+  /** Records removed since the last snapshot. */
+  readonly removedList: EntityRecord[];
+  record(id: number): EntityRecord | undefined;
+  liveRecords(): IterableIterator<EntityRecord>;
+}
+
+export class EntityStore<P extends GameProtocol = GameProtocol> implements EntityRecords {
   private nextId = 1;
   private readonly records = new Map<number, EntityRecord>();
   private readonly objects = new Map<number, Entity<P>>();
   private readonly protos = new Map<string, ReturnType<typeof buildPrototypes>>();
-  /**
-   * This store as the replication layers take it: they read records, never typed entities, so
-   * one store serves every protocol (the one place its type argument is let go of).
-   */
-  get untyped(): EntityStore {
-    return this as unknown as EntityStore;
-  }
-
   /** Entities written since the last snapshot (each once). */
   readonly dirtyList: EntityRecord[] = [];
   /** Entities created / removed since the replication layer last looked. */

@@ -29,7 +29,7 @@
  * gains priority until it is sent, so the scene degrades evenly.
  */
 import { BitWriter, SnapshotBodyWriter, allFieldsMask, writeChangedFields, writeCreatedFields, type EntityTypeInfo, type GameProtocol } from '@tickwire/protocol';
-import type { EntityRecord, EntityStore } from './entity-store.js';
+import type { EntityRecord, EntityRecords } from './entity-store.js';
 import type { Candidates, Tier } from './interest.js';
 import type { EncodedBody } from './replicator.js';
 import { CREATED, HeldTable } from './held-table.js';
@@ -285,7 +285,7 @@ export class InterestEncoder {
 
   constructor(
     private readonly protocol: GameProtocol,
-    private readonly store: EntityStore,
+    private readonly store: EntityRecords,
     private readonly tiers: readonly Tier[],
     tickRate: number,
     private readonly budgetBits: number,

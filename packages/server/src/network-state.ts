@@ -8,7 +8,7 @@
  * changed, not to the number of clients.
  */
 import { RATE_ONE, addDigest, fieldDigest, linearAt, presenceDigest } from '@tickwire/protocol';
-import type { EntityRecord, EntityStore } from './entity-store.js';
+import type { EntityRecord, EntityRecords } from './entity-store.js';
 
 export interface IdSet {
   /** Snapshot tick this set was taken at. */
@@ -31,7 +31,7 @@ export class NetworkState {
   digest = 0;
 
   constructor(
-    private readonly store: EntityStore,
+    private readonly store: EntityRecords,
     /** How many snapshot ticks of history to keep (at least the client ring size). */
     private readonly window: number,
   ) {}

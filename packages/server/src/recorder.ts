@@ -14,7 +14,7 @@ import type { GameProtocol, JoinOptionsOf } from '@tickwire/protocol';
 import type { Logger } from 'pino';
 import type { Action } from './input-queue.js';
 import type { RoomClient } from './room-client.js';
-import type { EntityStore } from './entity-store.js';
+import type { EntityRecords } from './entity-store.js';
 import type { RoomDefinition } from './room-definition.js';
 import { DEFAULT_MAX_RECORDING_BYTES, RECORDING_LIMITS, RecordingWriter, stateHash, type RecordedAction, type RecordingHeader } from './recording.js';
 
@@ -54,7 +54,7 @@ interface RecordedRoom {
 export class Recorder {
   private writer: RecordingWriter | null = null;
   private room: RecordedRoom | null = null;
-  private entities: EntityStore | null = null;
+  private entities: EntityRecords | null = null;
   /** Between the start and the end of a step: what happens now, the replay does again. */
   private inStep = false;
   /** Whether queued promise callbacks have run since the last step began (a pause between steps). */
@@ -68,7 +68,7 @@ export class Recorder {
   ) {}
 
   /** Writes the header. Call once the room has its epoch and before game code runs. */
-  begin(room: RecordedRoom, entities: EntityStore, header: Omit<RecordingHeader, 'version' | 'protocolName' | 'protocolHash' | 'code' | 'instanceId'>): void {
+  begin(room: RecordedRoom, entities: EntityRecords, header: Omit<RecordingHeader, 'version' | 'protocolName' | 'protocolHash' | 'code' | 'instanceId'>): void {
     this.room = room;
     this.entities = entities;
     this.writer = new RecordingWriter(this.protocol, { ...header, code: room.code, instanceId: room.instanceId }, this.options.maxBytes ?? DEFAULT_MAX_RECORDING_BYTES);

@@ -13,7 +13,7 @@
  * the wire, so a recording is about as compact as the traffic it stands for.
  */
 import { BitReader, BitWriter, ProtocolError, hashWord, type CommandInfo, type GameProtocol } from '@tickwire/protocol';
-import { componentValues, type EntityStore } from './entity-store.js';
+import { componentValues, type EntityRecords } from './entity-store.js';
 import type { Identity } from './room-client.js';
 
 /** The first bytes of every recording: "twrc". */
@@ -472,7 +472,7 @@ const words = new Uint32Array(f64.buffer);
  * The entity state hash: every live entity in id order, its id, type and every field's value
  * exactly as game code holds it (numbers to the bit, not as the wire rounds them).
  */
-export function stateHash(entities: EntityStore): number {
+export function stateHash(entities: EntityRecords): number {
   let h = 0x2f6b1d37;
   for (const rec of entities.liveRecords()) {
     h = hashWord(hashWord(h, rec.id), rec.type.index);
@@ -500,7 +500,7 @@ export interface EntityState {
 }
 
 /** Every live entity's state, in id order: what a replay's end is compared by. */
-export function entityStates(entities: EntityStore): EntityState[] {
+export function entityStates(entities: EntityRecords): EntityState[] {
   const out: EntityState[] = [];
   for (const rec of entities.liveRecords()) out.push({ id: rec.id, type: rec.type.name, values: componentValues(rec) });
   return out;

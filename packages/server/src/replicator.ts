@@ -20,7 +20,7 @@ import {
   writeFullFields,
   type GameProtocol,
 } from '@tickwire/protocol';
-import type { EntityRecord, EntityStore } from './entity-store.js';
+import type { EntityRecord, EntityRecords } from './entity-store.js';
 import type { InterestState } from './interest-replicator.js';
 import type { NetworkState } from './network-state.js';
 
@@ -134,7 +134,7 @@ export class SnapshotEncoder {
 
   constructor(
     private readonly protocol: GameProtocol,
-    private readonly store: EntityStore,
+    private readonly store: EntityRecords,
     private readonly net: NetworkState,
   ) {
     this.body = new SnapshotBodyWriter(this.w, protocol.entityTypeBits);

@@ -180,18 +180,18 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
     if (interest) {
       const last = interest.tiers[interest.tiers.length - 1]!.radius;
       this.grid = new SpatialGrid(interest.cellSize ?? Math.max(1, last / 4), recordOf);
-      this.interestEncoder = new InterestEncoder(d.protocol, this.entities.untyped, interest.tiers, this.tickRate, (interest.budgetBytes ?? 0) * 8);
+      this.interestEncoder = new InterestEncoder(d.protocol, this.entities, interest.tiers, this.tickRate, (interest.budgetBytes ?? 0) * 8);
       this.viewerCells = new ViewerCells(this.grid);
     } else {
       this.grid = null;
       this.interestEncoder = null;
       this.viewerCells = null;
     }
-    this.net = new NetworkState(this.entities.untyped, history + 2);
-    this.encoder = new SnapshotEncoder(d.protocol, this.entities.untyped, this.net);
+    this.net = new NetworkState(this.entities, history + 2);
+    this.encoder = new SnapshotEncoder(d.protocol, this.entities, this.net);
     this.epoch = host.clock.now();
     this.lastUpdate = this.epoch;
-    this.recorder?.begin(this, this.entities.untyped, { seed: this.seed, epoch: this.epoch, tickRate: this.tickRate, storage: Boolean(host.store && d.persistence) });
+    this.recorder?.begin(this, this.entities, { seed: this.seed, epoch: this.epoch, tickRate: this.tickRate, storage: Boolean(host.store && d.persistence) });
     this.state = d.setup ? d.setup(this) : (undefined as S);
     this.persist =
       host.store && d.persistence
