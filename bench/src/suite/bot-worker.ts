@@ -4,6 +4,7 @@
  * (traffic, how late its input rounds were, its event-loop delay, the probe's view and, for
  * tickwire, the recording the raw replay needs) and stops.
  */
+import { setPriority } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Bot, Probe } from './bot.js';
@@ -21,6 +22,14 @@ const JOIN_DEADLINE_MS = 120_000;
 /** The event-loop delay sampler's timer (ms); its samples include this interval, taken off below. */
 const LOOP_RESOLUTION_MS = 10;
 const loopDelayMs = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
+
+/**
+ * The generator's threads yield to the server under test: Linux shares the cores thread by
+ * thread, so a one-thread server beside eight busy workers would get a fraction of a core and
+ * the benchmark would measure the scheduler. On Linux this sets the calling thread's nice value.
+ */
+const GENERATOR_NICE = 10;
+setPriority(0, GENERATOR_NICE);
 
 const port = parentPort;
 if (!port) throw new Error('bot-worker runs as a worker thread (see generator.ts)');

@@ -202,7 +202,10 @@ that one did not run, the other: the "replays" field of the JSON says which).
 How it runs: each server is its own process, measured from outside, listening on 127.0.0.1;
 the clients run in worker threads of the benchmark (tickwire's through the SDK with entity
 decoding and interpolation off; Colyseus's speak its protocol over \`ws\` and count bytes
-without decoding; raw clients count bytes). One probe client per run decodes the state, to
+without decoding; raw clients count bytes). The worker threads run at nice 10, so the server
+under test gets the CPU first, as on a machine of its own: Linux shares the cores thread by
+thread, and without it a one-thread server beside eight busy workers gets a fraction of a core.
+One probe client per run decodes the state, to
 check what the clients see. Every bot changes direction (dx, dy in {-1, 0, 1}) about every
 second. The JSON lines of \`--json\` carry more: upstream bytes, inputs the server received,
 CPU per snapshot, the slowest client's snapshot rate and the generator's own figures.
