@@ -442,6 +442,19 @@ describe('appendBits', () => {
         appended.appendBits(dirty, src.bitLength);
         expect(appended.bitLength).toBe(direct.bitLength);
         expect([...appended.toBytes()]).toEqual([...direct.toBytes()]);
+        // The same record appended from inside another writer, after a byte-aligned prefix of junk.
+        const holder = new BitWriter();
+        holder.writeBytes(junk);
+        holder.appendBits(dirty, src.bitLength);
+        const fromWriter = source(prefix);
+        fromWriter.appendFrom(holder, junk.length, src.bitLength);
+        expect([...fromWriter.toBytes()]).toEqual([...direct.toBytes()]);
+        // And as whole bytes, when the record is byte-sized.
+        if ((src.bitLength & 7) === 0) {
+          const bytes = source(prefix);
+          bytes.writeBytes(src.toBytes());
+          expect([...bytes.toBytes()]).toEqual([...direct.toBytes()]);
+        }
       }),
       { numRuns: 1500 },
     );

@@ -133,7 +133,7 @@ export class BitWriter {
       this.pos += bytes.length * 8;
       return;
     }
-    for (let i = 0; i < bytes.length; i++) this.writeBits(bytes[i]!, 8);
+    this.copyUnaligned(bytes, 0, bytes.length);
   }
 
   /** UTF-8 string: gamma byte length, then the bytes. */
@@ -155,23 +155,36 @@ export class BitWriter {
    * re-encoding: a copy with a shift, no per-field work.
    */
   appendBits(src: Uint8Array, bitLength: number): void {
-    const off = this.pos & 7;
-    if (off === 0) {
-      const whole = bitLength >>> 3;
+    const whole = bitLength >>> 3;
+    if ((this.pos & 7) === 0) {
       this.ensure(bitLength);
-      this.buf.set(src.subarray(0, whole), this.pos >>> 3);
+      this.buf.set(whole === src.length ? src : src.subarray(0, whole), this.pos >>> 3);
       this.pos += whole * 8;
-      const rest = bitLength & 7;
-      if (rest) this.writeBits(src[whole]! & ((1 << rest) - 1), rest);
-      return;
+    } else this.copyUnaligned(src, 0, whole);
+    const rest = bitLength & 7;
+    if (rest) this.writeBits(src[whole]! & ((1 << rest) - 1), rest);
+  }
+
+  /**
+   * Copies `count` whole bytes of `src`, from byte `from`, to this writer's position when it is
+   * not on a byte boundary: each byte is split over two, in one pass with no call per byte.
+   * Relies on what writeBits does: the bytes past `pos` are zero, the current one partly written.
+   */
+  private copyUnaligned(src: Uint8Array, from: number, count: number): void {
+    if (count === 0) return;
+    this.ensure(count * 8);
+    const out = this.buf;
+    const off = this.pos & 7;
+    const back = 8 - off;
+    let at = this.pos >>> 3;
+    let carry = out[at]!;
+    for (let i = from, end = from + count; i < end; i++) {
+      const b = src[i]!;
+      out[at++] = (carry | (b << off)) & 0xff;
+      carry = b >>> back;
     }
-    let i = 0;
-    let left = bitLength;
-    while (left >= 8) {
-      this.writeBits(src[i++]!, 8);
-      left -= 8;
-    }
-    if (left > 0) this.writeBits(src[i]! & ((1 << left) - 1), left);
+    out[at] = carry;
+    this.pos += count * 8;
   }
 
   /**
@@ -180,30 +193,16 @@ export class BitWriter {
    */
   appendFrom(src: BitWriter, byteOffset: number, bitLength: number): void {
     const buf = src.buf;
-    let i = byteOffset;
+    const whole = bitLength >>> 3;
     if ((this.pos & 7) === 0) {
       this.ensure(bitLength);
       const out = this.buf;
       let at = this.pos >>> 3;
-      const end = i + (bitLength >>> 3);
-      while (i < end) out[at++] = buf[i++]!;
+      for (let i = byteOffset, end = byteOffset + whole; i < end; i++) out[at++] = buf[i]!;
       this.pos = at * 8;
-      const rest = bitLength & 7;
-      if (rest) this.writeBits(buf[i]! & ((1 << rest) - 1), rest);
-      return;
-    }
-    let left = bitLength;
-    // Whole 24-bit chunks while they last (writeBits takes up to 32 bits), then the rest.
-    while (left >= 24) {
-      this.writeBits(buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16), 24);
-      i += 3;
-      left -= 24;
-    }
-    while (left >= 8) {
-      this.writeBits(buf[i++]!, 8);
-      left -= 8;
-    }
-    if (left > 0) this.writeBits(buf[i]! & ((1 << left) - 1), left);
+    } else this.copyUnaligned(buf, byteOffset, whole);
+    const rest = bitLength & 7;
+    if (rest) this.writeBits(buf[byteOffset + whole]! & ((1 << rest) - 1), rest);
   }
 
   /** A copy of the bytes written (padded to a whole byte). */
