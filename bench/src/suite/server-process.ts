@@ -22,7 +22,12 @@ export class ServerProcess {
 
   /** Starts `script` (a file URL) with `args`; resolves when it prints its port. */
   static start(script: URL, args: string[], options: { verbose?: boolean; timeoutMs?: number } = {}): Promise<ServerProcess> {
-    const child = spawn(process.execPath, [...(process.env.TICKWIRE_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TICKWIRE_SERVER_PROF}`] : []), '--conditions=source', '--import', 'tsx', script.pathname, ...args], {
+    const flags = [
+      ...(process.env.TICKWIRE_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TICKWIRE_SERVER_PROF}`] : []),
+      // Extra Node flags for the server processes only (e.g. --trace-gc, shown with --verbose).
+      ...(process.env.TICKWIRE_SERVER_NODE_FLAGS?.split(/\s+/).filter((x) => x !== '') ?? []),
+    ];
+    const child = spawn(process.execPath, [...flags, '--conditions=source', '--import', 'tsx', script.pathname, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const tail: string[] = [];
