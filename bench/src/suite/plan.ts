@@ -19,7 +19,11 @@ export const USAGE = `npm run bench -- [options]
   --json                                             one JSON line per result on stdout instead of the table
   --results PATH                                     where to write the results markdown (default bench/RESULTS.md)
   --max-rss-mb MB                                    stop a run whose server grows past this (default 8000)
-  --verbose                                          show the servers' own output`;
+  --verbose                                          show the servers' own output
+
+Environment: TICKWIRE_SERVER_PROF=DIR writes each server's CPU profile (--cpu-prof) to DIR;
+TICKWIRE_SERVER_NODE_FLAGS="..." passes Node flags to the server processes only (--trace-gc, an
+--import that samples the heap), never to the load generator.`;
 
 /** The sizes each workload sweeps by default. */
 export const SWEEPS: Record<Workload, readonly number[]> = {
