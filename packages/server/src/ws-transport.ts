@@ -38,8 +38,11 @@ export function wsTransport(ws: WebSocket, socket?: Socket): Transport {
     onclose: null,
     ontext: null,
     oncontrol: null,
+    // The socket's own queue: what ws would add to it is only what it holds back while
+    // compressing or reading a Blob, and this server does neither. One property read fewer per
+    // client and snapshot than ws's getter, which walks to the socket and its sender.
     get bufferedAmount() {
-      return ws.bufferedAmount;
+      return socket ? socket.writableLength : ws.bufferedAmount;
     },
     send(frame) {
       if (ws.readyState !== ws.OPEN) return;
