@@ -1,0 +1,40 @@
+import { Histogram, Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { CountedHistogram } from './metrics.js';
+
+describe('CountedHistogram', () => {
+  const buckets = [16, 64, 256];
+  const values = [1, 16, 17, 64, 65, 300, 1000, 0];
+
+  it('reads exactly as prom-client\'s own histogram of the same observations', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    const counted = new CountedHistogram({ name: 'sizes', help: 'Sizes seen', buckets, registers: [ours] });
+    const reference = new Histogram({ name: 'sizes', help: 'Sizes seen', buckets, registers: [theirs] });
+    for (const v of values) {
+      counted.record(v);
+      reference.observe(v);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.getMetricsAsJSON()).toEqual(await theirs.getMetricsAsJSON());
+  });
+
+  it('reads as prom-client does with nothing observed', async () => {
+    const ours = new Registry();
+    const theirs = new Registry();
+    new CountedHistogram({ name: 'sizes', help: 'Sizes seen', buckets, registers: [ours] });
+    new Histogram({ name: 'sizes', help: 'Sizes seen', buckets, registers: [theirs] });
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+  });
+
+  it('counts a scrape\'s worth of observations without prom-client seeing any', async () => {
+    const registry = new Registry();
+    const counted = new CountedHistogram({ name: 'frames', help: 'Frame sizes', buckets: [100], registers: [registry] });
+    for (let i = 0; i < 1000; i++) counted.record(i % 2 === 0 ? 50 : 150);
+    const text = await registry.metrics();
+    expect(text).toContain('frames_bucket{le="100"} 500');
+    expect(text).toContain('frames_bucket{le="+Inf"} 1000');
+    expect(text).toContain('frames_sum 100000');
+    expect(text).toContain('frames_count 1000');
+  });
+});
