@@ -114,11 +114,12 @@ export class Connection implements ClientConnection {
   /**
    * Queues a frame. What waits for a client is bounded in bytes whatever it is (snapshots,
    * chat, events, results): a client over `maxBufferedBytes` is not reading, and is dropped at
-   * once instead of growing the server.
+   * once instead of growing the server. `queued` is the transport's `bufferedAmount`, for a
+   * caller that has just read it (the snapshot loop) and has sent nothing since.
    */
-  send(frame: Uint8Array): void {
+  send(frame: Uint8Array, queued = this.transport.bufferedAmount): void {
     if (this.state === 'closed') return;
-    if (this.transport.bufferedAmount + frame.length > this.host.limits.maxBufferedBytes) {
+    if (queued + frame.length > this.host.limits.maxBufferedBytes) {
       this.tooSlow('not reading what the server sends: connection closed');
       return;
     }

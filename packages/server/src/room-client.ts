@@ -12,7 +12,8 @@ import { ClientView } from './replicator.js';
 
 /** The part of a connection a room needs. */
 export interface ClientConnection {
-  send(frame: Uint8Array): void;
+  /** `queued`: its `bufferedAmount`, when the caller has just read it and sent nothing since. */
+  send(frame: Uint8Array, queued?: number): void;
   readonly bufferedAmount: number;
   close(code: number, reason: string): void;
   /** Drops a client that is not reading, at once (TOO_SLOW). */

@@ -503,7 +503,7 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       // Sent from the reused frame buffer: a transport copies what it keeps (Transport.send).
       const frame = w.view();
       this.host.stats.snapshotSent(frame.length, body.full);
-      conn.send(frame);
+      conn.send(frame, queued);
     }
   }
 
