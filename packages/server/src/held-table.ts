@@ -43,6 +43,14 @@ export class HeldTable {
   priority = new Float64Array(16);
   /** Per slot, `fields` numbers: the tick of the newest value of each field the client acknowledged (-1: none). */
   known: Int32Array;
+  /**
+   * Per slot: the tick of the last encode that found every field of `cleanMask` known (-1:
+   * none). `known` only grows during a stay, so while the entity has not changed since that tick
+   * those fields are still known, and an encode skips comparing them field by field.
+   */
+  cleanAt = new Int32Array(16);
+  /** Per slot: the fields that encode compared (the ones its tier allowed then). */
+  cleanMask = new Int32Array(16);
   // The digest's arrays are empty in a room that sends none.
   /** Per slot: the fields the client holds of this stay (its `received` mask as of the newest record sent). */
   holds: Int32Array;
@@ -114,6 +122,8 @@ export class HeldTable {
     this.lastSent[i] = 0;
     this.seen[i] = 0;
     this.priority[i] = 0;
+    this.cleanAt[i] = -1;
+    this.cleanMask[i] = 0;
     const f = this.fields;
     this.known.fill(-1, i * f, (i + 1) * f);
     if (this.digests) {
@@ -264,6 +274,8 @@ export class HeldTable {
       lastSent: this.lastSent,
       seen: this.seen,
       priority: this.priority,
+      cleanAt: this.cleanAt,
+      cleanMask: this.cleanMask,
       known: this.known,
       holds: this.holds,
       sums: this.sums,
@@ -279,6 +291,8 @@ export class HeldTable {
     this.lastSent = new Int32Array(cap);
     this.seen = new Int32Array(cap);
     this.priority = new Float64Array(cap);
+    this.cleanAt = new Int32Array(cap);
+    this.cleanMask = new Int32Array(cap);
     this.known = new Int32Array(cap * f);
     const d = this.digests;
     this.holds = new Int32Array(d ? cap : 0);
@@ -302,6 +316,8 @@ export class HeldTable {
       this.lastSent[i] = old.lastSent[j]!;
       this.seen[i] = old.seen[j]!;
       this.priority[i] = old.priority[j]!;
+      this.cleanAt[i] = old.cleanAt[j]!;
+      this.cleanMask[i] = old.cleanMask[j]!;
       this.known.set(old.known.subarray(j * f, (j + 1) * f), i * f);
       if (d) {
         this.holds[i] = old.holds[j]!;

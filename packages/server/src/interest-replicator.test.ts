@@ -24,7 +24,12 @@ const POS = 0b0011;
  * client acknowledges nothing by itself; the first full snapshot is acknowledged before a test
  * starts, so it starts with deltas.
  */
-async function world(snapshotHistory?: number, snapshotBaseline: 'auto' | 'acknowledged' = 'acknowledged', viewDigestEvery?: number) {
+async function world(
+  snapshotHistory?: number,
+  snapshotBaseline: 'auto' | 'acknowledged' = 'acknowledged',
+  viewDigestEvery?: number,
+  viewer: () => { x: number; y: number } = () => ({ x: 0, y: 0 }),
+) {
   const h = harness<Space>(
     defineRoom<Space>({
       protocol: space,
@@ -35,7 +40,7 @@ async function world(snapshotHistory?: number, snapshotBaseline: 'auto' | 'ackno
       viewDigestEvery,
       interest: {
         position: (e) => ({ x: e.pos.x, y: e.pos.y }),
-        viewer: () => ({ x: 0, y: 0 }),
+        viewer,
         tiers: [
           { name: 'near', radius: 10_000 },
           { name: 'mid', radius: 20_000, components: ['pos', 'shields'] },
@@ -96,6 +101,33 @@ describe('interest replication over a lossy link', () => {
     await ack(s2.tick);
     s.shields.s = 7;
     expect(recordOf(await next(), s.id)).toMatchObject({ created: false, mask: 0b0100 });
+  });
+
+  it('an update in a lost snapshot goes again in every snapshot until acknowledged, though nothing changes since', async () => {
+    const { ack, next, ship } = await world();
+    const s = ship(5_000);
+    await ack((await next()).tick);
+    expect(recordOf(await next(), s.id)).toBeUndefined(); // nothing changed: nothing sent
+    s.shields.s = 6;
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: false, mask: 0b0100 });
+    // That snapshot "was lost"; the entity stays as it is.
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: false, mask: 0b0100 });
+    const again = await next();
+    expect(recordOf(again, s.id)).toMatchObject({ created: false, mask: 0b0100 });
+    await ack(again.tick);
+    expect(recordOf(await next(), s.id)).toBeUndefined();
+  });
+
+  it('fields a nearer tier allows are compared again when the viewer comes nearer, though the entity did not change', async () => {
+    const at = { x: 0, y: 0 };
+    const { ack, next, ship } = await world(undefined, 'acknowledged', undefined, () => at);
+    const s = ship(30_000); // far: position only
+    await ack((await next()).tick);
+    s.shields.s = 6; // a field the far tier does not send
+    expect(recordOf(await next(), s.id)).toBeUndefined();
+    expect(recordOf(await next(), s.id)).toBeUndefined();
+    at.x = 25_000; // the entity is near now, unchanged: the shields it missed go out
+    expect(recordOf(await next(), s.id)).toMatchObject({ created: false, mask: 0b0100 | 0b1000 });
   });
 
   it('a creation sent again keeps every field an earlier one carried, even after the entity moved away', async () => {

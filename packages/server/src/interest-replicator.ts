@@ -415,13 +415,20 @@ export class InterestEncoder {
       if (slot >= 0) {
         if ((held.flags[slot]! & CREATED) !== 0) {
           create = false;
-          const ct = rec.changedTick;
-          const base = slot * fields;
           mask = 0;
-          // The allowed fields only: the lowest set bit, then clear it.
-          for (let m = allowed; m !== 0; m &= m - 1) {
-            const f = 31 - Math.clz32(m & -m);
-            if (ct[f]! > known[base + f]!) mask |= 1 << f;
+          // Unchanged since an encode found every allowed field known: nothing to compare.
+          if (rec.lastChange > held.cleanAt[slot]! || (allowed & ~held.cleanMask[slot]!) !== 0) {
+            const ct = rec.changedTick;
+            const base = slot * fields;
+            // The allowed fields only: the lowest set bit, then clear it.
+            for (let m = allowed; m !== 0; m &= m - 1) {
+              const f = 31 - Math.clz32(m & -m);
+              if (ct[f]! > known[base + f]!) mask |= 1 << f;
+            }
+            if (mask === 0) {
+              held.cleanAt[slot] = tick;
+              held.cleanMask[slot] = allowed;
+            }
           }
           // Owing a digest: fields sent again since the value the client acknowledged go once
           // more, whatever the tier allows now (the client holds them already; a creation sent
