@@ -60,6 +60,23 @@ export class CountedHistogram extends Histogram {
     this.metricHelp = config.help;
     this.bounds = bounds;
     this.counts = new Float64Array(bounds.length);
+    // prom-client's entry point, for code that has a Histogram in hand: the value form only, as
+    // this histogram keeps no labels. Histogram's constructor sets its own `observe` on the
+    // instance, so this one is set the same way. (The hot paths call `record`.)
+    this.observe = (...args: unknown[]): void => {
+      const [value] = args;
+      if (args.length !== 1 || typeof value !== 'number') throw new TypeError(`${config.name} has no labels: call observe(value)`);
+      this.record(value);
+    };
+  }
+
+  override reset(): void {
+    super.reset();
+    // Histogram's constructor calls reset() too, before this class's fields exist.
+    if (this.counts === undefined) return;
+    this.counts.fill(0);
+    this.total = 0;
+    this.observations = 0;
   }
 
   /** Counts one observation. */
