@@ -26,10 +26,22 @@ const loopDelayMs = (ns: number) => Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS);
 /**
  * The generator's threads yield to the server under test: Linux shares the cores thread by
  * thread, so a one-thread server beside eight busy workers would get a fraction of a core and
- * the benchmark would measure the scheduler. On Linux this sets the calling thread's nice value.
+ * the benchmark would measure the scheduler. Only on Linux, where this sets the calling
+ * thread's nice value alone; elsewhere it would lower the whole process, and the servers it
+ * starts after would inherit it. A bench already running above nice 10 may not come back down
+ * without privileges: it stays where it is.
  */
 const GENERATOR_NICE = 10;
-setPriority(0, GENERATOR_NICE);
+const niced = ((): boolean => {
+  if (process.platform !== 'linux') return false;
+  try {
+    setPriority(0, GENERATOR_NICE);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (!niced) console.warn(`load generator: not at nice ${GENERATOR_NICE} (Linux only, and not from above it): the server may be starved of CPU`);
 
 const port = parentPort;
 if (!port) throw new Error('bot-worker runs as a worker thread (see generator.ts)');

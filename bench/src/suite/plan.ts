@@ -22,8 +22,8 @@ export const USAGE = `npm run bench -- [options]
   --verbose                                          show the servers' own output
 
 Environment: TICKWIRE_SERVER_PROF=DIR writes each server's CPU profile (--cpu-prof) to DIR;
-TICKWIRE_SERVER_NODE_FLAGS="..." passes Node flags to the server processes only (--trace-gc, an
---import that samples the heap), never to the load generator.`;
+TICKWIRE_SERVER_NODE_FLAGS="..." passes Node flags, separated by spaces, to the server processes
+only (--trace-gc, an --import that samples the heap), never to the load generator.`;
 
 /** The sizes each workload sweeps by default. */
 export const SWEEPS: Record<Workload, readonly number[]> = {

@@ -22,12 +22,11 @@ export class ServerProcess {
 
   /** Starts `script` (a file URL) with `args`; resolves when it prints its port. */
   static start(script: URL, args: string[], options: { verbose?: boolean; timeoutMs?: number } = {}): Promise<ServerProcess> {
-    const flags = [
-      ...(process.env.TICKWIRE_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TICKWIRE_SERVER_PROF}`] : []),
-      // Extra Node flags for the server processes only (e.g. --trace-gc, shown with --verbose).
-      ...(process.env.TICKWIRE_SERVER_NODE_FLAGS?.split(/\s+/).filter((x) => x !== '') ?? []),
-    ];
-    const child = spawn(process.execPath, [...flags, '--conditions=source', '--import', 'tsx', script.pathname, ...args], {
+    const prof = process.env.TICKWIRE_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TICKWIRE_SERVER_PROF}`] : [];
+    // Extra Node flags for the server processes only (e.g. --trace-gc, shown with --verbose),
+    // separated by spaces (no quoting), after tsx so an --import may be TypeScript.
+    const extra = process.env.TICKWIRE_SERVER_NODE_FLAGS?.split(/\s+/).filter((x) => x !== '') ?? [];
+    const child = spawn(process.execPath, [...prof, '--conditions=source', '--import', 'tsx', ...extra, script.pathname, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const tail: string[] = [];

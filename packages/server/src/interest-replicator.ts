@@ -417,6 +417,8 @@ export class InterestEncoder {
           create = false;
           mask = 0;
           // Unchanged since an encode found every allowed field known: nothing to compare.
+          // (Sound because a tick's changes are published before its encodes, ticks only
+          // grow, and `known` only grows during a stay: see HeldTable.cleanAt.)
           if (rec.lastChange > held.cleanAt[slot]! || (allowed & ~held.cleanMask[slot]!) !== 0) {
             const ct = rec.changedTick;
             const base = slot * fields;

@@ -26,9 +26,24 @@ describe('CountedHistogram', () => {
     expect(await ours.metrics()).toBe(await fresh.metrics());
   });
 
-  it('refuses labels, which it does not keep', () => {
+  it('refuses labels, which it does not keep, and values that are not finite', () => {
     const counted = new CountedHistogram({ name: 'sizes', help: 'Sizes seen', buckets, registers: [] });
     expect(() => counted.observe({ room: 'a' }, 5)).toThrow(/no labels/);
+    expect(() => counted.labels('a')).toThrow(/no labels/);
+    expect(() => counted.zero({ room: 'a' })).toThrow(/no labels/);
+    expect(() => counted.record(Number.NaN)).toThrow(/finite/);
+    expect(() => counted.observe(Number.POSITIVE_INFINITY)).toThrow(/finite/);
+  });
+
+  it('times with startTimer, and zero() with no labels starts it over', async () => {
+    const registry = new Registry();
+    const counted = new CountedHistogram({ name: 'waits', help: 'Waits', buckets: [1000], registers: [registry] });
+    const end = counted.startTimer();
+    const seconds = end();
+    expect(seconds).toBeGreaterThanOrEqual(0);
+    expect(await registry.metrics()).toContain('waits_count 1');
+    counted.zero({});
+    expect(await registry.metrics()).toContain('waits_count 0');
   });
 
   it('reads as prom-client does with nothing observed', async () => {
@@ -39,7 +54,7 @@ describe('CountedHistogram', () => {
     expect(await ours.metrics()).toBe(await theirs.metrics());
   });
 
-  it('counts a scrape\'s worth of observations without prom-client seeing any', async () => {
+  it('counts a scrape\'s worth of observations', async () => {
     const registry = new Registry();
     const counted = new CountedHistogram({ name: 'frames', help: 'Frame sizes', buckets: [100], registers: [registry] });
     for (let i = 0; i < 1000; i++) counted.record(i % 2 === 0 ? 50 : 150);

@@ -45,6 +45,8 @@ interface HistogramValue {
  * which was 7 % of what a busy server allocated. Exported in prom-client's own format: the
  * registry calls `getForPromString` (the text exposition) and `get` (JSON, derived from it).
  */
+const noLabels = (labels: unknown): boolean => labels === undefined || (typeof labels === 'object' && labels !== null && Object.keys(labels).length === 0);
+
 export class CountedHistogram extends Histogram {
   private readonly metricName: string;
   private readonly metricHelp: string;
@@ -60,14 +62,24 @@ export class CountedHistogram extends Histogram {
     this.metricHelp = config.help;
     this.bounds = bounds;
     this.counts = new Float64Array(bounds.length);
-    // prom-client's entry point, for code that has a Histogram in hand: the value form only, as
-    // this histogram keeps no labels. Histogram's constructor sets its own `observe` on the
-    // instance, so this one is set the same way. (The hot paths call `record`.)
+    // prom-client's entry point, for code that has a Histogram in hand (startTimer's end calls
+    // it too, with empty labels): this histogram keeps no labels. Histogram's constructor sets
+    // its own `observe` on the instance, so this one is set the same way. (Hot paths call `record`.)
     this.observe = (...args: unknown[]): void => {
-      const [value] = args;
-      if (args.length !== 1 || typeof value !== 'number') throw new TypeError(`${config.name} has no labels: call observe(value)`);
-      this.record(value);
+      const [first, second] = args;
+      if (args.length === 1 && typeof first === 'number') return this.record(first);
+      if (noLabels(first) && typeof second === 'number') return this.record(second);
+      throw new TypeError(`${config.name} has no labels: call observe(value)`);
     };
+  }
+
+  override labels(...args: unknown[]): never {
+    throw new TypeError(`${this.metricName} has no labels (asked for ${args.length})`);
+  }
+
+  override zero(labels: Record<string, string | number>): void {
+    if (!noLabels(labels)) throw new TypeError(`${this.metricName} has no labels`);
+    this.reset();
   }
 
   override reset(): void {
@@ -79,8 +91,9 @@ export class CountedHistogram extends Histogram {
     this.observations = 0;
   }
 
-  /** Counts one observation. */
+  /** Counts one observation (a finite number, as prom-client requires). */
   record(value: number): void {
+    if (!Number.isFinite(value)) throw new TypeError(`${this.metricName}: not a finite number: ${value}`);
     const bounds = this.bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;

@@ -503,7 +503,9 @@ export class Room<P extends GameProtocol = GameProtocol, S = unknown, D = unknow
       // Sent from the reused frame buffer: a transport copies what it keeps (Transport.send).
       const frame = w.view();
       this.host.stats.snapshotSent(frame.length, body.full);
-      conn.send(frame, queued);
+      // The queued bytes read above still hold unless game code ran since (the interest and
+      // relevance hooks may send to this client): then the connection reads them again.
+      conn.send(frame, this.grid || relevant ? undefined : queued);
     }
   }
 
