@@ -6,8 +6,8 @@
  */
 import type { EntityRecord } from './entity-store.js';
 
-/** `into`, a larger array of the same kind, with `from` copied to its start. */
-function grown<T extends Uint32Array | Int32Array | Uint16Array | Int8Array | Float64Array>(from: T, into: T): T {
+/** `into`, a larger array of the same kind, with `from` copied to its start (growing the interest path's typed arrays). */
+export function grown<T extends Uint32Array | Int32Array | Uint16Array | Uint8Array | Int8Array | Float64Array>(from: T, into: T): T {
   into.set(from);
   return into;
 }

@@ -29,6 +29,7 @@
  * gains priority until it is sent, so the scene degrades evenly.
  */
 import { BitWriter, SnapshotBodyWriter, allFieldsMask, writeChangedFields, writeCreatedFields, type EntityTypeInfo, type GameProtocol } from '@tickwire/protocol';
+import { grown } from './candidates.js';
 import type { EntityRecord, EntityRecords } from './entity-store.js';
 import type { Candidates, Tier } from './interest.js';
 import type { EncodedBody } from './replicator.js';
@@ -75,12 +76,6 @@ class SentSnapshot {
     this.removedIds[i] = id;
     this.removedStays[i] = stay;
   }
-}
-
-/** `into`, a larger array of the same kind, with `from` copied to its start. */
-function grown<T extends Uint32Array | Int32Array | Uint8Array>(from: T, into: T): T {
-  into.set(from);
-  return into;
 }
 
 /** What one client holds, entity by entity. */
